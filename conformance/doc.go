@@ -1,0 +1,19 @@
+// Package conformance holds the exported suites that prove an implementation
+// of a dhtkit plug-in point, built-in or not.
+//
+// Each suite comes in two forms:
+//
+//	TestX(t, factory)          runs every rule as a subtest and fails the test
+//	                           on each rule broken
+//	CheckX(t, factory) []error runs the same rules and returns the violations,
+//	                           each a *Violation naming the rule, so that a
+//	                           suite can itself be tested against broken parts
+//
+// The factory receives the subtest's *testing.T (for t.TempDir and t.Cleanup)
+// and is called afresh for every rule: no instance is shared between rules.
+// Every rule runs under a watchdog and with seeded randomness; a failure
+// message names the rule and the seed.
+//
+// Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
+// (transport.Transport) and TestTable (route.Table).
+package conformance

@@ -1,0 +1,122 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// Violation is a broken rule: what a plug-in author must fix.
+type Violation struct {
+	Suite string // "codec", "store", "transport", "table"
+	Rule  string // the rule's name, also the subtest's name
+	Doc   string // the rule in a sentence
+	Seed  uint64 // the seed the rule ran with
+	Err   error  // what was observed
+}
+
+func (v *Violation) Error() string {
+	return fmt.Sprintf("%s rule %q broken: %v\n\trule: %s\n\tseed: %d", v.Suite, v.Rule, v.Err, v.Doc, v.Seed)
+}
+
+func (v *Violation) Unwrap() error { return v.Err }
+
+// Broken reports whether errs holds a violation of the named rule.
+func Broken(errs []error, rule string) bool {
+	for _, err := range errs {
+		var v *Violation
+		if errors.As(err, &v) && v.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// env is what a rule's check receives besides the instance under test.
+type env struct {
+	t   *testing.T // for the factory's needs only; checks report by returning errors
+	ctx context.Context
+	rng *rand.Rand
+}
+
+// rule is one case of a suite: a name, the rule it checks, and the check. A
+// check returns nil when the rule holds.
+type rule[F any] struct {
+	name  string
+	doc   string
+	check func(e *env, factory F) error
+}
+
+// watchdog bounds every rule so that a hung implementation fails rather than
+// stalling the whole test binary.
+const watchdog = 30 * time.Second
+
+// runRule runs one rule with a fresh seed and a watchdog context, turning a
+// returned error or a panic into a *Violation.
+func runRule[F any](t *testing.T, suite string, r rule[F], factory F) (v *Violation) {
+	seed := rand.Uint64()
+	ctx, cancel := context.WithTimeout(context.Background(), watchdog)
+	defer cancel()
+	e := &env{t: t, ctx: ctx, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	defer func() {
+		if p := recover(); p != nil {
+			v = &Violation{Suite: suite, Rule: r.name, Doc: r.doc, Seed: seed, Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("panic: %v", p)
+			} else if !returned {
+				// runtime.Goexit, as from t.FailNow in the factory.
+				done <- errors.New("the factory or check stopped its goroutine (t.FailNow?)")
+			}
+		}()
+		err := r.check(e, factory)
+		returned = true
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("watchdog: rule did not finish within %v", watchdog)
+	}
+	if err != nil {
+		return &Violation{Suite: suite, Rule: r.name, Doc: r.doc, Seed: seed, Err: err}
+	}
+	return nil
+}
+
+// runSuite runs every rule as a subtest of t.
+func runSuite[F any](t *testing.T, suite string, rules []rule[F], factory F) {
+	t.Helper()
+	for _, r := range rules {
+		t.Run(r.name, func(t *testing.T) {
+			if v := runRule(t, suite, r, factory); v != nil {
+				t.Error(v)
+			}
+		})
+	}
+}
+
+// checkSuite runs every rule and returns the violations. Each rule still runs
+// in its own subtest so that the factory's t.Cleanup work happens per rule;
+// those subtests never fail.
+func checkSuite[F any](t *testing.T, suite string, rules []rule[F], factory F) []error {
+	t.Helper()
+	var errs []error
+	for _, r := range rules {
+		t.Run(r.name, func(t *testing.T) {
+			if v := runRule(t, suite, r, factory); v != nil {
+				errs = append(errs, v)
+			}
+		})
+	}
+	return errs
+}

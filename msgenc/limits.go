@@ -1,0 +1,28 @@
+package msgenc
+
+// Protocol limits. Decoders reject anything beyond them, so a peer cannot make
+// a node allocate without bound.
+const (
+	// MaxFrameSize is the largest encoded frame a codec accepts.
+	MaxFrameSize = 1 << 20
+	// MaxValueSize is the largest value a ValueRecord carries.
+	MaxValueSize = 512 << 10
+	// MaxKeySize bounds keys, targets, IDs and query IDs.
+	MaxKeySize = 64
+	// MaxPeers bounds the peer list of a reply.
+	MaxPeers = 64
+	// MaxAddrs bounds the addresses of a record and a ReplyTo list.
+	MaxAddrs = 16
+	// MaxAddrSize bounds one binary multiaddr.
+	MaxAddrSize = 256
+	// MaxVisited bounds a Forward's visited list.
+	MaxVisited = 64
+	// MaxSmallField bounds public keys, signatures, salts and observed
+	// addresses.
+	MaxSmallField = 256
+	// MaxErrorText bounds an Error's message.
+	MaxErrorText = 1024
+	// MaxNesting is the deepest structure a decoder needs to accept; input
+	// nested deeper is rejected before it is decoded.
+	MaxNesting = 8
+)

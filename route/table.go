@@ -1,0 +1,120 @@
+package route
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dhtkit/dhtkit/peer"
+)
+
+// Table errors.
+var (
+	// ErrSelf: a table never holds its own peer.
+	ErrSelf = errors.New("route: cannot add self")
+	// ErrKeySpace: the peer's ID is not of the table's key space.
+	ErrKeySpace = errors.New("route: ID length does not match the key space")
+)
+
+// Status is the outcome of Update.
+type Status uint8
+
+const (
+	// Added: the peer was new and now sits in the table.
+	Added Status = iota + 1
+	// Refreshed: the peer was known; its record and last-seen time were
+	// updated.
+	Refreshed
+	// Pending: the peer's bucket is full. It waits in the replacement cache
+	// and Result.Candidate names the peer to ping: if that one fails, Fail
+	// promotes a waiting peer.
+	Pending
+	// Rejected: the table will not hold the peer (see Result.Err).
+	Rejected
+)
+
+func (s Status) String() string {
+	switch s {
+	case Added:
+		return "added"
+	case Refreshed:
+		return "refreshed"
+	case Pending:
+		return "pending"
+	case Rejected:
+		return "rejected"
+	}
+	return "unknown"
+}
+
+// Result reports what Update did.
+type Result struct {
+	Status Status
+	// Candidate is, when Status is Pending, the least recently seen peer of
+	// the full bucket: the one to ping before anyone is replaced.
+	Candidate *peer.Record
+	// Err explains a Rejected update (ErrSelf, ErrKeySpace).
+	Err error
+}
+
+// Table holds known peers. Implementations are safe for concurrent use.
+//
+// Records passed in and returned are shared, not copied: they are immutable
+// once verified. Returned slices are fresh and belong to the caller.
+type Table interface {
+	// Self is the ID of the table's own peer.
+	Self() peer.ID
+	// Update adds rec or refreshes it on contact at now. A record with a
+	// lower Seq than the one held does not replace it but still counts as
+	// contact.
+	Update(rec *peer.Record, now time.Time) Result
+	// Fail records a failed contact with id. A peer that has failed too
+	// often, or that is the candidate of a full bucket with peers waiting,
+	// is removed and replaced from the replacement cache. It reports
+	// whether id was removed.
+	Fail(id peer.ID, now time.Time) bool
+	// Remove drops id (and its replacement-cache entry) at once.
+	Remove(id peer.ID) bool
+	// Get returns the record held for id.
+	Get(id peer.ID) (*peer.Record, bool)
+	// Closest returns up to n peers ordered by the table's notion of
+	// closeness to target, closest first. For XOR tables that is distance.
+	Closest(target peer.ID, n int) []*peer.Record
+	// Len is the number of peers in the table, replacement cache excluded.
+	Len() int
+	// DueForRefresh returns the ranges of the key space in which no lookup
+	// or contact has happened for interval, as of now.
+	DueForRefresh(now time.Time, interval time.Duration) []Range
+	// Refreshed notes a lookup for target at now, so its range is not due.
+	Refreshed(target peer.ID, now time.Time)
+}
+
+// Range is the part of the key space whose IDs start with the first Bits
+// bits of Prefix.
+type Range struct {
+	Prefix peer.ID
+	Bits   int
+}
+
+// Contains reports whether id lies in the range.
+func (r Range) Contains(id peer.ID) bool {
+	return id.Len() == r.Prefix.Len() && id.CommonPrefixLen(r.Prefix) >= r.Bits
+}
+
+// Random returns a uniformly random ID within the range, drawn from rng.
+func (r Range) Random(rng *rand.Rand) peer.ID {
+	n := r.Prefix.Len()
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	p := r.Prefix.Bytes()
+	full := r.Bits / 8
+	copy(b[:full], p[:full])
+	if rem := r.Bits % 8; rem != 0 && full < n {
+		mask := byte(0xff) << (8 - rem)
+		b[full] = p[full]&mask | b[full]&^mask
+	}
+	id, _ := peer.IDFromBytes(b) // n is a valid length: it came from an ID
+	return id
+}
