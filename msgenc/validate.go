@@ -175,6 +175,11 @@ func (f *Forward) validate() error {
 	if err := checkList("forward.reply-to", f.ReplyTo, MaxAddrs, MaxAddrSize); err != nil {
 		return err
 	}
+	// A proxied query must not carry an address to reply to: hiding the
+	// originator's address from far hops is the mode's promise.
+	if f.Mode == ModeProxied && len(f.ReplyTo) > 0 {
+		return fmt.Errorf("%w: proxied forward carries reply-to addresses", ErrInvalid)
+	}
 	switch f.Op {
 	case KindFindNode, KindFindValue:
 		if f.Record != nil {

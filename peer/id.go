@@ -115,7 +115,8 @@ func Compare(a, b ID) int {
 }
 
 // CompareDistance reports whether a is closer to target than b (-1), farther
-// (+1) or at the same distance (0, only when a == b).
+// (+1) or at the same distance (0). For IDs of target's key space, 0 means
+// a == b; only the first target.Len() bytes are compared.
 func CompareDistance(target, a, b ID) int {
 	for i := 0; i < int(target.n); i++ {
 		da, db := a.b[i]^target.b[i], b.b[i]^target.b[i]

@@ -101,6 +101,15 @@ func (i *Identity) Save(path string) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("peer: save identity: %w", err)
 	}
+	// Sync the directory so the rename itself survives a crash; otherwise a
+	// node could restart with its old key, or none, after Save returned.
+	if dir, err := os.Open(filepath.Dir(path)); err == nil {
+		syncErr := dir.Sync()
+		dir.Close()
+		if syncErr != nil {
+			return fmt.Errorf("peer: save identity: sync directory: %w", syncErr)
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	ma "github.com/multiformats/go-multiaddr"
@@ -16,7 +17,8 @@ var (
 	ErrBadSignature = errors.New("peer: bad record signature")
 	// ErrIDMismatch: the record's ID is not the hash of its public key.
 	ErrIDMismatch = errors.New("peer: ID does not match public key")
-	// ErrBadRecord: the record is malformed (key size, too many addresses).
+	// ErrBadRecord: the record is malformed (key size, too many addresses,
+	// an empty or oversized address).
 	ErrBadRecord = errors.New("peer: malformed record")
 )
 
@@ -40,8 +42,8 @@ type Record struct {
 
 // NewRecord returns a record for id under h, listing addrs, signed by id.
 func NewRecord(id *Identity, h Hasher, seq uint64, addrs ...ma.Multiaddr) (*Record, error) {
-	if len(addrs) > MaxRecordAddrs {
-		return nil, fmt.Errorf("%w: %d addresses, at most %d", ErrBadRecord, len(addrs), MaxRecordAddrs)
+	if err := checkAddrs(addrs); err != nil {
+		return nil, err
 	}
 	r := &Record{
 		ID:        id.ID(h),
@@ -83,8 +85,8 @@ func (r *Record) Verify(h Hasher) error {
 	if len(r.PublicKey) != ed25519.PublicKeySize {
 		return fmt.Errorf("%w: public key is %d bytes", ErrBadRecord, len(r.PublicKey))
 	}
-	if len(r.Addrs) > MaxRecordAddrs {
-		return fmt.Errorf("%w: %d addresses, at most %d", ErrBadRecord, len(r.Addrs), MaxRecordAddrs)
+	if err := checkAddrs(r.Addrs); err != nil {
+		return err
 	}
 	if r.ID != IDFromPublicKey(h, r.PublicKey) {
 		return fmt.Errorf("%w: %s", ErrIDMismatch, r.ID.Short())
@@ -95,11 +97,34 @@ func (r *Record) Verify(h Hasher) error {
 	return nil
 }
 
+// checkAddrs bounds the address list. An address must be non-empty (an empty
+// multiaddr cannot travel: decoders reject it) and short enough for its
+// 16-bit length prefix in SigningBytes, which would otherwise wrap and make
+// two different address lists sign the same bytes.
+func checkAddrs(addrs []ma.Multiaddr) error {
+	if len(addrs) > MaxRecordAddrs {
+		return fmt.Errorf("%w: %d addresses, at most %d", ErrBadRecord, len(addrs), MaxRecordAddrs)
+	}
+	for i, a := range addrs {
+		if n := len(a.Bytes()); n == 0 || n > math.MaxUint16 {
+			return fmt.Errorf("%w: address %d is %d bytes", ErrBadRecord, i, n)
+		}
+	}
+	return nil
+}
+
 // Clone returns a deep copy of r.
 func (r *Record) Clone() *Record {
 	c := *r
 	c.PublicKey = slices.Clone(r.PublicKey)
-	c.Addrs = slices.Clone(r.Addrs) // Multiaddr values are immutable
+	// A Multiaddr is a slice of components: copy each one so that writing to
+	// c.Addrs[i][j] cannot reach r.
+	if r.Addrs != nil {
+		c.Addrs = make([]ma.Multiaddr, len(r.Addrs))
+		for i, a := range r.Addrs {
+			c.Addrs[i] = slices.Clone(a)
+		}
+	}
 	c.Signature = slices.Clone(r.Signature)
 	return &c
 }

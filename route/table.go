@@ -102,8 +102,14 @@ func (r Range) Contains(id peer.ID) bool {
 }
 
 // Random returns a uniformly random ID within the range, drawn from rng.
+// Bits outside 0..Prefix.Bits() is clamped; a range without a prefix has no
+// key space and gives the zero ID.
 func (r Range) Random(rng *rand.Rand) peer.ID {
 	n := r.Prefix.Len()
+	if n == 0 {
+		return peer.ID{}
+	}
+	r.Bits = max(0, min(r.Bits, r.Prefix.Bits()))
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(rng.Uint32())
