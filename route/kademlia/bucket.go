@@ -1,0 +1,88 @@
+package kademlia
+
+import (
+	"slices"
+	"time"
+
+	"github.com/dhtkit/dhtkit/peer"
+)
+
+// entry is a peer in a bucket and its count of consecutive failed contacts.
+type entry struct {
+	rec      *peer.Record
+	prefix   uint64 // the ID's first 64 bits, for Closest
+	failures int
+}
+
+func newEntry(rec *peer.Record) entry { return entry{rec: rec, prefix: prefix64(rec.ID)} }
+
+// bucket holds the peers sharing one prefix length with self. Slices, not
+// lists or maps: a bucket holds at most K peers, so a linear scan is as fast
+// as a lookup and costs no memory.
+type bucket struct {
+	entries []entry        // least recently seen first
+	repl    []*peer.Record // replacement cache, most recently seen first
+	last    time.Time      // last contact or lookup in the bucket's range
+}
+
+func (b *bucket) find(id peer.ID) int {
+	for i := range b.entries {
+		if b.entries[i].rec.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (b *bucket) findRepl(id peer.ID) int {
+	for i, r := range b.repl {
+		if r.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// touch notes contact at now. Times only move forward, so concurrent
+// callers passing slightly older times cannot make a bucket look stale.
+func (b *bucket) touch(now time.Time) {
+	if now.After(b.last) {
+		b.last = now
+	}
+}
+
+// moveToBack makes entry i the most recently seen.
+func (b *bucket) moveToBack(i int) {
+	e := b.entries[i]
+	copy(b.entries[i:], b.entries[i+1:])
+	b.entries[len(b.entries)-1] = e
+}
+
+func (b *bucket) removeAt(i int) {
+	b.entries = slices.Delete(b.entries, i, i+1)
+}
+
+// pushRepl puts rec at the front of the replacement cache, dropping the
+// least recently seen waiting peer when more than max wait.
+func (b *bucket) pushRepl(rec *peer.Record, max int) {
+	if len(b.repl) < max {
+		b.repl = append(b.repl, nil)
+	}
+	copy(b.repl[1:], b.repl[:len(b.repl)-1])
+	b.repl[0] = rec
+}
+
+func (b *bucket) removeRepl(i int) {
+	b.repl = slices.Delete(b.repl, i, i+1)
+}
+
+// promote moves the most recently seen waiting peer into the bucket, at the
+// most recently seen end. It reports whether there was one.
+func (b *bucket) promote() bool {
+	if len(b.repl) == 0 {
+		return false
+	}
+	b.entries = append(b.entries, newEntry(b.repl[0]))
+	b.removeRepl(0)
+	return true
+}

@@ -1,0 +1,188 @@
+package kademlia
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+)
+
+var _ route.Table = (*Table)(nil)
+
+// Table is a Kademlia routing table. It is safe for concurrent use.
+type Table struct {
+	self peer.ID
+	opts Options
+
+	mu      sync.RWMutex
+	buckets []bucket // bucket i holds peers sharing exactly i leading bits with self
+	n       int      // peers in buckets, replacement caches excluded
+	depth   int      // one past the deepest non-empty bucket
+}
+
+// New returns an empty table for the key space of self (160 or 256 bits,
+// one bucket per bit). It returns an error wrapping ErrInvalidOptions when
+// self is the zero ID or an option is negative.
+func New(self peer.ID, opts Options) (*Table, error) {
+	o, err := opts.withDefaults(self)
+	if err != nil {
+		return nil, err
+	}
+	return &Table{self: self, opts: o, buckets: make([]bucket, self.Bits())}, nil
+}
+
+// Self returns the table's own ID.
+func (t *Table) Self() peer.ID { return t.self }
+
+// check rejects records the table can never hold.
+func (t *Table) check(rec *peer.Record) error {
+	switch {
+	case rec == nil:
+		return ErrNilRecord
+	case rec.ID.Len() != t.self.Len():
+		return fmt.Errorf("kademlia: %w: %d-byte ID in a %d-byte key space", route.ErrKeySpace, rec.ID.Len(), t.self.Len())
+	case rec.ID == t.self:
+		return fmt.Errorf("kademlia: %w", route.ErrSelf)
+	}
+	return nil
+}
+
+// bucketOf returns the bucket id belongs in; id must be of the key space
+// and not self.
+func (t *Table) bucketOf(id peer.ID) *bucket {
+	return &t.buckets[t.self.CommonPrefixLen(id)]
+}
+
+// Update records contact with rec's peer at now.
+//
+//   - In its bucket: it becomes the most recently seen, its failure count is
+//     reset, and rec replaces the held record if rec.Seq >= the held Seq.
+//     Status Refreshed.
+//   - New, or waiting in the replacement cache, with room in the bucket:
+//     Added.
+//   - New or waiting, bucket full: it goes to the front of the replacement
+//     cache (the oldest waiting peer drops off when the cache is full) and
+//     the result is Pending with the bucket's least recently seen peer as
+//     Candidate.
+//   - Self, nil or another key space: Rejected, Err wrapping route.ErrSelf,
+//     ErrNilRecord or route.ErrKeySpace.
+//
+// Any accepted contact marks the bucket as refreshed at now.
+func (t *Table) Update(rec *peer.Record, now time.Time) route.Result {
+	if err := t.check(rec); err != nil {
+		return route.Result{Status: route.Rejected, Err: err}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.bucketOf(rec.ID)
+	b.touch(now)
+	if i := b.find(rec.ID); i >= 0 {
+		e := &b.entries[i]
+		if rec.Seq >= e.rec.Seq {
+			e.rec = rec
+		}
+		e.failures = 0
+		b.moveToBack(i)
+		return route.Result{Status: route.Refreshed}
+	}
+	if i := b.findRepl(rec.ID); i >= 0 {
+		if held := b.repl[i]; rec.Seq < held.Seq {
+			rec = held
+		}
+		b.removeRepl(i)
+	}
+	if len(b.entries) < t.opts.K {
+		if b.entries == nil {
+			b.entries = make([]entry, 0, t.opts.K)
+		}
+		b.entries = append(b.entries, newEntry(rec))
+		t.n++
+		t.depth = max(t.depth, t.self.CommonPrefixLen(rec.ID)+1)
+		return route.Result{Status: route.Added}
+	}
+	b.pushRepl(rec, t.opts.ReplacementCache)
+	return route.Result{Status: route.Pending, Candidate: b.entries[0].rec}
+}
+
+// Fail records a failed contact with id. A peer in the table is removed
+// when its consecutive failures reach MaxFailures, or at its first failure
+// when its bucket has a peer waiting; the most recently seen waiting peer
+// then takes its place. A peer that is only waiting in a replacement cache
+// is dropped from it, since it no longer answers. Fail reports whether id
+// was removed from the table proper.
+func (t *Table) Fail(id peer.ID, _ time.Time) bool {
+	if id.Len() != t.self.Len() || id == t.self {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.bucketOf(id)
+	i := b.find(id)
+	if i < 0 {
+		if j := b.findRepl(id); j >= 0 {
+			b.removeRepl(j)
+		}
+		return false
+	}
+	b.entries[i].failures++
+	if b.entries[i].failures < t.opts.MaxFailures && len(b.repl) == 0 {
+		return false
+	}
+	t.removeAt(b, i)
+	return true
+}
+
+// Remove drops id from the table or its replacement cache. A removal from
+// the table promotes the most recently seen waiting peer. It reports
+// whether id was in the table proper.
+func (t *Table) Remove(id peer.ID) bool {
+	if id.Len() != t.self.Len() || id == t.self {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.bucketOf(id)
+	if i := b.find(id); i >= 0 {
+		t.removeAt(b, i)
+		return true
+	}
+	if j := b.findRepl(id); j >= 0 {
+		b.removeRepl(j)
+	}
+	return false
+}
+
+func (t *Table) removeAt(b *bucket, i int) {
+	b.removeAt(i)
+	t.n--
+	if b.promote() {
+		t.n++
+	}
+	for t.depth > 0 && len(t.buckets[t.depth-1].entries) == 0 {
+		t.depth--
+	}
+}
+
+// Get returns the record held for id; peers waiting in a replacement cache
+// are not held.
+func (t *Table) Get(id peer.ID) (*peer.Record, bool) {
+	if id.Len() != t.self.Len() || id == t.self {
+		return nil, false
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	b := t.bucketOf(id)
+	if i := b.find(id); i >= 0 {
+		return b.entries[i].rec, true
+	}
+	return nil, false
+}
+
+// Len returns the number of peers in the buckets.
+func (t *Table) Len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.n
+}
