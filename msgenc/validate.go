@@ -1,6 +1,9 @@
 package msgenc
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // Validate checks that m has exactly the body its Kind names and that every
 // field is within the protocol limits. Codecs call it on both sides.
@@ -41,9 +44,7 @@ func (m *Message) Validate() error {
 	case KindStore:
 		return m.Store.Record.validate("store.record")
 	case KindError:
-		if len(m.Error.Message) > MaxErrorText {
-			return fmt.Errorf("%w: error text is %d bytes, at most %d", ErrInvalid, len(m.Error.Message), MaxErrorText)
-		}
+		return m.Error.validate("error")
 	case KindForward:
 		return m.Forward.validate()
 	case KindForwardReply:
@@ -102,19 +103,27 @@ func nilIf[T any](p *T) any {
 	return p
 }
 
-func checkLen(field string, b []byte, max int) error {
+func checkLen(field string, b []byte, max int) error { return checkSub(field, "", b, max) }
+
+// checkSub checks a field named prefix+name; the name is only joined when
+// reporting, so that valid messages validate without allocating.
+func checkSub(prefix, name string, b []byte, max int) error {
 	if len(b) > max {
-		return fmt.Errorf("%w: %s is %d bytes, at most %d", ErrInvalid, field, len(b), max)
+		return fmt.Errorf("%w: %s%s is %d bytes, at most %d", ErrInvalid, prefix, name, len(b), max)
 	}
 	return nil
 }
 
 func checkList(field string, l [][]byte, maxItems, maxItem int) error {
+	return checkSubList(field, "", l, maxItems, maxItem)
+}
+
+func checkSubList(prefix, name string, l [][]byte, maxItems, maxItem int) error {
 	if len(l) > maxItems {
-		return fmt.Errorf("%w: %s has %d entries, at most %d", ErrInvalid, field, len(l), maxItems)
+		return fmt.Errorf("%w: %s%s has %d entries, at most %d", ErrInvalid, prefix, name, len(l), maxItems)
 	}
 	for _, b := range l {
-		if err := checkLen(field, b, maxItem); err != nil {
+		if err := checkSub(prefix, name, b, maxItem); err != nil {
 			return err
 		}
 	}
@@ -122,16 +131,16 @@ func checkList(field string, l [][]byte, maxItems, maxItem int) error {
 }
 
 func (p *PeerRecord) validate(field string) error {
-	if err := checkLen(field+".id", p.ID, MaxKeySize); err != nil {
+	if err := checkSub(field, ".id", p.ID, MaxKeySize); err != nil {
 		return err
 	}
-	if err := checkLen(field+".public-key", p.PublicKey, MaxSmallField); err != nil {
+	if err := checkSub(field, ".public-key", p.PublicKey, MaxSmallField); err != nil {
 		return err
 	}
-	if err := checkLen(field+".signature", p.Signature, MaxSmallField); err != nil {
+	if err := checkSub(field, ".signature", p.Signature, MaxSmallField); err != nil {
 		return err
 	}
-	return checkList(field+".addrs", p.Addrs, MaxAddrs, MaxAddrSize)
+	return checkSubList(field, ".addrs", p.Addrs, MaxAddrs, MaxAddrSize)
 }
 
 func validatePeers(field string, ps []PeerRecord) error {
@@ -147,19 +156,19 @@ func validatePeers(field string, ps []PeerRecord) error {
 }
 
 func (v *ValueRecord) validate(field string) error {
-	if err := checkLen(field+".key", v.Key, MaxKeySize); err != nil {
+	if err := checkSub(field, ".key", v.Key, MaxKeySize); err != nil {
 		return err
 	}
-	if err := checkLen(field+".value", v.Value, MaxValueSize); err != nil {
+	if err := checkSub(field, ".value", v.Value, MaxValueSize); err != nil {
 		return err
 	}
-	if err := checkLen(field+".publisher", v.Publisher, MaxSmallField); err != nil {
+	if err := checkSub(field, ".publisher", v.Publisher, MaxSmallField); err != nil {
 		return err
 	}
-	if err := checkLen(field+".salt", v.Salt, MaxSmallField); err != nil {
+	if err := checkSub(field, ".salt", v.Salt, MaxSmallField); err != nil {
 		return err
 	}
-	return checkLen(field+".signature", v.Signature, MaxSmallField)
+	return checkSub(field, ".signature", v.Signature, MaxSmallField)
 }
 
 func (f *Forward) validate() error {
@@ -207,8 +216,22 @@ func (r *ForwardReply) validate() error {
 			return err
 		}
 	}
-	if r.Error != nil && len(r.Error.Message) > MaxErrorText {
-		return fmt.Errorf("%w: forward-reply error text too long", ErrInvalid)
+	if r.Error != nil {
+		if err := r.Error.validate("forward-reply.error"); err != nil {
+			return err
+		}
 	}
 	return validatePeers("forward-reply.peers", r.Peers)
+}
+
+// validate bounds an error's text and requires UTF-8, which every text
+// encoding (JSON, CBOR) can carry unchanged.
+func (e *Error) validate(field string) error {
+	if len(e.Message) > MaxErrorText {
+		return fmt.Errorf("%w: %s text is %d bytes, at most %d", ErrInvalid, field, len(e.Message), MaxErrorText)
+	}
+	if !utf8.ValidString(e.Message) {
+		return fmt.Errorf("%w: %s text is not UTF-8", ErrInvalid, field)
+	}
+	return nil
 }

@@ -1,0 +1,298 @@
+package conformance_test
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/msgenc/bencode"
+	"github.com/dhtkit/dhtkit/msgenc/cbor"
+	"github.com/dhtkit/dhtkit/msgenc/json"
+)
+
+// codecDropsSeq loses the sender's sequence number on the way in.
+type codecDropsSeq struct{ msgenc.Codec }
+
+func (c codecDropsSeq) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if m != nil && m.Sender != nil {
+		m.Sender.Seq = 0
+	}
+	return m, err
+}
+
+// codecTruncatesPeers keeps at most 8 peers of a Peers reply.
+type codecTruncatesPeers struct{ msgenc.Codec }
+
+func (c codecTruncatesPeers) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if m != nil && m.Peers != nil && len(m.Peers.Peers) > 8 {
+		m.Peers.Peers = m.Peers.Peers[:8]
+	}
+	return m, err
+}
+
+// codecAliases decodes correctly, then points the peer IDs and keys at
+// their bytes inside the input, as a zero-copy decoder would.
+type codecAliases struct{ msgenc.Codec }
+
+func (c codecAliases) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if err != nil {
+		return m, err
+	}
+	alias := func(b []byte) []byte {
+		if i := bytes.Index(data, b); len(b) > 0 && i >= 0 {
+			return data[i : i+len(b) : i+len(b)]
+		}
+		return b
+	}
+	records := []*msgenc.PeerRecord{m.Sender}
+	if m.Peers != nil {
+		for i := range m.Peers.Peers {
+			records = append(records, &m.Peers.Peers[i])
+		}
+	}
+	for _, r := range records {
+		if r != nil {
+			r.ID, r.PublicKey = alias(r.ID), alias(r.PublicKey)
+		}
+	}
+	return m, nil
+}
+
+// codecPanicsOnEmpty panics on an empty frame instead of failing.
+type codecPanicsOnEmpty struct{ msgenc.Codec }
+
+func (c codecPanicsOnEmpty) Unmarshal(data []byte) (*msgenc.Message, error) {
+	if len(data) == 0 {
+		panic("no data")
+	}
+	return c.Codec.Unmarshal(data)
+}
+
+// codecPlainErrors fails without wrapping the msgenc sentinels (within the
+// size limit, which it leaves to the codec it wraps).
+type codecPlainErrors struct{ msgenc.Codec }
+
+var codecErrPlain = errors.New("bad frame")
+
+func (c codecPlainErrors) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if err != nil && len(data) <= msgenc.MaxFrameSize {
+		return nil, codecErrPlain
+	}
+	return m, err
+}
+
+// codecNoSizeLimit skips the frame size check and, like a text decoder,
+// ignores trailing white space.
+type codecNoSizeLimit struct{ msgenc.Codec }
+
+func (c codecNoSizeLimit) Unmarshal(data []byte) (*msgenc.Message, error) {
+	if len(data) > msgenc.MaxFrameSize {
+		data = bytes.TrimRight(data, " ")
+	}
+	return c.Codec.Unmarshal(data)
+}
+
+// codecSkipsValidate encodes whatever it is given, valid or not, as a
+// made-up frame.
+type codecSkipsValidate struct{ msgenc.Codec }
+
+func (c codecSkipsValidate) Marshal(m *msgenc.Message) ([]byte, error) {
+	if m.Validate() != nil {
+		return []byte("frame"), nil
+	}
+	return c.Codec.Marshal(m)
+}
+
+// codecEmptyNotNil decodes a missing sender signature as an empty slice.
+type codecEmptyNotNil struct{ msgenc.Codec }
+
+func (c codecEmptyNotNil) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if m != nil && m.Sender != nil && m.Sender.Signature == nil {
+		m.Sender.Signature = []byte{}
+	}
+	return m, err
+}
+
+// codecCachesFrames hands out the same frame for the same message, so a
+// caller's change to one result shows up in the next.
+type codecCachesFrames struct {
+	msgenc.Codec
+	mu     *sync.Mutex
+	frames map[*msgenc.Message][]byte
+}
+
+func (c codecCachesFrames) Marshal(m *msgenc.Message) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b, ok := c.frames[m]; ok {
+		return b, nil
+	}
+	b, err := c.Codec.Marshal(m)
+	if err == nil {
+		c.frames[m] = b
+	}
+	return b, err
+}
+
+// codecSharedResult parks each decoded message in one shared field and
+// reads it back later: right when called one at a time, wrong when
+// goroutines interleave. The mutex keeps it free of data races, so only the
+// suite, not the race detector, can catch it.
+type codecSharedResult struct {
+	msgenc.Codec
+	mu   *sync.Mutex
+	last **msgenc.Message
+}
+
+func (c codecSharedResult) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	*c.last = m
+	c.mu.Unlock()
+	runtime.Gosched()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return *c.last, nil
+}
+
+// codecNoName has no name to show in logs.
+type codecNoName struct{ msgenc.Codec }
+
+func (codecNoName) Name() string { return "" }
+
+// codecPadsLargeFrames pads frames over 700 KiB past MaxFrameSize, as a
+// codec that never checks its output size would produce them.
+type codecPadsLargeFrames struct{ msgenc.Codec }
+
+func (c codecPadsLargeFrames) Marshal(m *msgenc.Message) ([]byte, error) {
+	b, err := c.Codec.Marshal(m)
+	if err == nil && len(b) > 700<<10 {
+		b = append(b, make([]byte, 400<<10)...)
+	}
+	return b, err
+}
+
+// codecAcceptsPrefixes decodes a cut-short frame as the whole one, as a
+// decoder that pads missing bytes would. It remembers its frames to know.
+type codecAcceptsPrefixes struct {
+	msgenc.Codec
+	mu     *sync.Mutex
+	frames *[][]byte
+}
+
+func (c codecAcceptsPrefixes) Marshal(m *msgenc.Message) ([]byte, error) {
+	b, err := c.Codec.Marshal(m)
+	if err == nil {
+		c.mu.Lock()
+		*c.frames = append(*c.frames, bytes.Clone(b))
+		c.mu.Unlock()
+	}
+	return b, err
+}
+
+func (c codecAcceptsPrefixes) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if err == nil || len(data) == 0 {
+		return m, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range *c.frames {
+		if len(data) < len(f) && bytes.HasPrefix(f, data) {
+			return c.Codec.Unmarshal(f)
+		}
+	}
+	return m, err
+}
+
+// codecGivesUpDeep answers a ping for input that opens more nested lists
+// than it cares to parse, instead of failing.
+type codecGivesUpDeep struct{ msgenc.Codec }
+
+func (c codecGivesUpDeep) Unmarshal(data []byte) (*msgenc.Message, error) {
+	for _, open := range []byte{'[', 'l', 0x81} {
+		if len(data) > msgenc.MaxNesting && bytes.Count(data[:msgenc.MaxNesting+1], []byte{open}) == msgenc.MaxNesting+1 {
+			return &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}}, nil
+		}
+	}
+	return c.Codec.Unmarshal(data)
+}
+
+func TestCheckCodecReportsExactlyTheBrokenRule(t *testing.T) {
+	base := func() msgenc.Codec { return cbor.New() }
+	for _, tc := range []struct {
+		name  string
+		codec func() msgenc.Codec
+		rules []string
+	}{
+		{"no name", func() msgenc.Codec { return codecNoName{base()} }, []string{"name"}},
+		{"drops sender seq", func() msgenc.Codec { return codecDropsSeq{base()} }, []string{"round-trip"}},
+		{"truncates peers", func() msgenc.Codec { return codecTruncatesPeers{base()} }, []string{"round-trip"}},
+		{"empty not nil", func() msgenc.Codec { return codecEmptyNotNil{base()} }, []string{"empty-fields-decode-as-nil"}},
+		{"pads large frames", func() msgenc.Codec { return codecPadsLargeFrames{base()} }, []string{"frame-within-max-size"}},
+		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"marshal-rejects-invalid"}},
+		{"panics on empty frame", func() msgenc.Codec { return codecPanicsOnEmpty{base()} }, []string{"unmarshal-rejects-garbage"}},
+		{"accepts prefixes", func() msgenc.Codec {
+			return codecAcceptsPrefixes{base(), new(sync.Mutex), new([][]byte)}
+		}, []string{"unmarshal-rejects-truncated"}},
+		{"no size limit", func() msgenc.Codec { return codecNoSizeLimit{base()} }, []string{"unmarshal-rejects-oversized"}},
+		{"gives up on deep input", func() msgenc.Codec { return codecGivesUpDeep{base()} }, []string{"unmarshal-rejects-deep-nesting"}},
+		{"aliases input", func() msgenc.Codec { return codecAliases{base()} }, []string{"decoded-does-not-alias-input"}},
+		{"caches frames", func() msgenc.Codec {
+			return codecCachesFrames{base(), new(sync.Mutex), map[*msgenc.Message][]byte{}}
+		}, []string{"marshal-output-not-retained"}},
+		{"shares results", func() msgenc.Codec {
+			return codecSharedResult{base(), new(sync.Mutex), new(*msgenc.Message)}
+		}, []string{"concurrent-use"}},
+		// Errors that wrap neither sentinel break every rule that feeds
+		// bad input within the size limit.
+		{"plain errors", func() msgenc.Codec { return codecPlainErrors{base()} },
+			[]string{"unmarshal-rejects-garbage", "unmarshal-rejects-truncated", "unmarshal-rejects-deep-nesting"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := conformance.CheckCodec(t, func(*testing.T) msgenc.Codec { return tc.codec() })
+			var broken []string
+			for _, err := range errs {
+				if v, ok := err.(*conformance.Violation); ok {
+					broken = append(broken, v.Rule)
+				}
+			}
+			for _, rule := range tc.rules {
+				if !conformance.Broken(errs, rule) {
+					t.Errorf("rule %q not reported", rule)
+				}
+			}
+			if !slices.Equal(broken, tc.rules) {
+				t.Fatalf("broken rules %q, want exactly %q; violations:\n%v", broken, tc.rules, errs)
+			}
+		})
+	}
+}
+
+func TestCheckCodecPassesBuiltins(t *testing.T) {
+	for _, newCodec := range []func() msgenc.Codec{
+		func() msgenc.Codec { return json.New() },
+		func() msgenc.Codec { return cbor.New() },
+		func() msgenc.Codec { return bencode.New() },
+	} {
+		name := newCodec().Name()
+		t.Run(name, func(t *testing.T) {
+			if errs := conformance.CheckCodec(t, func(*testing.T) msgenc.Codec { return newCodec() }); len(errs) != 0 {
+				t.Fatalf("%s codec: %d violations:\n%v", name, len(errs), errs)
+			}
+		})
+	}
+}

@@ -1,0 +1,81 @@
+package cbor
+
+import (
+	"fmt"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/msgenc/internal/wire"
+	fxcbor "github.com/fxamacker/cbor/v2"
+)
+
+// Codec encodes messages as CBOR. It holds only immutable encoding and
+// decoding modes: one value is safe for concurrent use.
+type Codec struct {
+	enc fxcbor.EncMode
+	dec fxcbor.DecMode
+}
+
+var _ msgenc.Codec = (*Codec)(nil)
+
+// New returns a CBOR codec.
+func New() *Codec {
+	enc, err := fxcbor.EncOptions{
+		Sort:          fxcbor.SortNone, // struct fields already come in key order
+		IndefLength:   fxcbor.IndefLengthForbidden,
+		NilContainers: fxcbor.NilContainerAsNull,
+		TagsMd:        fxcbor.TagsForbidden,
+	}.EncMode()
+	if err != nil {
+		panic("cbor: bad encoding options: " + err.Error()) // constant options: a programming error
+	}
+	dec, err := fxcbor.DecOptions{
+		DupMapKey:        fxcbor.DupMapKeyEnforcedAPF,
+		MaxNestedLevels:  msgenc.MaxNesting,
+		MaxArrayElements: max(msgenc.MaxPeers, msgenc.MaxVisited, msgenc.MaxAddrs),
+		MaxMapPairs:      16, // the library's minimum; a message map has at most 4 pairs
+		IndefLength:      fxcbor.IndefLengthForbidden,
+		TagsMd:           fxcbor.TagsForbidden,
+		UTF8:             fxcbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic("cbor: bad decoding options: " + err.Error())
+	}
+	return &Codec{enc: enc, dec: dec}
+}
+
+// Name returns "cbor".
+func (*Codec) Name() string { return "cbor" }
+
+// Marshal encodes m; see msgenc.Codec. A message whose frame would exceed
+// msgenc.MaxFrameSize fails with msgenc.ErrInvalid.
+func (c *Codec) Marshal(m *msgenc.Message) ([]byte, error) {
+	var w wire.Message
+	if err := w.From(m); err != nil {
+		return nil, fmt.Errorf("cbor: %w", err)
+	}
+	b, err := c.enc.Marshal(&w)
+	if err != nil {
+		return nil, fmt.Errorf("cbor: %w: %w", msgenc.ErrInvalid, err)
+	}
+	if len(b) > msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("cbor: %w: the frame would be %d bytes, at most %d", msgenc.ErrInvalid, len(b), msgenc.MaxFrameSize)
+	}
+	return b, nil
+}
+
+// Unmarshal decodes one frame; see msgenc.Codec.
+func (c *Codec) Unmarshal(data []byte) (*msgenc.Message, error) {
+	if len(data) > msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("cbor: %w: %w: %d bytes, at most %d",
+			msgenc.ErrDecode, msgenc.ErrTooLarge, len(data), msgenc.MaxFrameSize)
+	}
+	var w wire.Message
+	if err := c.dec.Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("cbor: %w: %w", msgenc.ErrDecode, err)
+	}
+	m := w.To()
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("cbor: %w", err)
+	}
+	return m, nil
+}

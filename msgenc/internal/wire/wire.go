@@ -1,0 +1,333 @@
+package wire
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+)
+
+// Message mirrors msgenc.Message. Exactly one body field is set; its CBOR key
+// is 10 plus the Kind.
+type Message struct {
+	Kind   msgenc.Kind `json:"k" cbor:"1,keyasint"`
+	TxID   uint64      `json:"t,string" cbor:"2,keyasint"`
+	Sender *Peer       `json:"s,omitempty" cbor:"3,keyasint,omitempty"`
+
+	Ping         *Ping         `json:"ping,omitempty" cbor:"11,keyasint,omitempty"`
+	Pong         *Pong         `json:"pong,omitempty" cbor:"12,keyasint,omitempty"`
+	FindNode     *FindNode     `json:"find-node,omitempty" cbor:"13,keyasint,omitempty"`
+	Peers        *Peers        `json:"peers,omitempty" cbor:"14,keyasint,omitempty"`
+	FindValue    *FindValue    `json:"find-value,omitempty" cbor:"15,keyasint,omitempty"`
+	Value        *Value        `json:"value,omitempty" cbor:"16,keyasint,omitempty"`
+	Store        *Store        `json:"store,omitempty" cbor:"17,keyasint,omitempty"`
+	StoreAck     *StoreAck     `json:"store-ack,omitempty" cbor:"18,keyasint,omitempty"`
+	Error        *Error        `json:"error,omitempty" cbor:"19,keyasint,omitempty"`
+	Forward      *Forward      `json:"forward,omitempty" cbor:"20,keyasint,omitempty"`
+	ForwardReply *ForwardReply `json:"forward-reply,omitempty" cbor:"21,keyasint,omitempty"`
+}
+
+// Peer mirrors msgenc.PeerRecord; a CBOR array [id, key, addrs, seq, sig].
+type Peer struct {
+	_         struct{} `cbor:",toarray"`
+	ID        []byte   `json:"i,omitempty" cbor:"0"`
+	PublicKey []byte   `json:"k,omitempty" cbor:"1"`
+	Addrs     [][]byte `json:"a,omitempty" cbor:"2"`
+	Seq       uint64   `json:"q,string,omitempty" cbor:"3"`
+	Signature []byte   `json:"g,omitempty" cbor:"4"`
+}
+
+// Record mirrors msgenc.ValueRecord; a CBOR array
+// [key, value, publisher, salt, seq, sig, ttl].
+type Record struct {
+	_         struct{} `cbor:",toarray"`
+	Key       []byte   `json:"k,omitempty" cbor:"0"`
+	Value     []byte   `json:"v,omitempty" cbor:"1"`
+	Publisher []byte   `json:"p,omitempty" cbor:"2"`
+	Salt      []byte   `json:"a,omitempty" cbor:"3"`
+	Seq       uint64   `json:"q,string,omitempty" cbor:"4"`
+	Signature []byte   `json:"g,omitempty" cbor:"5"`
+	TTL       uint32   `json:"l,omitempty" cbor:"6"`
+}
+
+// Ping mirrors msgenc.Ping; a CBOR empty array.
+type Ping struct {
+	_ struct{} `cbor:",toarray"`
+}
+
+// Pong mirrors msgenc.Pong; a CBOR array [observed].
+type Pong struct {
+	_        struct{} `cbor:",toarray"`
+	Observed []byte   `json:"o,omitempty" cbor:"0"`
+}
+
+// FindNode mirrors msgenc.FindNode; a CBOR array [target].
+type FindNode struct {
+	_      struct{} `cbor:",toarray"`
+	Target []byte   `json:"t,omitempty" cbor:"0"`
+}
+
+// Peers mirrors msgenc.Peers; a CBOR array [peers].
+type Peers struct {
+	_     struct{} `cbor:",toarray"`
+	Peers []Peer   `json:"p,omitempty" cbor:"0"`
+}
+
+// FindValue mirrors msgenc.FindValue; a CBOR array [key].
+type FindValue struct {
+	_   struct{} `cbor:",toarray"`
+	Key []byte   `json:"k,omitempty" cbor:"0"`
+}
+
+// Value mirrors msgenc.Value; a CBOR array [record, peers].
+type Value struct {
+	_      struct{} `cbor:",toarray"`
+	Record *Record  `json:"r,omitempty" cbor:"0"`
+	Peers  []Peer   `json:"p,omitempty" cbor:"1"`
+}
+
+// Store mirrors msgenc.Store; a CBOR array [record, cas, expect-seq].
+type Store struct {
+	_         struct{} `cbor:",toarray"`
+	Record    Record   `json:"r" cbor:"0"`
+	CAS       bool     `json:"c,omitempty" cbor:"1"`
+	ExpectSeq uint64   `json:"e,string,omitempty" cbor:"2"`
+}
+
+// StoreAck mirrors msgenc.StoreAck; a CBOR array [seq].
+type StoreAck struct {
+	_   struct{} `cbor:",toarray"`
+	Seq uint64   `json:"q,string,omitempty" cbor:"0"`
+}
+
+// Error mirrors msgenc.Error; a CBOR array [code, text].
+type Error struct {
+	_       struct{}         `cbor:",toarray"`
+	Code    msgenc.ErrorCode `json:"c,omitempty" cbor:"0"`
+	Message string           `json:"m,omitempty" cbor:"1"`
+}
+
+// Forward mirrors msgenc.Forward; a CBOR array
+// [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record].
+type Forward struct {
+	_         struct{}    `cbor:",toarray"`
+	QueryID   []byte      `json:"i,omitempty" cbor:"0"`
+	Mode      msgenc.Mode `json:"m" cbor:"1"`
+	HopBudget uint8       `json:"h,omitempty" cbor:"2"`
+	ProxyHops uint8       `json:"x,omitempty" cbor:"3"`
+	Visited   [][]byte    `json:"v,omitempty" cbor:"4"`
+	ReplyTo   [][]byte    `json:"r,omitempty" cbor:"5"`
+	Op        msgenc.Kind `json:"o" cbor:"6"`
+	Target    []byte      `json:"t,omitempty" cbor:"7"`
+	Record    *Record     `json:"d,omitempty" cbor:"8"`
+}
+
+// ForwardReply mirrors msgenc.ForwardReply; a CBOR array
+// [query-id, hops, record, peers, stored, error].
+type ForwardReply struct {
+	_       struct{} `cbor:",toarray"`
+	QueryID []byte   `json:"i,omitempty" cbor:"0"`
+	Hops    uint8    `json:"h,omitempty" cbor:"1"`
+	Record  *Record  `json:"d,omitempty" cbor:"2"`
+	Peers   []Peer   `json:"p,omitempty" cbor:"3"`
+	Stored  uint16   `json:"n,omitempty" cbor:"4"`
+	Error   *Error   `json:"e,omitempty" cbor:"5"`
+}
+
+// From fills w from m, sharing m's byte slices (the encoder only reads
+// them). It returns an error wrapping msgenc.ErrInvalid when m does not
+// pass Validate or carries error text that is not UTF-8, which neither JSON
+// nor CBOR text strings can hold exactly.
+func (w *Message) From(m *msgenc.Message) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	*w = Message{Kind: m.Kind, TxID: m.TxID}
+	if m.Sender != nil {
+		p := fromPeer(m.Sender)
+		w.Sender = &p
+	}
+	switch {
+	case m.Ping != nil:
+		w.Ping = &Ping{}
+	case m.Pong != nil:
+		w.Pong = &Pong{Observed: m.Pong.Observed}
+	case m.FindNode != nil:
+		w.FindNode = &FindNode{Target: m.FindNode.Target}
+	case m.Peers != nil:
+		w.Peers = &Peers{Peers: fromPeers(m.Peers.Peers)}
+	case m.FindValue != nil:
+		w.FindValue = &FindValue{Key: m.FindValue.Key}
+	case m.Value != nil:
+		w.Value = &Value{Record: fromRecordPtr(m.Value.Record), Peers: fromPeers(m.Value.Peers)}
+	case m.Store != nil:
+		w.Store = &Store{Record: fromRecord(&m.Store.Record), CAS: m.Store.CAS, ExpectSeq: m.Store.ExpectSeq}
+	case m.StoreAck != nil:
+		w.StoreAck = &StoreAck{Seq: m.StoreAck.Seq}
+	case m.Error != nil:
+		e, err := fromError(m.Error)
+		if err != nil {
+			return err
+		}
+		w.Error = e
+	case m.Forward != nil:
+		f := m.Forward
+		w.Forward = &Forward{
+			QueryID: f.QueryID, Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
+			Visited: f.Visited, ReplyTo: f.ReplyTo, Op: f.Op, Target: f.Target, Record: fromRecordPtr(f.Record),
+		}
+	case m.ForwardReply != nil:
+		r := m.ForwardReply
+		w.ForwardReply = &ForwardReply{
+			QueryID: r.QueryID, Hops: r.Hops, Record: fromRecordPtr(r.Record), Peers: fromPeers(r.Peers), Stored: r.Stored,
+		}
+		if r.Error != nil {
+			e, err := fromError(r.Error)
+			if err != nil {
+				return err
+			}
+			w.ForwardReply.Error = e
+		}
+	}
+	return nil
+}
+
+func fromPeer(p *msgenc.PeerRecord) Peer {
+	return Peer{ID: p.ID, PublicKey: p.PublicKey, Addrs: p.Addrs, Seq: p.Seq, Signature: p.Signature}
+}
+
+func fromPeers(ps []msgenc.PeerRecord) []Peer {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]Peer, len(ps))
+	for i := range ps {
+		out[i] = fromPeer(&ps[i])
+	}
+	return out
+}
+
+func fromRecord(r *msgenc.ValueRecord) Record {
+	return Record{
+		Key: r.Key, Value: r.Value, Publisher: r.Publisher, Salt: r.Salt,
+		Seq: r.Seq, Signature: r.Signature, TTL: r.TTL,
+	}
+}
+
+func fromRecordPtr(r *msgenc.ValueRecord) *Record {
+	if r == nil {
+		return nil
+	}
+	w := fromRecord(r)
+	return &w
+}
+
+func fromError(e *msgenc.Error) (*Error, error) {
+	if !utf8.ValidString(e.Message) {
+		return nil, fmt.Errorf("%w: error text is not valid UTF-8", msgenc.ErrInvalid)
+	}
+	return &Error{Code: e.Code, Message: e.Message}, nil
+}
+
+// To returns the message w mirrors, with empty byte fields and lists as nil.
+// It shares w's byte slices, which the decoder allocated afresh. The caller
+// still runs Validate.
+func (w *Message) To() *msgenc.Message {
+	m := &msgenc.Message{Kind: w.Kind, TxID: w.TxID}
+	if w.Sender != nil {
+		p := toPeer(w.Sender)
+		m.Sender = &p
+	}
+	if w.Ping != nil {
+		m.Ping = &msgenc.Ping{}
+	}
+	if w.Pong != nil {
+		m.Pong = &msgenc.Pong{Observed: nz(w.Pong.Observed)}
+	}
+	if w.FindNode != nil {
+		m.FindNode = &msgenc.FindNode{Target: nz(w.FindNode.Target)}
+	}
+	if w.Peers != nil {
+		m.Peers = &msgenc.Peers{Peers: toPeers(w.Peers.Peers)}
+	}
+	if w.FindValue != nil {
+		m.FindValue = &msgenc.FindValue{Key: nz(w.FindValue.Key)}
+	}
+	if w.Value != nil {
+		m.Value = &msgenc.Value{Record: toRecordPtr(w.Value.Record), Peers: toPeers(w.Value.Peers)}
+	}
+	if w.Store != nil {
+		m.Store = &msgenc.Store{Record: toRecord(&w.Store.Record), CAS: w.Store.CAS, ExpectSeq: w.Store.ExpectSeq}
+	}
+	if w.StoreAck != nil {
+		m.StoreAck = &msgenc.StoreAck{Seq: w.StoreAck.Seq}
+	}
+	if w.Error != nil {
+		m.Error = &msgenc.Error{Code: w.Error.Code, Message: w.Error.Message}
+	}
+	if f := w.Forward; f != nil {
+		m.Forward = &msgenc.Forward{
+			QueryID: nz(f.QueryID), Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
+			Visited: nzList(f.Visited), ReplyTo: nzList(f.ReplyTo), Op: f.Op, Target: nz(f.Target),
+			Record: toRecordPtr(f.Record),
+		}
+	}
+	if r := w.ForwardReply; r != nil {
+		m.ForwardReply = &msgenc.ForwardReply{
+			QueryID: nz(r.QueryID), Hops: r.Hops, Record: toRecordPtr(r.Record), Peers: toPeers(r.Peers), Stored: r.Stored,
+		}
+		if r.Error != nil {
+			m.ForwardReply.Error = &msgenc.Error{Code: r.Error.Code, Message: r.Error.Message}
+		}
+	}
+	return m
+}
+
+func nz(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func nzList(l [][]byte) [][]byte {
+	if len(l) == 0 {
+		return nil
+	}
+	for i := range l {
+		l[i] = nz(l[i])
+	}
+	return l
+}
+
+func toPeer(p *Peer) msgenc.PeerRecord {
+	return msgenc.PeerRecord{
+		ID: nz(p.ID), PublicKey: nz(p.PublicKey), Addrs: nzList(p.Addrs), Seq: p.Seq, Signature: nz(p.Signature),
+	}
+}
+
+func toPeers(ps []Peer) []msgenc.PeerRecord {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]msgenc.PeerRecord, len(ps))
+	for i := range ps {
+		out[i] = toPeer(&ps[i])
+	}
+	return out
+}
+
+func toRecord(r *Record) msgenc.ValueRecord {
+	return msgenc.ValueRecord{
+		Key: nz(r.Key), Value: nz(r.Value), Publisher: nz(r.Publisher), Salt: nz(r.Salt),
+		Seq: r.Seq, Signature: nz(r.Signature), TTL: r.TTL,
+	}
+}
+
+func toRecordPtr(r *Record) *msgenc.ValueRecord {
+	if r == nil {
+		return nil
+	}
+	v := toRecord(r)
+	return &v
+}

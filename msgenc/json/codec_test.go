@@ -1,0 +1,13 @@
+package json_test
+
+import (
+	"testing"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/msgenc/json"
+)
+
+func TestCodecConformance(t *testing.T) {
+	conformance.TestCodec(t, func(*testing.T) msgenc.Codec { return json.New() })
+}
