@@ -65,7 +65,8 @@ func cloneBytes(b []byte) []byte {
 // UpdateFunc computes a key's new record from its current one. cur is a copy
 // of the live record, or nil when there is none (absent or expired). Return
 // the record to store, or nil to delete the key. Returning an error aborts
-// the update and leaves the store unchanged; Update returns that error.
+// the update and leaves the store unchanged; Update returns that error. fn
+// runs while the store holds the key: it must not call the store.
 type UpdateFunc func(cur *Record) (*Record, error)
 
 // Store keeps records by key. Implementations are safe for concurrent use.
@@ -74,6 +75,10 @@ type UpdateFunc func(cur *Record) (*Record, error)
 // returned are copies the caller owns. A record whose Expires is at or
 // before the store's clock is never returned. After Close every method but
 // Close returns ErrClosed; Close itself is idempotent.
+//
+// A method called with a context that is already done returns the context's
+// error and changes nothing. A write already under way when the context ends
+// may still complete: the caller cannot tell, so stores do not abandon it.
 type Store interface {
 	// Get returns the live record under key, or ErrNotFound.
 	Get(ctx context.Context, key []byte) (Record, error)

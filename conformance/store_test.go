@@ -1,0 +1,332 @@
+package conformance_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/kvstore/bbolt"
+	"github.com/dhtkit/dhtkit/kvstore/memory"
+)
+
+// Each broken store below is memory.Store with one flaw. The suite must
+// report exactly the rules that flaw breaks.
+
+// storeAliasing returns, from Get, the very slices it returned last time
+// for the key, unless the key was written since: callers share buffers.
+type storeAliasing struct {
+	*memory.Store
+	mu   sync.Mutex
+	last map[string]kvstore.Record
+}
+
+func (s *storeAliasing) Get(ctx context.Context, key []byte) (kvstore.Record, error) {
+	rec, err := s.Store.Get(ctx, key)
+	if err != nil {
+		return rec, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.last[string(key)]; ok {
+		return prev, nil
+	}
+	s.last[string(key)] = rec
+	return rec, nil
+}
+
+func (s *storeAliasing) forget(key []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.last, string(key))
+}
+
+func (s *storeAliasing) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	s.forget(key)
+	return s.Store.Put(ctx, key, rec)
+}
+
+func (s *storeAliasing) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	s.forget(key)
+	return s.Store.Update(ctx, key, fn)
+}
+
+func (s *storeAliasing) Delete(ctx context.Context, key []byte) error {
+	s.forget(key)
+	return s.Store.Delete(ctx, key)
+}
+
+// storeNoCopyIn keeps the record a caller passes to Put as it is, slices
+// and all, and returns copies of it: the caller's later changes leak in.
+type storeNoCopyIn struct {
+	*memory.Store
+	mu   sync.Mutex
+	kept map[string]kvstore.Record
+}
+
+func (s *storeNoCopyIn) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	if err := s.Store.Put(ctx, key, rec); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kept[string(key)] = rec
+	return nil
+}
+
+func (s *storeNoCopyIn) Get(ctx context.Context, key []byte) (kvstore.Record, error) {
+	rec, err := s.Store.Get(ctx, key)
+	if err != nil {
+		return rec, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if kept, ok := s.kept[string(key)]; ok {
+		return kept.Clone(), nil
+	}
+	return rec, nil
+}
+
+func (s *storeNoCopyIn) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	s.mu.Lock()
+	delete(s.kept, string(key))
+	s.mu.Unlock()
+	return s.Store.Update(ctx, key, fn)
+}
+
+func (s *storeNoCopyIn) Delete(ctx context.Context, key []byte) error {
+	s.mu.Lock()
+	delete(s.kept, string(key))
+	s.mu.Unlock()
+	return s.Store.Delete(ctx, key)
+}
+
+// storeNonAtomic implements Update as Get, fn, Put with nothing held in
+// between, so concurrent Updates of one key lose writes.
+type storeNonAtomic struct{ *memory.Store }
+
+func (s storeNonAtomic) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	var cur *kvstore.Record
+	rec, err := s.Get(ctx, key)
+	switch {
+	case err == nil:
+		cur = &rec
+	case !errors.Is(err, kvstore.ErrNotFound):
+		return err
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return err
+	}
+	runtime.Gosched() // widen the window another writer slips into
+	if next == nil {
+		return s.Delete(ctx, key)
+	}
+	return s.Put(ctx, key, *next)
+}
+
+// storeIgnoresExpiry returns expired records from Get, Update and Range,
+// because its inner store's clock never moves. Sweep and Len, which it
+// computes by the real clock, are right.
+type storeIgnoresExpiry struct {
+	*memory.Store
+	now func() time.Time
+}
+
+func (s storeIgnoresExpiry) Sweep(ctx context.Context) (int, error) {
+	var expired [][]byte
+	err := s.Range(ctx, func(key []byte, rec kvstore.Record) bool {
+		if rec.Expired(s.now()) {
+			expired = append(expired, key)
+		}
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range expired {
+		if err := s.Delete(ctx, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(expired), nil
+}
+
+// storeNilAfterClose returns nil errors, and zero results, after Close.
+type storeNilAfterClose struct{ *memory.Store }
+
+func (s storeNilAfterClose) Get(ctx context.Context, key []byte) (kvstore.Record, error) {
+	rec, err := s.Store.Get(ctx, key)
+	if errors.Is(err, kvstore.ErrClosed) {
+		return kvstore.Record{}, nil
+	}
+	return rec, err
+}
+
+func (s storeNilAfterClose) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	return storeHideClosed(s.Store.Put(ctx, key, rec))
+}
+
+func (s storeNilAfterClose) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	return storeHideClosed(s.Store.Update(ctx, key, fn))
+}
+
+func (s storeNilAfterClose) Delete(ctx context.Context, key []byte) error {
+	return storeHideClosed(s.Store.Delete(ctx, key))
+}
+
+func (s storeNilAfterClose) Sweep(ctx context.Context) (int, error) {
+	n, err := s.Store.Sweep(ctx)
+	return n, storeHideClosed(err)
+}
+
+func (s storeNilAfterClose) Len(ctx context.Context) (int, error) {
+	n, err := s.Store.Len(ctx)
+	return n, storeHideClosed(err)
+}
+
+func (s storeNilAfterClose) Range(ctx context.Context, fn func([]byte, kvstore.Record) bool) error {
+	return storeHideClosed(s.Store.Range(ctx, fn))
+}
+
+func storeHideClosed(err error) error {
+	if errors.Is(err, kvstore.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// storeIgnoresContext runs every call with context.Background().
+type storeIgnoresContext struct{ *memory.Store }
+
+func (s storeIgnoresContext) Get(_ context.Context, key []byte) (kvstore.Record, error) {
+	return s.Store.Get(context.Background(), key)
+}
+
+func (s storeIgnoresContext) Put(_ context.Context, key []byte, rec kvstore.Record) error {
+	return s.Store.Put(context.Background(), key, rec)
+}
+
+// storeRangeOverruns keeps calling fn after it returned false.
+type storeRangeOverruns struct{ *memory.Store }
+
+func (s storeRangeOverruns) Range(ctx context.Context, fn func([]byte, kvstore.Record) bool) error {
+	return s.Store.Range(ctx, func(k []byte, r kvstore.Record) bool { fn(k, r); return true })
+}
+
+// storeSweepMiscounts sweeps but reports nothing removed.
+type storeSweepMiscounts struct{ *memory.Store }
+
+func (s storeSweepMiscounts) Sweep(ctx context.Context) (int, error) {
+	_, err := s.Store.Sweep(ctx)
+	return 0, err
+}
+
+// storeCloseTwiceFails returns ErrClosed from a second Close.
+type storeCloseTwiceFails struct {
+	*memory.Store
+	mu     sync.Mutex
+	closed bool
+}
+
+func (s *storeCloseTwiceFails) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return kvstore.ErrClosed
+	}
+	s.closed = true
+	return s.Store.Close()
+}
+
+func storeMemory(now func() time.Time) *memory.Store {
+	return memory.New(memory.Options{Now: now})
+}
+
+func TestCheckStoreCatchesBrokenStores(t *testing.T) {
+	frozen := func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name  string
+		want  []string // the rules the flaw breaks, sorted
+		store func(now func() time.Time) kvstore.Store
+	}{
+		{"aliased slices from Get", []string{"get-returns-copy"}, func(now func() time.Time) kvstore.Store {
+			return &storeAliasing{Store: storeMemory(now), last: map[string]kvstore.Record{}}
+		}},
+		{"input not copied", []string{"put-copies-input"}, func(now func() time.Time) kvstore.Store {
+			return &storeNoCopyIn{Store: storeMemory(now), kept: map[string]kvstore.Record{}}
+		}},
+		{"non-atomic Update", []string{"update-is-atomic"}, func(now func() time.Time) kvstore.Store {
+			return storeNonAtomic{storeMemory(now)}
+		}},
+		{"expiry ignored on read", []string{"expired-never-returned"}, func(now func() time.Time) kvstore.Store {
+			return storeIgnoresExpiry{Store: storeMemory(frozen), now: now}
+		}},
+		{"nil instead of ErrClosed", []string{"use-after-close"}, func(now func() time.Time) kvstore.Store {
+			return storeNilAfterClose{storeMemory(now)}
+		}},
+		{"context ignored", []string{"context-done"}, func(now func() time.Time) kvstore.Store {
+			return storeIgnoresContext{storeMemory(now)}
+		}},
+		{"Range ignores stop", []string{"range-stops-early"}, func(now func() time.Time) kvstore.Store {
+			return storeRangeOverruns{storeMemory(now)}
+		}},
+		{"Sweep miscounts", []string{"sweep-removes-expired"}, func(now func() time.Time) kvstore.Store {
+			return storeSweepMiscounts{storeMemory(now)}
+		}},
+		{"second Close fails", []string{"close-idempotent"}, func(now func() time.Time) kvstore.Store {
+			return &storeCloseTwiceFails{Store: storeMemory(now)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := conformance.CheckStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
+				return tc.store(now)
+			})
+			var got []string
+			for _, err := range errs {
+				var v *conformance.Violation
+				if !errors.As(err, &v) {
+					t.Fatalf("CheckStore returned %v, not a *Violation", err)
+				}
+				got = append(got, v.Rule)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("CheckStore reported rules %q, want exactly %q; violations:\n%v", got, tc.want, errors.Join(errs...))
+			}
+			for _, rule := range tc.want {
+				if !conformance.Broken(errs, rule) {
+					t.Errorf("Broken(errs, %q) = false", rule)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckStorePassesBuiltInStores(t *testing.T) {
+	for name, factory := range map[string]func(t *testing.T, now func() time.Time) kvstore.Store{
+		"memory": func(t *testing.T, now func() time.Time) kvstore.Store {
+			return storeMemory(now)
+		},
+		"bbolt": func(t *testing.T, now func() time.Time) kvstore.Store {
+			s, err := bbolt.Open(filepath.Join(t.TempDir(), "store.db"), bbolt.Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if errs := conformance.CheckStore(t, factory); len(errs) > 0 {
+				t.Errorf("CheckStore found %d violations in %s, want none:\n%v", len(errs), name, errors.Join(errs...))
+			}
+		})
+	}
+}

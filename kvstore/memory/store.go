@@ -1,0 +1,317 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/dhtkit/dhtkit/kvstore"
+)
+
+// ErrTooLarge is returned for a record whose byte fields together exceed
+// 4 GiB, the most one entry can index.
+var ErrTooLarge = errors.New("memory: record too large")
+
+// shardCount is the number of independently locked maps. A power of two, so
+// a key's shard is a mask of its hash; 32 shards keep lock contention low on
+// machines with a few dozen cores at a cost of a few kilobytes.
+const shardCount = 32
+
+// Options configures a Store. The zero value is ready to use.
+type Options struct {
+	// Now is the store's clock, used to decide expiry. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is an in-memory kvstore.Store. It is safe for concurrent use.
+type Store struct {
+	now    func() time.Time
+	seed   maphash.Seed
+	shards [shardCount]shard
+}
+
+var (
+	_ kvstore.Store  = (*Store)(nil)
+	_ kvstore.Ranger = (*Store)(nil)
+)
+
+// shard is one locked map. A nil map means the store is closed. The padding
+// keeps neighbouring shards' locks on different cache lines.
+type shard struct {
+	mu sync.RWMutex
+	m  map[string]entry
+	_  [32]byte
+}
+
+// New returns an empty store.
+func New(opts Options) *Store {
+	s := &Store{now: opts.Now, seed: maphash.MakeSeed()}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]entry)
+	}
+	return s
+}
+
+func (s *Store) shardOf(key []byte) *shard {
+	return &s.shards[maphash.Bytes(s.seed, key)&(shardCount-1)]
+}
+
+// Get returns a copy of the live record under key, or kvstore.ErrNotFound.
+func (s *Store) Get(ctx context.Context, key []byte) (kvstore.Record, error) {
+	if err := check(ctx, key); err != nil {
+		return kvstore.Record{}, err
+	}
+	sh := s.shardOf(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.m == nil {
+		return kvstore.Record{}, kvstore.ErrClosed
+	}
+	e, ok := sh.m[string(key)]
+	if !ok || e.expired(s.now()) {
+		return kvstore.Record{}, kvstore.ErrNotFound
+	}
+	return e.record(), nil
+}
+
+// Put stores a copy of rec under key.
+func (s *Store) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	e, err := newEntry(&rec)
+	if err != nil {
+		return err
+	}
+	sh := s.shardOf(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		return kvstore.ErrClosed
+	}
+	sh.m[string(key)] = e
+	return nil
+}
+
+// Update applies fn under the key's shard lock, so fn is called exactly once
+// and must not call the store itself (that would deadlock). A panic in fn
+// leaves the store unchanged and propagates to the caller.
+func (s *Store) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	sh := s.shardOf(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		return kvstore.ErrClosed
+	}
+	var cur *kvstore.Record
+	if e, ok := sh.m[string(key)]; ok && !e.expired(s.now()) {
+		r := e.record()
+		cur = &r
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return err
+	}
+	if next == nil {
+		delete(sh.m, string(key))
+		return nil
+	}
+	e, err := newEntry(next)
+	if err != nil {
+		return err
+	}
+	sh.m[string(key)] = e
+	return nil
+}
+
+// Delete removes key; an absent key is not an error.
+func (s *Store) Delete(ctx context.Context, key []byte) error {
+	if err := check(ctx, key); err != nil {
+		return err
+	}
+	sh := s.shardOf(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		return kvstore.ErrClosed
+	}
+	delete(sh.m, string(key))
+	return nil
+}
+
+// Sweep removes every expired record and returns how many it removed. It
+// locks one shard at a time, so other keys stay available meanwhile.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	n := 0
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		removed, err := s.shards[i].sweep(s.now())
+		n += removed
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (sh *shard) sweep(now time.Time) (int, error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.m == nil {
+		return 0, kvstore.ErrClosed
+	}
+	n := 0
+	for k, e := range sh.m {
+		if e.expired(now) {
+			delete(sh.m, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Len returns the number of records held, expired ones not yet swept
+// included.
+func (s *Store) Len(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		m := sh.m
+		n += len(m)
+		sh.mu.RUnlock()
+		if m == nil {
+			return 0, kvstore.ErrClosed
+		}
+	}
+	return n, nil
+}
+
+// Range calls fn with a copy of each live record until fn returns false. It
+// copies one shard's live records under the shard's read lock and calls fn
+// with no lock held, so fn may write to the store; such writes may or may
+// not be seen.
+func (s *Store) Range(ctx context.Context, fn func(key []byte, rec kvstore.Record) bool) error {
+	type item struct {
+		key string
+		rec kvstore.Record
+	}
+	var items []item
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sh := &s.shards[i]
+		now := s.now()
+		items = items[:0]
+		sh.mu.RLock()
+		closed := sh.m == nil
+		for k, e := range sh.m {
+			if !e.expired(now) {
+				items = append(items, item{k, e.record()})
+			}
+		}
+		sh.mu.RUnlock()
+		if closed {
+			return kvstore.ErrClosed
+		}
+		for _, it := range items {
+			if !fn([]byte(it.key), it.rec) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// Close drops every record. Later calls but Close return kvstore.ErrClosed.
+func (s *Store) Close() error {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		sh.m = nil
+		sh.mu.Unlock()
+	}
+	return nil
+}
+
+// check validates the arguments every keyed method shares.
+func check(ctx context.Context, key []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(key) == 0 {
+		return kvstore.ErrEmptyKey
+	}
+	return nil
+}
+
+// entry is a record as held in a shard: the four byte fields concatenated in
+// one buffer (value, publisher, salt, signature) and the offsets where the
+// last three start.
+type entry struct {
+	buf            []byte
+	pub, salt, sig uint32
+	seq            uint64
+	expires        time.Time
+}
+
+func newEntry(r *kvstore.Record) (entry, error) {
+	total := uint64(len(r.Value)) + uint64(len(r.Publisher)) + uint64(len(r.Salt)) + uint64(len(r.Signature))
+	if total > math.MaxUint32 {
+		return entry{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, total)
+	}
+	e := entry{seq: r.Seq, expires: r.Expires}
+	if total > 0 {
+		e.buf = make([]byte, 0, total)
+		e.buf = append(e.buf, r.Value...)
+		e.pub = uint32(len(e.buf))
+		e.buf = append(e.buf, r.Publisher...)
+		e.salt = uint32(len(e.buf))
+		e.buf = append(e.buf, r.Salt...)
+		e.sig = uint32(len(e.buf))
+		e.buf = append(e.buf, r.Signature...)
+	}
+	return e, nil
+}
+
+func (e *entry) expired(now time.Time) bool {
+	return !e.expires.IsZero() && !now.Before(e.expires)
+}
+
+// record returns a copy of e. The fields share one fresh allocation, each
+// capped at its length so that appending to one cannot overwrite the next.
+func (e *entry) record() kvstore.Record {
+	r := kvstore.Record{Seq: e.seq, Expires: e.expires}
+	if len(e.buf) == 0 {
+		return r
+	}
+	b := append([]byte(nil), e.buf...)
+	r.Value = field(b, 0, e.pub)
+	r.Publisher = field(b, e.pub, e.salt)
+	r.Salt = field(b, e.salt, e.sig)
+	r.Signature = field(b, e.sig, uint32(len(b)))
+	return r
+}
+
+func field(b []byte, from, to uint32) []byte {
+	if from == to {
+		return nil
+	}
+	return b[from:to:to]
+}
