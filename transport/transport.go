@@ -38,7 +38,7 @@ func (e *FrameTooLargeError) Is(target error) bool { return target == ErrFrameTo
 // Packet is one received frame.
 type Packet struct {
 	// From is the sender's address as this transport sees it; a reply sent
-	// to it reaches the sender.
+	// to it reaches the sender. Like Data, it belongs to the receiver.
 	From ma.Multiaddr
 	// Data is the frame. It belongs to the receiver.
 	Data []byte

@@ -1,0 +1,93 @@
+package tcp_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/dhtkit/dhtkit/transport/tcp"
+)
+
+const benchFrame = 1024
+
+// BenchmarkRoundTrip: A sends a 1 KiB frame to B, B echoes it to
+// Packet.From (over the same pooled connection), A receives it. One op is
+// one round trip.
+func BenchmarkRoundTrip(b *testing.B) {
+	a := listen(b, tcp.Options{})
+	echo := listen(b, tcp.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			p, err := echo.Receive(ctx)
+			if err != nil {
+				return
+			}
+			if err := echo.Send(ctx, p.From, p.Data); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { cancel(); echo.Close(); <-done }()
+	frame := make([]byte, benchFrame)
+	to := echo.Addrs()[0]
+	b.ReportAllocs()
+	b.SetBytes(benchFrame)
+	for b.Loop() {
+		if err := a.Send(ctx, to, frame); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.Receive(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRoundTripPlainSocket is BenchmarkRoundTrip over a bare
+// net.TCPConn echoing 1 KiB messages: the floor the transport is measured
+// against.
+func BenchmarkRoundTripPlainSocket(b *testing.B) {
+	ln, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.AcceptTCP()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, benchFrame)
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.DialTCP("tcp4", nil, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { c.Close(); <-done }()
+	frame := make([]byte, benchFrame)
+	buf := make([]byte, benchFrame)
+	b.ReportAllocs()
+	b.SetBytes(benchFrame)
+	for b.Loop() {
+		if _, err := c.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package tcp
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Wire format constants; see the package doc.
+const (
+	helloMagic   = "DKT1"
+	maxHelloAddr = 64 // bytes of multiaddr in a hello: /ip6/…/tcp/… needs 21
+	frameHeader  = 4
+)
+
+// Decoding errors. A connection that produces one is closed.
+var (
+	// ErrBadHello: the connection did not start with a valid hello.
+	ErrBadHello = errors.New("tcp: bad hello")
+	// ErrOversizeFrame: a length prefix exceeds MaxFrameSize.
+	ErrOversizeFrame = errors.New("tcp: length prefix over the frame limit")
+)
+
+// appendHello appends the hello announcing the listen address self.
+func appendHello(b []byte, self ma.Multiaddr) ([]byte, error) {
+	raw := self.Bytes()
+	if len(raw) == 0 || len(raw) > maxHelloAddr {
+		return nil, fmt.Errorf("tcp: listen address %v takes %d bytes, more than a hello carries (%d)", self, len(raw), maxHelloAddr)
+	}
+	b = append(b, helloMagic...)
+	b = append(b, byte(len(raw)))
+	return append(b, raw...), nil
+}
+
+// readHello reads a hello and returns the listen address it announces, a
+// TCP address with a non-zero port.
+func readHello(r io.Reader) (ma.Multiaddr, error) {
+	var head [len(helloMagic) + 1]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHello, err)
+	}
+	if string(head[:len(helloMagic)]) != helloMagic {
+		return nil, fmt.Errorf("%w: magic %q", ErrBadHello, head[:len(helloMagic)])
+	}
+	n := int(head[len(helloMagic)])
+	if n == 0 || n > maxHelloAddr {
+		return nil, fmt.Errorf("%w: address length %d outside 1..%d", ErrBadHello, n, maxHelloAddr)
+	}
+	var raw [maxHelloAddr]byte
+	if _, err := io.ReadFull(r, raw[:n]); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHello, err)
+	}
+	addr, err := ma.NewMultiaddrBytes(raw[:n])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHello, err)
+	}
+	ap, err := transport.ToAddrPort(addr, transport.TCP)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHello, err)
+	}
+	if ap.Port() == 0 {
+		return nil, fmt.Errorf("%w: port 0", ErrBadHello)
+	}
+	return addr, nil
+}
+
+// appendFrame appends frame with its length prefix.
+func appendFrame(b, frame []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(frame)))
+	return append(b, frame...)
+}
+
+// readFrame reads one frame of at most max bytes into a new slice. A longer
+// length prefix fails with ErrOversizeFrame before anything is allocated.
+func readFrame(r *bufio.Reader, max int) ([]byte, error) {
+	head, err := r.Peek(frameHeader)
+	if err != nil {
+		if err == io.EOF && len(head) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(head)
+	if uint64(n) > uint64(max) {
+		return nil, fmt.Errorf("%w: %d > %d", ErrOversizeFrame, n, max)
+	}
+	r.Discard(frameHeader)
+	data := make([]byte, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return data, nil
+}
