@@ -33,6 +33,6 @@ func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.New
 
 type systemTimer struct{ t *time.Timer }
 
-func (s systemTimer) C() <-chan time.Time    { return s.t.C }
-func (s systemTimer) Stop() bool             { return s.t.Stop() }
+func (s systemTimer) C() <-chan time.Time   { return s.t.C }
+func (s systemTimer) Stop() bool            { return s.t.Stop() }
 func (s systemTimer) Reset(d time.Duration) { s.t.Reset(d) }
