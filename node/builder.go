@@ -1,0 +1,335 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/dhtkit/dhtkit/clock"
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/transport"
+	"github.com/dhtkit/dhtkit/trust"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Defaults that Build fills in for every choice left unset.
+const (
+	DefaultK                 = 20
+	DefaultAlpha             = 3
+	DefaultRPCTimeout        = 2 * time.Second
+	DefaultRetries           = 1
+	DefaultRecordTTL         = 24 * time.Hour
+	DefaultRefreshInterval   = time.Hour
+	DefaultRepublishInterval = time.Hour
+	DefaultSweepInterval     = 10 * time.Minute
+	DefaultHopBudget         = 20
+	DefaultListenAddr        = "/ip4/127.0.0.1/udp/0"
+)
+
+// TableFunc makes the routing table once the node's own ID is known.
+type TableFunc func(self peer.ID, k int) (route.Table, error)
+
+// Builder records the choices that make a node. Its setters only record;
+// Build validates everything at once. A Builder may be reused: Build copies
+// what it needs and never writes back.
+//
+// Every choice has a documented default, so NewBuilder().Build(ctx) gives a
+// working node: a fresh identity, SHA-256 key space, a Kademlia table with
+// k=20, UDP on a free loopback port, a memory store, CBOR, the Open trust
+// policy and direct routing.
+type Builder struct {
+	identity   *peer.Identity
+	hasher     peer.Hasher
+	table      TableFunc
+	transports []transport.Transport
+	listen     []ma.Multiaddr
+	store      kvstore.Store
+	codec      msgenc.Codec
+	policy     trust.Policy
+	mode       Mode
+	k, alpha   int
+	rpcTimeout time.Duration
+	retries    int
+	recordTTL  time.Duration
+	refresh    time.Duration
+	republish  time.Duration
+	sweep      time.Duration
+	hopBudget  int
+	logger     *slog.Logger
+	clock      clock.Clock
+	client     bool
+	errs       []error
+}
+
+// NewBuilder returns a Builder with nothing chosen.
+func NewBuilder() *Builder { return &Builder{} }
+
+// Identity sets the node's key pair. Default: a fresh one.
+func (b *Builder) Identity(id *peer.Identity) *Builder { b.identity = id; return b }
+
+// Hasher sets the key space. Default: peer.SHA256().
+func (b *Builder) Hasher(h peer.Hasher) *Builder { b.hasher = h; return b }
+
+// Table sets how the routing table is made. Default: kademlia with k.
+func (b *Builder) Table(f TableFunc) *Builder { b.table = f; return b }
+
+// Transport adds listening transports. The node owns them from Build on and
+// closes them on Close.
+func (b *Builder) Transport(ts ...transport.Transport) *Builder {
+	b.transports = append(b.transports, ts...)
+	return b
+}
+
+// Listen adds addresses for Build to listen on with the built-in transport
+// for their protocol: udp or tcp. Default, when no transport is given:
+// /ip4/127.0.0.1/udp/0.
+func (b *Builder) Listen(addrs ...ma.Multiaddr) *Builder {
+	b.listen = append(b.listen, addrs...)
+	return b
+}
+
+// ListenString is Listen for addresses in text form; a malformed address is
+// reported by Build.
+func (b *Builder) ListenString(addrs ...string) *Builder {
+	for _, s := range addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			b.errs = append(b.errs, fmt.Errorf("%w: listen address %q: %w", ErrConfig, s, err))
+			continue
+		}
+		b.listen = append(b.listen, a)
+	}
+	return b
+}
+
+// Store sets the record store. The node owns it from Build on. Default: a
+// memory store.
+func (b *Builder) Store(s kvstore.Store) *Builder { b.store = s; return b }
+
+// Codec sets the wire codec; every node of a network must use the same.
+// Default: CBOR.
+func (b *Builder) Codec(c msgenc.Codec) *Builder { b.codec = c; return b }
+
+// Policy sets the trust policy. Default: trust.Open().
+func (b *Builder) Policy(p trust.Policy) *Builder { b.policy = p; return b }
+
+// Mode sets the default query mode; each call may override it. Default:
+// Direct.
+func (b *Builder) Mode(m Mode) *Builder { b.mode = m; return b }
+
+// K sets the replication factor and bucket size. Default: 20.
+func (b *Builder) K(k int) *Builder { b.k = k; return b }
+
+// Alpha sets how many requests a direct lookup keeps in flight. Default: 3.
+func (b *Builder) Alpha(a int) *Builder { b.alpha = a; return b }
+
+// RPCTimeout sets how long one request waits for its reply before a retry.
+// Default: 2s.
+func (b *Builder) RPCTimeout(d time.Duration) *Builder { b.rpcTimeout = d; return b }
+
+// Retries sets how many times a timed-out request is resent. Default: 1.
+// Negative means none.
+func (b *Builder) Retries(n int) *Builder { b.retries = n; return b }
+
+// RecordTTL sets how long stored values live unless republished. Default:
+// 24h.
+func (b *Builder) RecordTTL(d time.Duration) *Builder { b.recordTTL = d; return b }
+
+// RefreshInterval sets how long a bucket may go without a lookup before it
+// is refreshed. Default: 1h.
+func (b *Builder) RefreshInterval(d time.Duration) *Builder { b.refresh = d; return b }
+
+// RepublishInterval sets how often publishers and replicas republish their
+// records. Default: 1h.
+func (b *Builder) RepublishInterval(d time.Duration) *Builder { b.republish = d; return b }
+
+// SweepInterval sets how often expired records are dropped. Default: 10m.
+func (b *Builder) SweepInterval(d time.Duration) *Builder { b.sweep = d; return b }
+
+// HopBudget sets how many hops a forwarded query may take. Default: 20.
+func (b *Builder) HopBudget(n int) *Builder { b.hopBudget = n; return b }
+
+// Logger sets the logger. Default: discard.
+func (b *Builder) Logger(l *slog.Logger) *Builder { b.logger = l; return b }
+
+// Clock sets the time source for timeouts and maintenance. Default: the
+// system clock.
+func (b *Builder) Clock(c clock.Clock) *Builder { b.clock = c; return b }
+
+// Client makes the node a client: it queries and stores but never announces
+// itself, so it never enters other peers' tables and serves no one.
+func (b *Builder) Client(on bool) *Builder { b.client = on; return b }
+
+// config is the validated, defaulted copy of a Builder's choices.
+type config struct {
+	identity   *peer.Identity
+	hasher     peer.Hasher
+	table      TableFunc
+	store      kvstore.Store
+	codec      msgenc.Codec
+	policy     trust.Policy
+	mode       Mode
+	k, alpha   int
+	rpcTimeout time.Duration
+	retries    int
+	recordTTL  time.Duration
+	refresh    time.Duration
+	republish  time.Duration
+	sweep      time.Duration
+	hopBudget  int
+	logger     *slog.Logger
+	clock      clock.Clock
+	client     bool
+}
+
+// validate checks the choices and fills defaults, reporting every problem.
+func (b *Builder) validate() (config, []ma.Multiaddr, error) {
+	errs := slices.Clone(b.errs)
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+	}
+	c := config{
+		identity: b.identity, hasher: b.hasher, table: b.table, store: b.store, codec: b.codec,
+		policy: b.policy, mode: b.mode, k: b.k, alpha: b.alpha, rpcTimeout: b.rpcTimeout,
+		retries: b.retries, recordTTL: b.recordTTL, refresh: b.refresh, republish: b.republish,
+		sweep: b.sweep, hopBudget: b.hopBudget, logger: b.logger, clock: b.clock, client: b.client,
+	}
+	positive := func(name string, v *time.Duration, def time.Duration) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0:
+			bad("%s must be positive, got %v", name, *v)
+		}
+	}
+	if c.hasher == nil {
+		c.hasher = peer.SHA256()
+	} else if s := c.hasher.Size(); s != peer.IDLen160 && s != peer.IDLen256 {
+		bad("hasher %s makes %d-byte IDs; want 20 or 32", c.hasher.Name(), s)
+	}
+	switch {
+	case c.k == 0:
+		c.k = DefaultK
+	case c.k < 1 || c.k > msgenc.MaxPeers:
+		bad("k must be between 1 and %d, got %d", msgenc.MaxPeers, c.k)
+	}
+	switch {
+	case c.alpha == 0:
+		c.alpha = DefaultAlpha
+	case c.alpha < 1 || c.alpha > 64:
+		bad("alpha must be between 1 and 64, got %d", c.alpha)
+	}
+	switch {
+	case c.retries == 0:
+		c.retries = DefaultRetries
+	case c.retries < 0:
+		c.retries = 0
+	case c.retries > 10:
+		bad("retries must be at most 10, got %d", c.retries)
+	}
+	switch {
+	case c.hopBudget == 0:
+		c.hopBudget = DefaultHopBudget
+	case c.hopBudget < 1 || c.hopBudget > 255:
+		bad("hop budget must be between 1 and 255, got %d", c.hopBudget)
+	}
+	positive("RPC timeout", &c.rpcTimeout, DefaultRPCTimeout)
+	positive("record TTL", &c.recordTTL, DefaultRecordTTL)
+	positive("refresh interval", &c.refresh, DefaultRefreshInterval)
+	positive("republish interval", &c.republish, DefaultRepublishInterval)
+	positive("sweep interval", &c.sweep, DefaultSweepInterval)
+	if c.recordTTL > 0 && c.recordTTL/time.Second > 1<<32-1 {
+		bad("record TTL %v does not fit the wire's 32-bit seconds", c.recordTTL)
+	}
+	for i, t := range b.transports {
+		if t == nil {
+			bad("transport %d is nil", i)
+		}
+	}
+	if c.policy == nil {
+		c.policy = trust.Open()
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.clock == nil {
+		c.clock = clock.System()
+	}
+	if c.table == nil {
+		c.table = defaultTable
+	}
+	if c.codec == nil {
+		c.codec = defaultCodec()
+	}
+	listen := slices.Clone(b.listen)
+	if len(listen) == 0 && len(b.transports) == 0 {
+		listen = []ma.Multiaddr{ma.StringCast(DefaultListenAddr)}
+	}
+	for _, a := range listen {
+		if !canListen(a) {
+			bad("no built-in transport listens on %s (want /ip4|ip6/HOST/udp|tcp/PORT)", a)
+		}
+	}
+	return c, listen, errors.Join(errs...)
+}
+
+// Build validates the choices, fills the defaults and starts the node. It
+// reports every problem at once, each wrapping ErrConfig, and never panics.
+// On error, transports and stores that Build made itself are closed; those
+// given to the Builder are left to the caller.
+func (b *Builder) Build(ctx context.Context) (*Node, error) {
+	c, listen, err := b.validate()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var made []interface{ Close() error }
+	fail := func(err error) (*Node, error) {
+		for _, m := range made {
+			_ = m.Close()
+		}
+		return nil, err
+	}
+	if c.identity == nil {
+		id, err := peer.GenerateIdentity(nil)
+		if err != nil {
+			return nil, err
+		}
+		c.identity = id
+	}
+	self := c.identity.ID(c.hasher)
+	table, err := c.table(self, c.k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: routing table: %w", ErrConfig, err)
+	}
+	if table == nil || table.Self() != self {
+		return nil, fmt.Errorf("%w: routing table function must return a table for the node's own ID", ErrConfig)
+	}
+	transports := slices.Clone(b.transports)
+	for _, a := range listen {
+		t, err := listenBuiltin(a)
+		if err != nil {
+			return fail(fmt.Errorf("node: listen on %s: %w", a, err))
+		}
+		made = append(made, t)
+		transports = append(transports, t)
+	}
+	if c.store == nil {
+		s := defaultStore(c.clock)
+		made = append(made, s)
+		c.store = s
+	}
+	n, err := newNode(c, table, transports)
+	if err != nil {
+		return fail(err)
+	}
+	return n, nil
+}

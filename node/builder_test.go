@@ -1,0 +1,86 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBuildWithNoChoicesGivesAWorkingNode(t *testing.T) {
+	ctx := context.Background()
+	a, err := node.NewBuilder().Build(ctx)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := node.NewBuilder().Build(ctx)
+	require.NoError(t, err)
+	defer b.Close()
+
+	require.Len(t, a.Addrs(), 1)
+	require.Contains(t, a.Addrs()[0].String(), "/ip4/127.0.0.1/udp/", "default transport is UDP on loopback")
+	require.Equal(t, peer.IDLen256, a.ID().Len(), "default key space is SHA-256")
+	require.Equal(t, "direct", a.Mode().String())
+
+	rec, err := b.Ping(ctx, a.Addrs()[0])
+	require.NoError(t, err)
+	require.Equal(t, a.ID(), rec.ID, "ping answered by the wrong peer")
+}
+
+func TestBuildReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := node.NewBuilder().
+		K(-1).
+		Alpha(1000).
+		RPCTimeout(-1).
+		HopBudget(999).
+		ListenString("/not/an/address").
+		Build(context.Background())
+	require.Error(t, err)
+	require.ErrorIs(t, err, node.ErrConfig)
+	var joined interface{ Unwrap() []error }
+	require.True(t, errors.As(err, &joined), "Build must join its errors")
+	require.Len(t, joined.Unwrap(), 5, "want one error per bad choice, got: %v", err)
+	for _, want := range []string{"k must be", "alpha must be", "RPC timeout", "hop budget", "/not/an/address"} {
+		require.Contains(t, err.Error(), want)
+	}
+}
+
+func TestBuildRejectsAListenAddressNoTransportServes(t *testing.T) {
+	_, err := node.NewBuilder().ListenString("/ip4/127.0.0.1/sctp/1").Build(context.Background())
+	require.ErrorIs(t, err, node.ErrConfig)
+}
+
+func TestBuildDoesNotChangeTheBuilder(t *testing.T) {
+	b := node.NewBuilder().K(5)
+	n1, err := b.Build(context.Background())
+	require.NoError(t, err)
+	defer n1.Close()
+	n2, err := b.Build(context.Background())
+	require.NoError(t, err, "a builder must be reusable")
+	defer n2.Close()
+	require.NotEqual(t, n1.ID(), n2.ID(), "each build without an identity gets a fresh one")
+}
+
+func TestCloseIsIdempotentAndLaterCallsFail(t *testing.T) {
+	n, err := node.NewBuilder().Build(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, n.Close())
+	require.NoError(t, n.Close())
+	_, err = n.Get(context.Background(), []byte("k"))
+	require.ErrorIs(t, err, node.ErrClosed)
+	_, err = n.Put(context.Background(), []byte("k"), []byte("v"))
+	require.ErrorIs(t, err, node.ErrClosed)
+	require.ErrorIs(t, n.Bootstrap(context.Background()), node.ErrClosed)
+}
+
+func TestParseModeReadsWhatStringWrites(t *testing.T) {
+	for _, m := range append(node.Modes(), node.Mixed(1), node.Mixed(7)) {
+		got, err := node.ParseMode(m.String())
+		require.NoError(t, err)
+		require.Equal(t, m, got)
+	}
+	_, err := node.ParseMode("sideways")
+	require.ErrorIs(t, err, node.ErrConfig)
+}

@@ -1,0 +1,365 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Forwarded routing: proxied, direct-reply and mixed(n). A query travels hop
+// by hop, each hop handing it to the peer its table ranks closest to the
+// target that the query has not visited, until a hop holds the value, knows
+// no closer peer, or the hop budget runs out. The visited list and the hop
+// budget bound every query, so the scheme needs no Kademlia geometry: it runs
+// over any table, the toy map and trust-ordered tables included.
+
+// forwardResult is what a forwarded query brought back to its originator.
+type forwardResult struct {
+	value  *msgenc.ValueRecord
+	peers  []*peer.Record
+	stored int
+	rpcs   int
+	hops   int
+}
+
+// queryTable holds the direct-reply answers a node waits for, by query ID.
+type queryTable struct {
+	mu      sync.Mutex
+	pending map[string]chan *msgenc.ForwardReply
+}
+
+func (q *queryTable) init() { q.pending = make(map[string]chan *msgenc.ForwardReply) }
+
+func (q *queryTable) add(id []byte) chan *msgenc.ForwardReply {
+	ch := make(chan *msgenc.ForwardReply, 1)
+	q.mu.Lock()
+	q.pending[string(id)] = ch
+	q.mu.Unlock()
+	return ch
+}
+
+func (q *queryTable) remove(id []byte) {
+	q.mu.Lock()
+	delete(q.pending, string(id))
+	q.mu.Unlock()
+}
+
+func (q *queryTable) deliver(r *msgenc.ForwardReply) bool {
+	q.mu.Lock()
+	ch, ok := q.pending[string(r.QueryID)]
+	q.mu.Unlock()
+	if !ok {
+		return false
+	}
+	select {
+	case ch <- r:
+	default:
+	}
+	return true
+}
+
+const queryIDLen = 16
+
+// hopTimeout is how long a hop waits for the rest of a forwarded query: one
+// RPC timeout per hop still allowed, so that a hop nearer the originator
+// always waits longer than the hops after it.
+func (n *Node) hopTimeout(budget uint8) time.Duration {
+	return n.cfg.rpcTimeout * time.Duration(int(budget)+1)
+}
+
+// forwardQuery starts a forwarded query at the originator. It hands the query
+// to its closest peers one at a time until one brings an answer back.
+func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord) (forwardResult, error) {
+	var res forwardResult
+	first := n.table.Closest(target, n.cfg.alpha)
+	if len(first) == 0 {
+		return res, ErrNoPeers
+	}
+	f := msgenc.Forward{
+		HopBudget: uint8(n.cfg.hopBudget),
+		Op:        op,
+		Target:    target.Bytes(),
+		Record:    rec,
+	}
+	switch mode.kind {
+	case kindProxied:
+		f.Mode = msgenc.ModeProxied
+	case kindDirectReply:
+		f.Mode = msgenc.ModeDirectReply
+		f.ReplyTo = addrBytes(n.self.Addrs)
+	case kindMixed:
+		f.Mode = msgenc.ModeMixed
+		f.ProxyHops = uint8(mode.proxy)
+	}
+	var errs []error
+	for _, p := range first {
+		f.QueryID = n.randBytes(queryIDLen)
+		res.rpcs++
+		fr, err := n.sendForward(ctx, contactOf(p), &f)
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				return res, ctxErr(ctx)
+			}
+			continue
+		}
+		if fr.Error != nil && fr.Error.Code != msgenc.CodeNotFound {
+			errs = append(errs, &RemoteError{Code: uint16(fr.Error.Code), Message: fr.Error.Message})
+			continue
+		}
+		res.value, res.stored, res.hops = fr.Record, int(fr.Stored), int(fr.Hops)
+		res.peers = n.verifyPeers(fr.Peers)
+		if op == msgenc.KindFindValue && res.value == nil {
+			// This path ended without the value; another first hop may
+			// reach a replica this one could not.
+			errs = append(errs, ErrNotFound)
+			continue
+		}
+		return res, nil
+	}
+	if op == msgenc.KindFindValue && len(errs) > 0 && allNotFound(errs) {
+		return res, nil // reported as not found by the caller
+	}
+	return res, fmt.Errorf("node: %s query failed on every first hop: %w", mode, errors.Join(errs...))
+}
+
+func allNotFound(errs []error) bool {
+	for _, e := range errs {
+		if !errors.Is(e, ErrNotFound) {
+			return false
+		}
+	}
+	return true
+}
+
+// sendForward passes f to the next hop and waits for its answer: as an RPC
+// whose reply retraces the path (proxied, mixed), or one-way with the answer
+// arriving straight from the holder (direct reply).
+func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
+	wait := n.hopTimeout(f.HopBudget)
+	m := &msgenc.Message{Kind: msgenc.KindForward, Forward: f}
+	if f.Mode != msgenc.ModeDirectReply {
+		rep, err := n.callWith(ctx, to, m, wait, 0)
+		if err != nil {
+			return nil, err
+		}
+		if rep.msg.Kind != msgenc.KindForwardReply {
+			return nil, fmt.Errorf("node: forward answered with %s", rep.msg.Kind)
+		}
+		return rep.msg.ForwardReply, nil
+	}
+	ch := n.queries.add(f.QueryID)
+	defer n.queries.remove(f.QueryID)
+	t, addr, err := n.transportFor(to.addrs)
+	if err != nil {
+		return nil, err
+	}
+	m.Sender = &n.selfWire
+	n.stats.requests.Add(1)
+	if err := n.send(ctx, t, addr, m); err != nil {
+		return nil, err
+	}
+	timer := n.cfg.clock.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-timer.C():
+		n.stats.timeouts.Add(1)
+		return nil, fmt.Errorf("%w: direct reply to query", ErrTimeout)
+	case <-ctx.Done():
+		return nil, ctxErr(ctx)
+	}
+}
+
+// handleForward is a hop of a forwarded query: answer it here, or pass it
+// on and see that the answer gets back.
+func (n *Node) handleForward(in *incoming) {
+	f := in.msg.Forward
+	n.stats.forwarded.Add(1)
+	if err := n.cfg.policy.AcceptRelay(in.from); err != nil {
+		n.stats.drop(dropPolicy)
+		n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: &msgenc.Error{Code: msgenc.CodeRejected, Message: err.Error()}})
+		return
+	}
+	target, err := n.keyID(f.Target)
+	if err != nil {
+		n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: &msgenc.Error{Code: msgenc.CodeBadRequest, Message: err.Error()}})
+		return
+	}
+	if f.Op == msgenc.KindFindValue {
+		if v, ok := n.localValue(target); ok {
+			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Hops: hopsOf(f), Record: v})
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.hopTimeout(f.HopBudget))
+	defer cancel()
+	if f.HopBudget > 0 && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
+		for _, next := range n.nextHops(target, f, in.from) {
+			fr, err := n.passOn(ctx, next, f)
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				continue // that hop failed: try the next best
+			}
+			n.answerForward(in, fr)
+			return
+		}
+	}
+	n.answerForward(in, n.answerHere(ctx, f, target))
+}
+
+func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) }
+
+// nextHops returns the peers to try next, best first: those the table ranks
+// ahead of this node for the target, not yet visited and not the previous
+// hop. At most alpha are tried.
+func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
+	visited := make(map[string]bool, len(f.Visited)+1)
+	for _, v := range f.Visited {
+		visited[string(v)] = true
+	}
+	var out []*peer.Record
+	for _, r := range n.table.Closest(target, n.cfg.k) {
+		if len(out) == n.cfg.alpha {
+			break
+		}
+		if visited[string(r.ID.AppendBytes(nil))] || (prev != nil && r.ID == prev.ID) {
+			continue
+		}
+		// Hand the query only to peers nearer the target than this node,
+		// so that it converges; visited and the budget bound it regardless.
+		if peer.CompareDistance(target, r.ID, n.id) >= 0 {
+			break
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// passOn forwards f to next with this hop recorded and returns the answer.
+// In proxied mode, and in mixed mode while proxied hops remain, the answer
+// comes back to this hop; the last proxy of a mixed query switches to
+// direct reply towards itself.
+func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
+	nf := *f
+	nf.HopBudget--
+	nf.Visited = append(slices.Clone(f.Visited), n.id.Bytes())
+	if len(nf.Visited) > msgenc.MaxVisited {
+		nf.Visited = nf.Visited[len(nf.Visited)-msgenc.MaxVisited:]
+	}
+	switch f.Mode {
+	case msgenc.ModeDirectReply:
+		// Stateless: send it on and forget it; the holder replies to ReplyTo.
+		t, addr, err := n.transportFor(next.Addrs)
+		if err != nil {
+			return nil, err
+		}
+		m := &msgenc.Message{Kind: msgenc.KindForward, Forward: &nf, Sender: &n.selfWire}
+		if err := n.send(ctx, t, addr, m); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	case msgenc.ModeMixed:
+		if f.ProxyHops <= 1 {
+			nf.Mode = msgenc.ModeDirectReply
+			nf.ProxyHops = 0
+			nf.ReplyTo = addrBytes(n.self.Addrs)
+		} else {
+			nf.ProxyHops--
+		}
+	}
+	nf.QueryID = n.randBytes(queryIDLen) // never link the two sides of a proxy
+	fr, err := n.sendForward(ctx, contactOf(next), &nf)
+	if err != nil {
+		return nil, err
+	}
+	out := *fr
+	out.QueryID = f.QueryID
+	return &out, nil
+}
+
+// answerHere answers a forwarded query at the hop where it stops: the
+// closest peers this hop knows (itself included), the value if it holds
+// it, or the acknowledgements of storing at the closest peers.
+func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID) *msgenc.ForwardReply {
+	fr := &msgenc.ForwardReply{QueryID: f.QueryID, Hops: hopsOf(f)}
+	closest := n.table.Closest(target, n.cfg.k)
+	switch f.Op {
+	case msgenc.KindStore:
+		acks, _ := n.storeAt(ctx, closest, f.Record)
+		fr.Stored = uint16(acks)
+		return fr
+	case msgenc.KindFindValue:
+		if v, ok := n.localValue(target); ok {
+			fr.Record = v
+			return fr
+		}
+		fr.Error = &msgenc.Error{Code: msgenc.CodeNotFound, Message: "value not found"}
+	}
+	all := append([]*peer.Record{n.self}, closest...)
+	slices.SortFunc(all, func(a, b *peer.Record) int { return peer.CompareDistance(target, a.ID, b.ID) })
+	for _, r := range all[:min(len(all), n.cfg.k)] {
+		fr.Peers = append(fr.Peers, msgenc.FromRecord(r))
+	}
+	return fr
+}
+
+// answerForward returns a hop's answer the way the query came: as the reply
+// to the previous hop's request, or straight to ReplyTo in direct reply. A
+// nil answer means the query went on statelessly and someone else answers.
+func (n *Node) answerForward(in *incoming, fr *msgenc.ForwardReply) {
+	if fr == nil {
+		return
+	}
+	f := in.msg.Forward
+	if in.msg.TxID != 0 {
+		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindForwardReply, ForwardReply: fr})
+		return
+	}
+	addrs := make([]ma.Multiaddr, 0, len(f.ReplyTo))
+	for _, b := range f.ReplyTo {
+		if a, err := ma.NewMultiaddrBytes(b); err == nil {
+			addrs = append(addrs, a)
+		}
+	}
+	t, to, err := n.transportFor(addrs)
+	if err != nil {
+		n.stats.drop(dropUnexpected)
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
+	defer cancel()
+	_ = n.send(ctx, t, to, &msgenc.Message{Kind: msgenc.KindForwardReply, Sender: &n.selfWire, ForwardReply: fr})
+}
+
+// verifyPeers verifies the records of a reply, dropping any that fail.
+func (n *Node) verifyPeers(ws []msgenc.PeerRecord) []*peer.Record {
+	out := make([]*peer.Record, 0, len(ws))
+	for i := range ws {
+		r, err := n.verifyRecord(&ws[i])
+		if err != nil {
+			n.stats.drop(dropBadRecord)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func addrBytes(as []ma.Multiaddr) [][]byte {
+	out := make([][]byte, len(as))
+	for i, a := range as {
+		out[i] = a.Bytes()
+	}
+	return out
+}

@@ -1,0 +1,195 @@
+package node
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// maxConcurrentForwards bounds the forwarded queries a node relays at once,
+// so that peers cannot make it hold unbounded per-query state.
+const maxConcurrentForwards = 256
+
+// Node is a running DHT peer. Its methods are safe for concurrent use.
+type Node struct {
+	cfg        config
+	id         peer.ID
+	table      route.Table
+	transports []transport.Transport
+
+	self     *peer.Record       // signed record announcing every address
+	selfWire msgenc.PeerRecord  // its wire form, shared read-only
+	sender   *msgenc.PeerRecord // what requests carry: nil for clients
+
+	rpc       rpcTable
+	queries   queryTable // direct-reply answers awaited by query ID
+	published publishedSet
+	evicting  sync.Map // peer.ID → struct{}: ping-before-evict in flight
+	forwards  chan struct{}
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	stats counters
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	once   sync.Once
+}
+
+func newNode(c config, table route.Table, transports []transport.Transport) (*Node, error) {
+	var seed [32]byte
+	if _, err := crand.Read(seed[:]); err != nil {
+		return nil, fmt.Errorf("node: seed: %w", err)
+	}
+	var addrs []ma.Multiaddr
+	for _, t := range transports {
+		addrs = append(addrs, t.Addrs()...)
+	}
+	if len(addrs) > peer.MaxRecordAddrs {
+		return nil, fmt.Errorf("%w: %d listen addresses, at most %d", ErrConfig, len(addrs), peer.MaxRecordAddrs)
+	}
+	// The sequence number orders this node's records across restarts
+	// without any state on disk: a later start has a later clock.
+	rec, err := peer.NewRecord(c.identity, c.hasher, uint64(c.clock.Now().UnixNano()), addrs...)
+	if err != nil {
+		return nil, fmt.Errorf("node: peer record: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg:        c,
+		id:         rec.ID,
+		table:      table,
+		transports: transports,
+		self:       rec,
+		selfWire:   msgenc.FromRecord(rec),
+		forwards:   make(chan struct{}, maxConcurrentForwards),
+		rng:        rand.New(rand.NewChaCha8(seed)),
+		ctx:        ctx,
+		cancel:     cancel,
+	}
+	if !c.client {
+		n.sender = &n.selfWire
+	}
+	n.rpc.init()
+	n.queries.init()
+	n.published.init()
+	for _, t := range transports {
+		n.goroutine(func() { n.receiveLoop(t) })
+	}
+	n.goroutine(n.maintain)
+	c.logger.Info("node started", "id", n.id.Short(), "addrs", addrs, "client", c.client)
+	return n, nil
+}
+
+// goroutine starts f and tracks it, so that Close can wait for it.
+func (n *Node) goroutine(f func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+}
+
+// ID returns the node's peer ID.
+func (n *Node) ID() peer.ID { return n.id }
+
+// Record returns the node's signed peer record. It is shared: do not modify.
+func (n *Node) Record() *peer.Record { return n.self }
+
+// Addrs returns the addresses the node listens on, over every transport.
+func (n *Node) Addrs() []ma.Multiaddr {
+	return append([]ma.Multiaddr(nil), n.self.Addrs...)
+}
+
+// Mode returns the node's default query mode.
+func (n *Node) Mode() Mode { return n.cfg.mode }
+
+// Hasher returns the node's key-space hasher.
+func (n *Node) Hasher() peer.Hasher { return n.cfg.hasher }
+
+// Close stops the node: it cancels every call in progress, waits for every
+// goroutine it started, and closes its transports and store. Later calls
+// return ErrClosed. Close is idempotent; the first call's error is returned
+// by every call.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		n.closed.Store(true)
+		n.cancel()
+		var errs []error
+		for _, t := range n.transports {
+			if e := t.Close(); e != nil && !errors.Is(e, transport.ErrClosed) {
+				errs = append(errs, e)
+			}
+		}
+		n.wg.Wait()
+		if e := n.cfg.store.Close(); e != nil {
+			errs = append(errs, e)
+		}
+		err = errors.Join(errs...)
+		n.cfg.logger.Info("node closed", "id", n.id.Short())
+	})
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// live returns ErrClosed once Close has begun.
+func (n *Node) live() error {
+	if n.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// callCtx merges the caller's ctx with the node's lifetime, so that Close
+// ends calls in progress.
+func (n *Node) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(n.ctx, func() { cancel(ErrClosed) })
+	return ctx, func() {
+		stop()
+		cancel(nil)
+	}
+}
+
+// ctxErr returns why ctx ended: ErrClosed when the node closed, else ctx.Err.
+func ctxErr(ctx context.Context) error {
+	if c := context.Cause(ctx); errors.Is(c, ErrClosed) {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+func (n *Node) randUint64() uint64 {
+	n.rngMu.Lock()
+	defer n.rngMu.Unlock()
+	return n.rng.Uint64()
+}
+
+func (n *Node) randBytes(size int) []byte {
+	b := make([]byte, size)
+	n.rngMu.Lock()
+	defer n.rngMu.Unlock()
+	for i := 0; i < size; i += 8 {
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], n.rng.Uint64())
+		copy(b[i:], w[:])
+	}
+	return b
+}

@@ -1,0 +1,187 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/transport"
+)
+
+// receiveLoop reads frames from t until the node closes.
+func (n *Node) receiveLoop(t transport.Transport) {
+	for {
+		p, err := t.Receive(n.ctx)
+		if err != nil {
+			if errors.Is(err, transport.ErrClosed) || n.ctx.Err() != nil {
+				return
+			}
+			n.cfg.logger.Warn("receive failed", "err", err)
+			continue
+		}
+		n.handlePacket(t, p)
+	}
+}
+
+// incoming is a decoded request and where to answer it.
+type incoming struct {
+	t    transport.Transport
+	pkt  transport.Packet
+	msg  *msgenc.Message
+	from *peer.Record // verified sender; nil for clients
+}
+
+func isReply(k msgenc.Kind) bool {
+	switch k {
+	case msgenc.KindPong, msgenc.KindPeers, msgenc.KindValue, msgenc.KindStoreAck,
+		msgenc.KindError, msgenc.KindForwardReply:
+		return true
+	}
+	return false
+}
+
+// handlePacket decodes one frame and routes it: replies to their waiting
+// requests, requests to their handlers. Bad input is dropped and counted,
+// never answered with a panic.
+func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
+	n.stats.received.Add(1)
+	m, err := n.cfg.codec.Unmarshal(p.Data)
+	if err != nil {
+		n.stats.drop(dropDecode)
+		return
+	}
+	var from *peer.Record
+	if m.Sender != nil {
+		from, err = n.verifyRecord(m.Sender)
+		if err != nil {
+			n.stats.drop(dropBadRecord)
+			return
+		}
+	}
+	if isReply(m.Kind) {
+		if m.Kind == msgenc.KindForwardReply && m.TxID == 0 {
+			if !n.queries.deliver(m.ForwardReply) {
+				n.stats.drop(dropUnsolicited)
+				return
+			}
+		} else if !n.rpc.deliver(m, from) {
+			n.stats.drop(dropUnsolicited)
+			return
+		}
+		n.sawPeer(from)
+		return
+	}
+	if n.cfg.client {
+		n.stats.drop(dropClient)
+		return
+	}
+	n.sawPeer(from)
+	in := &incoming{t: t, pkt: p, msg: m, from: from}
+	if m.Kind == msgenc.KindForward {
+		select {
+		case n.forwards <- struct{}{}:
+			n.goroutine(func() {
+				defer func() { <-n.forwards }()
+				n.handleForward(in)
+			})
+		default:
+			n.stats.drop(dropOverloaded)
+			n.replyError(in, msgenc.CodeOverloaded, "too many forwarded queries")
+		}
+		return
+	}
+	n.handleRequest(in)
+}
+
+// verifyRecord parses and verifies a peer record from the wire. A record
+// identical to the one the table holds was verified on its way in and is
+// not verified again.
+func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
+	if id, err := peer.IDFromBytes(w.ID); err == nil {
+		if held, ok := n.table.Get(id); ok && sameRecord(held, w) {
+			return held, nil
+		}
+		if id == n.id && sameRecord(n.self, w) {
+			return n.self, nil
+		}
+	}
+	r, err := w.Record()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Verify(n.cfg.hasher); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// sameRecord reports whether w is exactly the wire form of r.
+func sameRecord(r *peer.Record, w *msgenc.PeerRecord) bool {
+	if r.Seq != w.Seq || !bytes.Equal(r.PublicKey, w.PublicKey) ||
+		!bytes.Equal(r.Signature, w.Signature) || len(r.Addrs) != len(w.Addrs) {
+		return false
+	}
+	for i, a := range r.Addrs {
+		if !bytes.Equal(a.Bytes(), w.Addrs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sawPeer records contact with a verified peer. When its bucket is full the
+// table names the least recently seen peer, which is pinged before anyone is
+// replaced.
+func (n *Node) sawPeer(r *peer.Record) {
+	if r == nil || r.ID == n.id || r.ID.Len() != n.id.Len() {
+		return
+	}
+	if err := n.cfg.policy.AcceptPeer(r); err != nil {
+		n.stats.drop(dropPolicy)
+		return
+	}
+	res := n.table.Update(r, n.cfg.clock.Now())
+	if res.Status == route.Pending && res.Candidate != nil {
+		n.pingBeforeEvict(res.Candidate)
+	}
+}
+
+// pingBeforeEvict pings a full bucket's eviction candidate once at a time;
+// the table learns the outcome through the normal contact and failure paths.
+func (n *Node) pingBeforeEvict(c *peer.Record) {
+	if _, busy := n.evicting.LoadOrStore(c.ID, struct{}{}); busy {
+		return
+	}
+	if n.live() != nil {
+		n.evicting.Delete(c.ID)
+		return
+	}
+	n.goroutine(func() {
+		defer n.evicting.Delete(c.ID)
+		n.stats.evictionPings.Add(1)
+		_, _ = n.call(n.ctx, contactOf(c), &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+	})
+}
+
+// peerFailed reports a peer that did not answer to the routing table.
+func (n *Node) peerFailed(id peer.ID) {
+	if n.table.Fail(id, n.cfg.clock.Now()) {
+		n.cfg.logger.Debug("peer removed after failures", "peer", id.Short())
+	}
+}
+
+// replyTo sends a reply to a request's sender over the transport it came in on.
+func (n *Node) replyTo(in *incoming, m *msgenc.Message) {
+	m.TxID = in.msg.TxID
+	m.Sender = &n.selfWire
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
+	defer cancel()
+	_ = n.send(ctx, in.t, in.pkt.From, m)
+}
+
+func (n *Node) replyError(in *incoming, code msgenc.ErrorCode, text string) {
+	n.replyTo(in, &msgenc.Message{Kind: msgenc.KindError, Error: &msgenc.Error{Code: code, Message: text}})
+}

@@ -1,0 +1,170 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// contact is a peer to reach: its ID when known (zero for a bootstrap
+// address) and its addresses.
+type contact struct {
+	id    peer.ID
+	addrs []ma.Multiaddr
+}
+
+func contactOf(r *peer.Record) contact { return contact{id: r.ID, addrs: r.Addrs} }
+
+// reply is a response matched to a request, with its verified sender.
+type reply struct {
+	msg  *msgenc.Message
+	from *peer.Record
+}
+
+// rpcTable matches replies to requests by transaction ID.
+type rpcTable struct {
+	mu      sync.Mutex
+	pending map[uint64]*pendingCall
+}
+
+type pendingCall struct {
+	expect peer.ID // the peer that must answer; zero accepts any
+	ch     chan reply
+}
+
+func (r *rpcTable) init() { r.pending = make(map[uint64]*pendingCall) }
+
+func (r *rpcTable) add(tx uint64, pc *pendingCall) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.pending[tx]; dup {
+		return false
+	}
+	r.pending[tx] = pc
+	return true
+}
+
+func (r *rpcTable) remove(tx uint64) {
+	r.mu.Lock()
+	delete(r.pending, tx)
+	r.mu.Unlock()
+}
+
+// deliver hands a reply to its waiting request. It reports false for a reply
+// nobody waits for, or one from a peer other than the one asked.
+func (r *rpcTable) deliver(m *msgenc.Message, from *peer.Record) bool {
+	r.mu.Lock()
+	pc, ok := r.pending[m.TxID]
+	r.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if !pc.expect.IsZero() && (from == nil || from.ID != pc.expect) && m.Kind != msgenc.KindError {
+		return false
+	}
+	select {
+	case pc.ch <- reply{msg: m, from: from}:
+	default: // a duplicate of a reply already delivered
+	}
+	return true
+}
+
+// transportFor picks the first address of addrs that one of the node's
+// transports can reach.
+func (n *Node) transportFor(addrs []ma.Multiaddr) (transport.Transport, ma.Multiaddr, error) {
+	for _, a := range addrs {
+		for _, t := range n.transports {
+			if t.CanDial(a) {
+				return t, a, nil
+			}
+		}
+	}
+	return nil, nil, fmt.Errorf("%w: %v", ErrNoTransport, addrs)
+}
+
+// send encodes m and sends it over t, counting it.
+func (n *Node) send(ctx context.Context, t transport.Transport, to ma.Multiaddr, m *msgenc.Message) error {
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("node: encode %s: %w", m.Kind, err)
+	}
+	if err := t.Send(ctx, to, data); err != nil {
+		n.stats.sendErrors.Add(1)
+		return err
+	}
+	n.stats.sent.Add(1)
+	return nil
+}
+
+// call sends a request to c and waits for the matching reply, resending on
+// timeout up to the configured retries. A peer that never answers is
+// reported to the routing table. An Error reply is returned as *RemoteError.
+func (n *Node) call(ctx context.Context, c contact, m *msgenc.Message) (reply, error) {
+	return n.callWith(ctx, c, m, n.cfg.rpcTimeout, n.cfg.retries)
+}
+
+// callWith is call with its own timeout per attempt and number of retries.
+func (n *Node) callWith(ctx context.Context, c contact, m *msgenc.Message, timeout time.Duration, retries int) (reply, error) {
+	if err := n.live(); err != nil {
+		return reply{}, err
+	}
+	t, to, err := n.transportFor(c.addrs)
+	if err != nil {
+		return reply{}, err
+	}
+	m.Sender = n.sender
+	pc := &pendingCall{expect: c.id, ch: make(chan reply, 1)}
+	for {
+		m.TxID = n.randUint64()
+		if m.TxID != 0 && n.rpc.add(m.TxID, pc) {
+			break
+		}
+	}
+	defer n.rpc.remove(m.TxID)
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil {
+		return reply{}, fmt.Errorf("node: encode %s: %w", m.Kind, err)
+	}
+	n.stats.requests.Add(1)
+	for attempt := 0; attempt <= retries; attempt++ {
+		if err := t.Send(ctx, to, data); err != nil {
+			n.stats.sendErrors.Add(1)
+			if errors.Is(err, transport.ErrClosed) {
+				return reply{}, ErrClosed
+			}
+			if ctx.Err() != nil {
+				return reply{}, ctxErr(ctx)
+			}
+			if errors.Is(err, transport.ErrUnreachable) {
+				break
+			}
+			continue
+		}
+		n.stats.sent.Add(1)
+		timer := n.cfg.clock.NewTimer(timeout)
+		select {
+		case r := <-pc.ch:
+			timer.Stop()
+			if r.msg.Kind == msgenc.KindError {
+				return r, &RemoteError{Code: uint16(r.msg.Error.Code), Message: r.msg.Error.Message}
+			}
+			return r, nil
+		case <-timer.C():
+			n.stats.timeouts.Add(1)
+		case <-ctx.Done():
+			timer.Stop()
+			return reply{}, ctxErr(ctx)
+		}
+	}
+	if !c.id.IsZero() {
+		n.peerFailed(c.id)
+	}
+	return reply{}, fmt.Errorf("%w: %s at %s", ErrTimeout, m.Kind, to)
+}
