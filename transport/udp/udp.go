@@ -61,11 +61,16 @@ type Transport struct {
 	closed    atomic.Bool
 	done      chan struct{} // closed by Close
 
-	// reader is a one-slot semaphore: its holder owns buf, from and the
-	// read deadline.
+	// reader is a one-slot semaphore: its holder owns buf, scratch, from
+	// and the read deadline.
 	reader chan struct{}
-	buf    []byte // MaxFrameSize+1 bytes, so that truncation shows
-	from   map[netip.AddrPort]ma.Multiaddr
+	raw    syscall.RawConn
+	// buf is the read buffer of systems where readDatagram cannot learn a
+	// datagram's size first: MaxFrameSize+1 bytes, made on first read, so
+	// that truncation shows. scratch takes a datagram that is dropped.
+	buf     []byte
+	scratch [1]byte
+	from    map[netip.AddrPort]ma.Multiaddr
 	// interrupt ends a blocked read; a func value made once, so that
 	// Receive does not allocate a closure per call.
 	interrupt func()
@@ -109,6 +114,11 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 		conn.Close()
 		return nil, err
 	}
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("udp: listen on %v: %w", addr, err)
+	}
 	local := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	self, err := transport.FromAddrPort(local, transport.UDP)
 	if err != nil {
@@ -127,7 +137,7 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 		logger: logger,
 		done:   make(chan struct{}),
 		reader: make(chan struct{}, 1),
-		buf:    make([]byte, max+1),
+		raw:    raw,
 		from:   make(map[netip.AddrPort]ma.Multiaddr),
 	}
 	t.interrupt = func() {
@@ -224,7 +234,7 @@ func (t *Transport) Receive(ctx context.Context) (transport.Packet, error) {
 		if err := ctx.Err(); err != nil {
 			return transport.Packet{}, err
 		}
-		n, from, err := t.conn.ReadFromUDPAddrPort(t.buf)
+		data, n, from, err := t.readDatagram()
 		if err != nil {
 			switch {
 			case t.closed.Load() || errors.Is(err, net.ErrClosed):
@@ -252,7 +262,7 @@ func (t *Transport) Receive(ctx context.Context) (transport.Packet, error) {
 			continue
 		}
 		t.received.Add(1)
-		return transport.Packet{From: addr, Data: append([]byte(nil), t.buf[:n]...)}, nil
+		return transport.Packet{From: addr, Data: data}, nil
 	}
 }
 
