@@ -74,8 +74,8 @@ func (n *Node) Ping(ctx context.Context, addr ma.Multiaddr) (*peer.Record, error
 
 // Bootstrap joins the network through the given addresses: it pings each
 // (learning the peers behind them), then looks up its own ID so that the
-// peers near it learn of it and it of them. It succeeds when at least one
-// address answered.
+// peers near it learn of it and it of them, then refreshes the buckets that
+// lookup did not reach. It succeeds when at least one address answered.
 func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	if err := n.live(); err != nil {
 		return err
@@ -107,6 +107,11 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 		return fmt.Errorf("%w: self lookup: %w", ErrBootstrap, err)
 	}
 	n.table.Refreshed(n.id, n.cfg.clock.Now())
+	// As in Kademlia's join, look up a random ID in every bucket the self
+	// lookup left untouched: otherwise the ranges far from this node stay
+	// empty until the first refresh, an hour away, and lookups that must
+	// cross them end early at the wrong peers.
+	n.refreshBuckets(ctx)
 	return nil
 }
 

@@ -146,7 +146,9 @@ func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (
 	wait := n.hopTimeout(f.HopBudget)
 	m := &msgenc.Message{Kind: msgenc.KindForward, Forward: f}
 	if f.Mode != msgenc.ModeDirectReply {
-		rep, err := n.callWith(ctx, to, m, wait, 0)
+		// Resend soon if the frame was lost; the next hop ignores a resend
+		// of a query it is still handling (forwardDups).
+		rep, err := n.callPatient(ctx, to, m, n.cfg.rpcTimeout, n.cfg.retries, wait)
 		if err != nil {
 			return nil, err
 		}
@@ -161,21 +163,31 @@ func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (
 	if err != nil {
 		return nil, err
 	}
-	m.Sender = &n.selfWire
+	m.Sender = n.sender // nil for a client, which must not enter peers' tables
 	n.stats.requests.Add(1)
-	if err := n.send(ctx, t, addr, m); err != nil {
-		return nil, err
-	}
-	timer := n.cfg.clock.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case r := <-ch:
-		return r, nil
-	case <-timer.C():
-		n.stats.timeouts.Add(1)
-		return nil, fmt.Errorf("%w: direct reply to query", ErrTimeout)
-	case <-ctx.Done():
-		return nil, ctxErr(ctx)
+	// No hop acknowledges a direct-reply query, so a frame lost anywhere on
+	// the path is recovered only by sending the query again, at doubling
+	// intervals until the hop timeout; queries.deliver drops extra answers.
+	start := n.cfg.clock.Now()
+	for attempt := 0; ; attempt++ {
+		if err := n.send(ctx, t, addr, m); err != nil {
+			return nil, err
+		}
+		d, last := resendWait(attempt, n.cfg.rpcTimeout, n.cfg.retries, n.cfg.clock.Now().Sub(start), wait)
+		timer := n.cfg.clock.NewTimer(d)
+		select {
+		case r := <-ch:
+			timer.Stop()
+			return r, nil
+		case <-timer.C():
+			if last {
+				n.stats.timeouts.Add(1)
+				return nil, fmt.Errorf("%w: direct reply to query", ErrTimeout)
+			}
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctxErr(ctx)
+		}
 	}
 }
 
@@ -202,7 +214,10 @@ func (n *Node) handleForward(in *incoming) {
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, n.hopTimeout(f.HopBudget))
 	defer cancel()
-	if f.HopBudget > 0 && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
+	// A hop that knows the peer sought has the answer, whatever the order.
+	_, knows := n.table.Get(target)
+	found := f.Op == msgenc.KindFindNode && (knows || target == n.id)
+	if f.HopBudget > 0 && !found && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
 		for _, next := range n.nextHops(target, f, in.from) {
 			fr, err := n.passOn(ctx, next, f)
 			if err != nil {
@@ -220,16 +235,23 @@ func (n *Node) handleForward(in *incoming) {
 
 func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) }
 
-// nextHops returns the peers to try next, best first: those the table ranks
-// ahead of this node for the target, not yet visited and not the previous
-// hop. At most alpha are tried.
+// nextHops returns the peers to try next, best first: in the table's order,
+// not yet visited and not the previous hop, and for an XOR-ordered table
+// only those nearer the target than this node. At most alpha are tried.
 func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
 	visited := make(map[string]bool, len(f.Visited)+1)
 	for _, v := range f.Visited {
 		visited[string(v)] = true
 	}
+	// Ask for enough peers that visited ones cannot crowd out the rest.
+	cands := n.table.Closest(target, n.cfg.k+len(f.Visited)+1)
+	// A table ordered by XOR distance says where this node itself ranks,
+	// so the query can converge. Any other order (trust, latency) does not:
+	// the query follows the table's order and only finding the answer, the
+	// visited list and the budget stop it.
+	xor := slices.IsSortedFunc(cands, func(a, b *peer.Record) int { return peer.CompareDistance(target, a.ID, b.ID) })
 	var out []*peer.Record
-	for _, r := range n.table.Closest(target, n.cfg.k) {
+	for _, r := range cands {
 		if len(out) == n.cfg.alpha {
 			break
 		}
@@ -238,7 +260,7 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 		}
 		// Hand the query only to peers nearer the target than this node,
 		// so that it converges; visited and the budget bound it regardless.
-		if peer.CompareDistance(target, r.ID, n.id) >= 0 {
+		if xor && peer.CompareDistance(target, r.ID, n.id) >= 0 {
 			break
 		}
 		out = append(out, r)
@@ -305,6 +327,11 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 			return fr
 		}
 		fr.Error = &msgenc.Error{Code: msgenc.CodeNotFound, Message: "value not found"}
+	case msgenc.KindFindNode:
+		// A table not ordered by XOR may rank the peer sought low.
+		if r, ok := n.table.Get(target); ok && !slices.ContainsFunc(closest, func(c *peer.Record) bool { return c.ID == target }) {
+			closest = append(closest, r)
+		}
 	}
 	all := append([]*peer.Record{n.self}, closest...)
 	slices.SortFunc(all, func(a, b *peer.Record) int { return peer.CompareDistance(target, a.ID, b.ID) })

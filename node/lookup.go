@@ -136,6 +136,11 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (loo
 			peers = m.Value.Peers
 		}
 		for i := range peers {
+			// add ignores a peer this lookup has seen: skip its signature
+			// check, which would otherwise dominate a lookup's cost.
+			if id, err := peer.IDFromBytes(peers[i].ID); err == nil && (seen[id] || id == n.id) {
+				continue
+			}
 			r, verr := n.verifyRecord(&peers[i])
 			if verr != nil {
 				n.stats.drop(dropBadRecord)

@@ -37,6 +37,7 @@ type Node struct {
 	published publishedSet
 	evicting  sync.Map // peer.ID → struct{}: ping-before-evict in flight
 	forwards  chan struct{}
+	fwdDups   forwardDups
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -87,6 +88,7 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.rpc.init()
 	n.queries.init()
 	n.published.init()
+	n.fwdDups.init()
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })
 	}

@@ -67,11 +67,14 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 				n.stats.drop(dropUnsolicited)
 				return
 			}
-		} else if !n.rpc.deliver(m, from) {
-			n.stats.drop(dropUnsolicited)
+			n.sawPeer(from)
 			return
 		}
-		n.sawPeer(from)
+		// The table learns the sender before the caller wakes: a
+		// Bootstrap's ping must leave a peer for its lookup.
+		if !n.rpc.deliver(m, from, func() { n.sawPeer(from) }) {
+			n.stats.drop(dropUnsolicited)
+		}
 		return
 	}
 	if n.cfg.client {
@@ -81,13 +84,19 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	n.sawPeer(from)
 	in := &incoming{t: t, pkt: p, msg: m, from: from}
 	if m.Kind == msgenc.KindForward {
+		dup := forwardKey{from: string(p.From.Bytes()), tx: m.TxID}
+		if m.TxID != 0 && !n.fwdDups.begin(dup) {
+			return // a resend of a query in progress: its answer is coming
+		}
 		select {
 		case n.forwards <- struct{}{}:
 			n.goroutine(func() {
 				defer func() { <-n.forwards }()
+				defer n.fwdDups.end(dup)
 				n.handleForward(in)
 			})
 		default:
+			n.fwdDups.end(dup)
 			n.stats.drop(dropOverloaded)
 			n.replyError(in, msgenc.CodeOverloaded, "too many forwarded queries")
 		}

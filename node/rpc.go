@@ -58,8 +58,10 @@ func (r *rpcTable) remove(tx uint64) {
 }
 
 // deliver hands a reply to its waiting request. It reports false for a reply
-// nobody waits for, or one from a peer other than the one asked.
-func (r *rpcTable) deliver(m *msgenc.Message, from *peer.Record) bool {
+// nobody waits for, or one from a peer other than the one asked. before runs
+// once the reply is known to be solicited and before the caller wakes, so
+// that what the caller does next sees its effects.
+func (r *rpcTable) deliver(m *msgenc.Message, from *peer.Record, before func()) bool {
 	r.mu.Lock()
 	pc, ok := r.pending[m.TxID]
 	r.mu.Unlock()
@@ -69,6 +71,7 @@ func (r *rpcTable) deliver(m *msgenc.Message, from *peer.Record) bool {
 	if !pc.expect.IsZero() && (from == nil || from.ID != pc.expect) && m.Kind != msgenc.KindError {
 		return false
 	}
+	before()
 	select {
 	case pc.ch <- reply{msg: m, from: from}:
 	default: // a duplicate of a reply already delivered
@@ -112,6 +115,15 @@ func (n *Node) call(ctx context.Context, c contact, m *msgenc.Message) (reply, e
 
 // callWith is call with its own timeout per attempt and number of retries.
 func (n *Node) callWith(ctx context.Context, c contact, m *msgenc.Message, timeout time.Duration, retries int) (reply, error) {
+	return n.callPatient(ctx, c, m, timeout, retries, 0)
+}
+
+// callPatient is callWith for a request whose answer may legitimately be
+// slow (a forwarded query): with patience set it keeps resending, at
+// doubling intervals from timeout, until patience has passed since the first
+// send, so that a lost frame costs one interval rather than the whole wait.
+// Retries 0 sends once and waits out patience.
+func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, timeout time.Duration, retries int, patience time.Duration) (reply, error) {
 	if err := n.live(); err != nil {
 		return reply{}, err
 	}
@@ -133,7 +145,10 @@ func (n *Node) callWith(ctx context.Context, c contact, m *msgenc.Message, timeo
 		return reply{}, fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}
 	n.stats.requests.Add(1)
-	for attempt := 0; attempt <= retries; attempt++ {
+	start := n.cfg.clock.Now()
+	for attempt, last := 0, false; !last; attempt++ {
+		var wait time.Duration
+		wait, last = resendWait(attempt, timeout, retries, n.cfg.clock.Now().Sub(start), patience)
 		if err := t.Send(ctx, to, data); err != nil {
 			n.stats.sendErrors.Add(1)
 			if errors.Is(err, transport.ErrClosed) {
@@ -148,7 +163,7 @@ func (n *Node) callWith(ctx context.Context, c contact, m *msgenc.Message, timeo
 			continue
 		}
 		n.stats.sent.Add(1)
-		timer := n.cfg.clock.NewTimer(timeout)
+		timer := n.cfg.clock.NewTimer(wait)
 		select {
 		case r := <-pc.ch:
 			timer.Stop()
@@ -167,4 +182,24 @@ func (n *Node) callWith(ctx context.Context, c contact, m *msgenc.Message, timeo
 		n.peerFailed(c.id)
 	}
 	return reply{}, fmt.Errorf("%w: %s at %s", ErrTimeout, m.Kind, to)
+}
+
+// resendWait says how long attempt (0 for the first send) waits for its
+// answer and whether it is the last. Without patience every attempt waits
+// timeout and there are retries resends. With patience and retries, the
+// waits double from timeout until patience, counted from the first send,
+// has passed; with patience and no retries the one send waits patience.
+func resendWait(attempt int, timeout time.Duration, retries int, elapsed, patience time.Duration) (time.Duration, bool) {
+	if patience <= 0 {
+		return timeout, attempt >= retries
+	}
+	left := max(patience-elapsed, 0)
+	if retries <= 0 {
+		return left, true
+	}
+	wait := timeout << min(attempt, 16)
+	if wait >= left {
+		return left, true
+	}
+	return wait, false
 }

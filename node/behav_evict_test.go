@@ -1,0 +1,99 @@
+package node_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/transport/mem"
+	"github.com/stretchr/testify/require"
+)
+
+// btBucketScene is a node whose bucket 0 (IDs that differ from its own in
+// the first bit) holds k=2 peers, with more peers ready to land there.
+type btBucketScene struct {
+	net    *mem.Network
+	a      *node.Node
+	lrs    *node.Node // least recently seen of the full bucket
+	mru    *node.Node // most recently seen
+	extra  []*node.Node
+	client *btRaw // reads a's table anonymously
+}
+
+func btFullBucket(t *testing.T, extra int) *btBucketScene {
+	t.Helper()
+	net := btNet(t)
+	cfg := func(b *node.Builder) { b.K(2).RPCTimeout(50 * time.Millisecond).Retries(-1) }
+	aID := btIdentity(t)
+	self := aID.ID(peer.SHA256())
+	// inBucket0 returns a fresh identity whose ID lands in a's bucket 0.
+	inBucket0 := func() *peer.Identity {
+		for {
+			id := btIdentity(t)
+			if self.CommonPrefixLen(id.ID(peer.SHA256())) == 0 {
+				return id
+			}
+		}
+	}
+	s := &btBucketScene{net: net, a: btNode(t, net, aID, cfg), client: btNewRaw(t, net)}
+	s.lrs = btNode(t, net, inBucket0(), cfg)
+	s.mru = btNode(t, net, inBucket0(), cfg)
+	for range extra {
+		s.extra = append(s.extra, btNode(t, net, inBucket0(), cfg))
+	}
+	ctx := context.Background()
+	for _, n := range []*node.Node{s.lrs, s.mru} {
+		_, err := n.Ping(ctx, s.a.Addrs()[0]) // a learns n from the request
+		require.NoError(t, err)
+	}
+	require.ElementsMatch(t, []peer.ID{s.lrs.ID(), s.mru.ID()}, s.table(t))
+	return s
+}
+
+// table returns the IDs in a's table (it has few enough to see them all).
+func (s *btBucketScene) table(t *testing.T) []peer.ID {
+	return s.client.tableOf(s.a.Addrs()[0], s.a.ID())
+}
+
+func TestAFullBucketKeepsItsLeastRecentlySeenPeerWhenItAnswers(t *testing.T) {
+	s := btFullBucket(t, 2)
+	ctx := context.Background()
+	newcomer := s.extra[0]
+	sent := s.lrs.Stats().RPCsSent
+	_, err := newcomer.Ping(ctx, s.a.Addrs()[0])
+	require.NoError(t, err)
+	// The eviction ping reached lrs and lrs's pong is on its way back.
+	btEventually(t, func() bool { return s.lrs.Stats().RPCsSent == sent+1 }, "least recently seen peer was not pinged")
+	require.Equal(t, uint64(1), s.a.Stats().EvictionPings)
+	require.Equal(t, uint64(1), s.lrs.Stats().Served)
+	require.ElementsMatch(t, []peer.ID{s.lrs.ID(), s.mru.ID()}, s.table(t),
+		"a live peer is kept and the newcomer waits outside")
+
+	// The answer made lrs the most recently seen: the next newcomer puts the
+	// other peer on trial.
+	sent = s.mru.Stats().RPCsSent
+	_, err = s.extra[1].Ping(ctx, s.a.Addrs()[0])
+	require.NoError(t, err)
+	btEventually(t, func() bool { return s.mru.Stats().RPCsSent == sent+1 }, "the answer did not refresh the pinged peer")
+	require.Equal(t, uint64(2), s.a.Stats().EvictionPings)
+	require.Equal(t, uint64(1), s.lrs.Stats().Served, "the refreshed peer must not be pinged again")
+	require.ElementsMatch(t, []peer.ID{s.lrs.ID(), s.mru.ID()}, s.table(t))
+}
+
+func TestAFullBucketReplacesItsLeastRecentlySeenPeerWhenItIsDown(t *testing.T) {
+	s := btFullBucket(t, 1)
+	newcomer := s.extra[0]
+	require.NoError(t, s.net.Crash(s.lrs.Addrs()[0]))
+	_, err := newcomer.Ping(context.Background(), s.a.Addrs()[0])
+	require.NoError(t, err)
+	btEventually(t, func() bool { return s.a.Stats().Timeouts == 1 }, "the eviction ping did not time out")
+	require.Equal(t, uint64(1), s.a.Stats().EvictionPings)
+	btEventually(t, func() bool {
+		ids := s.table(t)
+		return len(ids) == 2 && !slices.Contains(ids, s.lrs.ID()) && slices.Contains(ids, newcomer.ID()) && slices.Contains(ids, s.mru.ID())
+	}, "the newcomer did not replace the crashed peer")
+	require.Equal(t, 2, s.a.Stats().TableSize)
+}

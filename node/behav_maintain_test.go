@@ -1,0 +1,138 @@
+package node_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/clock"
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/kvstore/memory"
+	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/stretchr/testify/require"
+)
+
+// btNever is an interval the maintenance tests never reach.
+const btNever = 10000 * time.Hour
+
+// btClocked sets the manual clock and quiet maintenance; the test then
+// shortens the one interval it studies. Peers on the lossless mem network
+// answer at once, so RPC timers on the manual clock never need to fire.
+func btClocked(clk *clock.Manual) func(*node.Builder) {
+	return func(b *node.Builder) {
+		b.Clock(clk).RefreshInterval(btNever).RepublishInterval(btNever).SweepInterval(btNever)
+	}
+}
+
+func TestStoredRecordsExpireAfterTheirTTL(t *testing.T) {
+	net := btNet(t)
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	const sweep = 10 * time.Minute
+	cfg := func(b *node.Builder) {
+		btClocked(clk)(b)
+		b.RecordTTL(time.Hour).SweepInterval(sweep)
+	}
+	store := memory.New(memory.Options{Now: clk.Now})
+	a := btNode(t, net, nil, cfg)
+	b := btNode(t, net, nil, func(bb *node.Builder) { cfg(bb); bb.Store(store) })
+	ctx := context.Background()
+	require.NoError(t, b.Bootstrap(ctx, a.Addrs()[0]))
+	acks, err := a.Put(ctx, []byte("k"), []byte("v"))
+	require.NoError(t, err)
+	require.Equal(t, 2, acks, "the put is held by b and by a itself")
+	key := b.KeyID([]byte("k")).Bytes()
+	require.Equal(t, 1, b.Stats().Records)
+
+	clk.Advance(time.Hour - time.Minute)
+	_, err = store.Get(ctx, key)
+	require.NoError(t, err, "the record must live for its whole TTL")
+	got, err := b.Get(ctx, []byte("k"))
+	require.NoError(t, err)
+	require.Equal(t, []byte("v"), got)
+
+	clk.Advance(2 * time.Minute)
+	_, err = store.Get(ctx, key)
+	require.ErrorIs(t, err, kvstore.ErrNotFound, "the record outlived its TTL")
+	// The sweep, on its interval, drops it from the store.
+	btEventually(t, func() bool {
+		clk.Advance(sweep)
+		return b.Stats().Records == 0 && a.Stats().Records == 0
+	}, "the sweep did not drop the expired record")
+	_, err = b.Get(ctx, []byte("k"))
+	require.ErrorIs(t, err, node.ErrNotFound)
+}
+
+func TestThePublisherRepublishesToANewlyJoinedClosePeer(t *testing.T) {
+	net := btNet(t)
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	const k = 3
+	quiet := func(b *node.Builder) { btClocked(clk)(b); b.K(k) }
+	pub := btNode(t, net, nil, func(b *node.Builder) { quiet(b); b.RepublishInterval(time.Hour) })
+	nodes := []*node.Node{pub}
+	ctx := context.Background()
+	for range 6 {
+		n := btNode(t, net, nil, quiet)
+		require.NoError(t, n.Bootstrap(ctx, pub.Addrs()[0]))
+		nodes = append(nodes, n)
+	}
+	keyID := pub.KeyID([]byte("republished"))
+	acks, err := pub.Put(ctx, []byte("republished"), []byte("v"))
+	require.NoError(t, err)
+	require.Equal(t, k, acks)
+
+	// A newcomer closer to the key than every peer: one of the k closest.
+	var id *peer.Identity
+	for id == nil {
+		c := btIdentity(t)
+		closest := true
+		for _, n := range nodes {
+			if peer.CompareDistance(keyID, c.ID(peer.SHA256()), n.ID()) > 0 {
+				closest = false
+				break
+			}
+		}
+		if closest {
+			id = c
+		}
+	}
+	late := btNode(t, net, id, quiet)
+	require.NoError(t, late.Bootstrap(ctx, nodes[3].Addrs()[0]))
+	require.Zero(t, late.Stats().Records, "joining alone stores nothing")
+
+	before := pub.Stats().Requests
+	clk.Advance(time.Hour)
+	btEventually(t, func() bool { return late.Stats().Records == 1 }, "the republish did not reach the new close peer")
+	require.Greater(t, pub.Stats().Requests, before, "the publisher republished")
+	got, err := late.Get(ctx, []byte("republished"))
+	require.NoError(t, err)
+	require.Equal(t, []byte("v"), got)
+}
+
+func TestAStaleBucketRefreshLearnsAPeerThatJoinedLate(t *testing.T) {
+	net := btNet(t)
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	lateID := btIdentity(t)
+	// a refuses late until the gate opens, so that late's own joining does
+	// not teach a about it: only the refresh can.
+	gate := &btGate{blocked: lateID.ID(peer.SHA256())}
+	a := btNode(t, net, nil, func(b *node.Builder) {
+		btClocked(clk)(b)
+		b.RefreshInterval(time.Hour).Policy(gate)
+	})
+	b := btNode(t, net, nil, btClocked(clk))
+	late := btNode(t, net, lateID, btClocked(clk))
+	ctx := context.Background()
+	require.NoError(t, b.Bootstrap(ctx, a.Addrs()[0]))
+	require.NoError(t, late.Bootstrap(ctx, b.Addrs()[0]))
+	require.Positive(t, a.Stats().Dropped["policy"], "late's joining reached a")
+	require.Equal(t, 1, a.Stats().TableSize)
+	gate.open.Store(true)
+
+	before := a.Stats().Requests
+	clk.Advance(59 * time.Minute)
+	require.Equal(t, before, a.Stats().Requests, "no refresh before the interval")
+	clk.Advance(time.Minute)
+	btEventually(t, func() bool { return a.Stats().TableSize == 2 }, "the refresh did not learn the late peer")
+	require.Greater(t, a.Stats().Requests, before, "the refresh sent lookups")
+}

@@ -1,0 +1,110 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRepliesWithAWrongTxIDOrFromAnotherPeerAreDroppedAsUnsolicited(t *testing.T) {
+	net := btNet(t)
+	a := btNode(t, net, nil, func(b *node.Builder) { b.RPCTimeout(time.Minute).Retries(-1) })
+	p := btNewRaw(t, net)
+	p.introduce(a.Addrs()[0])
+	// q is a genuine, correctly signed peer, but not the one asked.
+	q := btIdentity(t)
+	qrec, err := peer.NewRecord(q, peer.SHA256(), 1, p.addr())
+	require.NoError(t, err)
+	qwire := msgenc.FromRecord(qrec)
+
+	target := btRandomID(t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.FindPeer(context.Background(), target)
+		done <- err
+	}()
+	req, from := p.recv()
+	require.Equal(t, msgenc.KindFindNode, req.Kind)
+	empty := func() *msgenc.Message {
+		return &msgenc.Message{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{}}
+	}
+	wrongTx := *req
+	wrongTx.TxID++
+	p.reply(from, &wrongTx, empty())
+	wrongPeer := empty()
+	wrongPeer.Sender = &qwire
+	p.reply(from, req, wrongPeer)
+	// The node handles frames in order: once this probe is answered, both
+	// forged replies have been handled.
+	require.Equal(t, []peer.ID{p.rec.ID}, p.tableOf(a.Addrs()[0], q.ID(peer.SHA256())),
+		"the peer behind a forged reply must not enter the table")
+	require.Equal(t, uint64(2), a.Stats().Dropped["unsolicited"], "both forged replies are dropped and counted")
+	select {
+	case err := <-done:
+		t.Fatalf("the lookup ended on a forged reply: %v", err)
+	default:
+	}
+	p.reply(from, req, empty())
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, node.ErrNotFound, "the genuine reply named no one")
+	case <-time.After(btWait):
+		t.Fatal("the genuine reply did not end the lookup")
+	}
+	st := a.Stats()
+	require.Equal(t, uint64(2), st.Dropped["unsolicited"])
+	require.Zero(t, st.Timeouts)
+}
+
+func TestPingTimesOutAfterExactlyOnePlusRetriesSends(t *testing.T) {
+	for _, retries := range []int{0, 1, 3} {
+		t.Run(fmt.Sprintf("retries=%d", retries), func(t *testing.T) {
+			net := btNet(t)
+			set := retries
+			if set == 0 {
+				set = -1 // Retries(0) means the default
+			}
+			a := btNode(t, net, nil, func(b *node.Builder) { b.RPCTimeout(5 * time.Millisecond).Retries(set) })
+			silent := btNewRaw(t, net)
+			_, err := a.Ping(context.Background(), silent.addr())
+			require.ErrorIs(t, err, node.ErrTimeout)
+			require.Equal(t, 1+retries, silent.queued(), "frames reaching a peer that never answers")
+			st := a.Stats()
+			require.Equal(t, uint64(1), st.Requests)
+			require.Equal(t, uint64(1+retries), st.RPCsSent)
+			require.Equal(t, uint64(1+retries), st.Timeouts)
+		})
+	}
+}
+
+func TestAPeerThatStopsAnsweringLeavesTheTableAfterMaxFailures(t *testing.T) {
+	net := btNet(t)
+	fast := func(b *node.Builder) { b.RPCTimeout(10 * time.Millisecond).Retries(-1) }
+	a := btNode(t, net, nil, fast)
+	b := btNode(t, net, nil, fast)
+	c := btNode(t, net, nil, fast)
+	ctx := context.Background()
+	require.NoError(t, b.Bootstrap(ctx, a.Addrs()[0]))
+	require.NoError(t, c.Bootstrap(ctx, a.Addrs()[0]))
+	require.Equal(t, 2, a.Stats().TableSize)
+	require.NoError(t, net.Crash(b.Addrs()[0]))
+
+	// kademlia.DefaultMaxFailures: a peer survives two missed requests (a
+	// bucket with nobody waiting keeps it) and goes at the third.
+	for i := 1; i <= 2; i++ {
+		rec, err := a.FindPeer(ctx, b.ID())
+		require.NoError(t, err, "failure %d: the peer is still held", i)
+		require.Equal(t, b.ID(), rec.ID)
+		require.Equal(t, 2, a.Stats().TableSize, "failure %d removed the peer too early", i)
+	}
+	_, err := a.FindPeer(ctx, b.ID())
+	require.ErrorIs(t, err, node.ErrNotFound, "a removed peer that answers no one cannot be found")
+	require.Equal(t, 1, a.Stats().TableSize, "the third failure removes the peer")
+	require.Equal(t, uint64(3), a.Stats().Timeouts)
+}
