@@ -1,0 +1,153 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/dhtkit/dhtkit/node"
+)
+
+// NetworkHarness builds the nodes of one network under test. The suite asks
+// a fresh harness for every rule, builds the nodes it needs with NewNode,
+// bootstraps them itself and closes every node it was given, crashed ones
+// included, before it closes the harness.
+//
+// A harness may offer more: NetworkLossInjector, NetworkPartitioner and
+// NetworkObserver. Rules that need a capability the harness lacks are
+// skipped (TestNetwork) or not reported (CheckNetwork), as fstest.TestFS does
+// for optional interfaces.
+type NetworkHarness interface {
+	// NewNode builds and starts node i, joined to nothing. Every node of a
+	// harness must reach every other by the addresses in its Addrs.
+	NewNode(i int, o NetworkNodeOptions) (*node.Node, error)
+	// Crash stops n abruptly, as a power cut would: from now on n answers
+	// nobody and sends nothing, without any goodbye. Closing the node is
+	// an acceptable crash where nothing more abrupt is possible (real
+	// sockets); the suite still calls n.Close afterwards.
+	Crash(n *node.Node) error
+	// Close releases what the nodes shared (a simulated network, say). The
+	// suite calls it once, after closing every node.
+	Close() error
+}
+
+// NetworkNodeOptions is what the suite asks of one node.
+type NetworkNodeOptions struct {
+	// Client asks for a node built with Builder.Client(true): it queries
+	// and stores but never enters other peers' tables.
+	Client bool
+}
+
+// NetworkLossInjector is a harness that can lose frames.
+type NetworkLossInjector interface {
+	// SetLoss makes every link between the harness's nodes lose frames
+	// with the given probability, from now on; 0 restores lossless links.
+	SetLoss(rate float64) error
+}
+
+// NetworkPartitioner is a harness that can split its network.
+type NetworkPartitioner interface {
+	// Partition splits the nodes into groups that cannot reach each other,
+	// from now on; nodes in no group form one more group.
+	Partition(groups ...[]*node.Node) error
+	// Heal removes the partition.
+	Heal() error
+}
+
+// NetworkOptions sizes the suite.
+type NetworkOptions struct {
+	// Size is the number of nodes of each rule's network. Default 32.
+	// Under 4 is raised to 4. Rules must finish within the suite's 30 s
+	// watchdog, so keep Size modest over slow transports.
+	Size int
+	// Modes are the query modes the rules exercise. Default node.Modes().
+	Modes []node.Mode
+}
+
+// DefaultNetworkSize is NetworkOptions.Size when left zero.
+const DefaultNetworkSize = 32
+
+func (o NetworkOptions) withDefaults() NetworkOptions {
+	if o.Size == 0 {
+		o.Size = DefaultNetworkSize
+	}
+	o.Size = max(o.Size, 4)
+	if len(o.Modes) == 0 {
+		o.Modes = node.Modes()
+	}
+	return o
+}
+
+// TestNetwork runs the whole-network suite: every rule builds a fresh
+// network of opts.Size nodes through newHarness and checks one property of
+// the network as a whole (bootstrap, lookups, put and get in every mode,
+// crashes, loss, partitions, privacy of proxied routing, clean shutdown).
+// Rules needing a capability the harness lacks are skipped with t.Skip.
+//
+// newHarness is called once per rule with the rule's subtest t; it may
+// register t.Cleanup. Nodes should use a short RPC timeout (a few hundred
+// milliseconds) so that rules with crashed or lossy peers fit the watchdog.
+//
+// The leak rule tells the network's goroutines from everyone else's by a
+// pprof label they inherit from the rule, so TestNetwork may run in
+// parallel with other tests.
+func TestNetwork(t *testing.T, newHarness func(t *testing.T) NetworkHarness, opts NetworkOptions) {
+	t.Helper()
+	s := networkSuite{newHarness: newHarness, opts: opts.withDefaults()}
+	for _, r := range networkRules {
+		t.Run(r.name, func(t *testing.T) {
+			v := runRule(t, "network", r, s)
+			if v == nil {
+				return
+			}
+			var skip *networkSkip
+			if errors.As(v.Err, &skip) {
+				t.Skip(skip.Error())
+			}
+			t.Error(v)
+		})
+	}
+}
+
+// CheckNetwork runs the same rules as TestNetwork and returns the
+// violations, each a *Violation, instead of failing t. Rules the harness
+// cannot support are left out silently.
+func CheckNetwork(t *testing.T, newHarness func(t *testing.T) NetworkHarness, opts NetworkOptions) []error {
+	t.Helper()
+	s := networkSuite{newHarness: newHarness, opts: opts.withDefaults()}
+	var errs []error
+	for _, r := range networkRules {
+		t.Run(r.name, func(t *testing.T) {
+			v := runRule(t, "network", r, s)
+			var skip *networkSkip
+			if v != nil && !errors.As(v.Err, &skip) {
+				errs = append(errs, v)
+			}
+		})
+	}
+	return errs
+}
+
+// networkSuite is what each network rule receives.
+type networkSuite struct {
+	newHarness func(t *testing.T) NetworkHarness
+	opts       NetworkOptions
+}
+
+// networkSkip is returned by a rule whose harness lacks a capability.
+type networkSkip struct{ need string }
+
+func (s *networkSkip) Error() string {
+	return fmt.Sprintf("the harness does not implement %s", s.need)
+}
+
+var networkRules = []rule[networkSuite]{
+	{"bootstrap-reaches-every-node", "after every node bootstraps from one seed, every routing table is non-empty and every node is found by a direct lookup from another", networkCheckBootstrap},
+	{"every-node-finds-every-other", "FindPeer from any node returns the record of any other node, in every query mode", networkCheckFindPeer},
+	{"put-get-every-mode", "a value put through one node is returned by Get through any other node, in every query mode", networkCheckPutGet},
+	{"values-survive-crashes", "values stay retrievable by direct Get after their originator and a third of the other nodes crash", networkCheckCrashes},
+	{"tolerates-10-percent-loss", "with 10% of frames lost on every link, Put, Get and FindPeer still succeed in every query mode", networkCheckLoss},
+	{"partition-heals", "each side of a partition keeps working, and once healed and re-bootstrapped, values put during the partition are retrievable from both sides", networkCheckPartition},
+	{"proxied-hides-originator", "in proxied and mixed modes, no node but the first hop receives a frame carrying the originator's address", networkCheckProxiedPrivacy},
+	{"no-goroutine-outlives-close", "once every node and the harness are closed, no goroutine the network started is left running", networkCheckGoroutines},
+}
