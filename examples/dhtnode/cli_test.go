@@ -1,0 +1,102 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHelpListsEverySubcommand(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}} {
+		code, out, _ := runCmd(t, args...)
+		require.Equal(t, 0, code, "%v", args)
+		for _, c := range []string{"serve", "put", "get", "testnet"} {
+			require.Contains(t, out, "\n  "+c+" ", "%v lists %s", args, c)
+		}
+	}
+	code, _, errOut := runCmd(t)
+	require.Equal(t, 2, code, "no arguments is a usage error")
+	require.Contains(t, errOut, "commands:")
+}
+
+func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
+	want := map[string][]string{
+		"serve":   {"-listen", "-bootstrap", "-identity"},
+		"put":     {"-bootstrap", "-timeout", "KEY VALUE"},
+		"get":     {"-bootstrap", "-timeout", "KEY"},
+		"testnet": {"-nodes", "-lookups", "90%"},
+	}
+	for cmd, flags := range want {
+		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}} {
+			code, out, errOut := runCmd(t, args...)
+			require.Equal(t, 0, code, "%v", args)
+			require.Empty(t, errOut, "%v: help goes to stdout", args)
+			require.Contains(t, out, "usage: dhtnode "+cmd)
+			// The part flags are the same in every subcommand.
+			for _, f := range append(flags, "-codec", "-route", "-mode", "-store") {
+				require.Contains(t, out, f, "%v documents %s", args, f)
+			}
+		}
+	}
+}
+
+func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
+	const boot = "--bootstrap=/ip4/127.0.0.1/udp/9"
+	cases := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"serve", "--codec", "xml"}, `unknown codec "xml"`},
+		{[]string{"serve", "--route", "chord"}, `unknown routing table "chord"`},
+		{[]string{"serve", "--store", "redis:x"}, `unknown store "redis:x"`},
+		{[]string{"serve", "--store", "bbolt:"}, "bbolt store needs a path"},
+		{[]string{"serve", "--listen", "not-an-addr"}, `bad multiaddr "not-an-addr"`},
+		{[]string{"serve", "--listen", "/dns4/example.com/udp/1"}, "unsupported address"},
+		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
+		{[]string{"put", "--mode", "sideways", boot, "k", "v"}, `unknown query mode "sideways"`},
+		{[]string{"put", "--mode", "mixed:0", boot, "k", "v"}, `unknown query mode "mixed:0"`},
+		{[]string{"put", "k", "v"}, "--bootstrap is required"},
+		{[]string{"put", boot, "k"}, "want KEY VALUE"},
+		{[]string{"put", boot, "--timeout", "0s", "k", "v"}, "--timeout must be positive"},
+		{[]string{"get", "--bootstrap", "/ip4/127.0.0.1/udp/notaport", "k"}, "bad multiaddr"},
+		{[]string{"get", boot}, "want KEY"},
+		{[]string{"testnet", "--nodes", "1"}, "--nodes must be between 2"},
+		{[]string{"testnet", "--listen", "/ip4/127.0.0.1/udp/4000"}, "port must be 0"},
+		{[]string{"testnet", "--codec", "protobuf"}, `unknown codec "protobuf"`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCmd(t, c.args...)
+		require.Equal(t, 2, code, "%v: stderr %s", c.args, errOut)
+		require.Contains(t, errOut, c.msg, "%v", c.args)
+		require.Empty(t, out, "%v prints nothing on stdout", c.args)
+	}
+}
+
+func TestFlagsMayFollowPositionalArguments(t *testing.T) {
+	fs := newFlagSet("put", "put", "")
+	var c clientFlags
+	c.register(fs)
+	var out, errOut strings.Builder
+	pos, _, done := parseArgs(fs, []string{"key", "--codec", "json", "value", "--", "--not-a-flag"}, &out, &errOut)
+	require.False(t, done, errOut.String())
+	require.Equal(t, []string{"key", "value", "--not-a-flag"}, pos)
+	require.Equal(t, "json", c.codec)
+}
+
+func TestClientListensOnLoopbackOfTheBootstrapsKinds(t *testing.T) {
+	got := loopbackFor([]ma.Multiaddr{
+		ma.StringCast("/ip4/10.1.2.3/udp/4001"),
+		ma.StringCast("/ip4/127.0.0.1/udp/4002"),
+		ma.StringCast("/ip4/127.0.0.1/tcp/4003"),
+		ma.StringCast("/ip6/::1/udp/4004"),
+	})
+	var s []string
+	for _, a := range got {
+		s = append(s, a.String())
+	}
+	require.Equal(t, []string{"/ip4/127.0.0.1/udp/0", "/ip4/127.0.0.1/tcp/0", "/ip6/::1/udp/0"}, s)
+}

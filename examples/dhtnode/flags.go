@@ -1,0 +1,281 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dhtkit/dhtkit/kvstore"
+	kvbbolt "github.com/dhtkit/dhtkit/kvstore/bbolt"
+	"github.com/dhtkit/dhtkit/kvstore/memory"
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/msgenc/bencode"
+	"github.com/dhtkit/dhtkit/msgenc/cbor"
+	msgjson "github.com/dhtkit/dhtkit/msgenc/json"
+	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/route/kademlia"
+	"github.com/dhtkit/dhtkit/route/toymap"
+	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// defaultRPCTimeout is shorter than node's 2s default so that an unreachable
+// bootstrap address fails within about two seconds (one retry).
+const defaultRPCTimeout = time.Second
+
+// parts are the flags every subcommand shares: which built-in part fills
+// each plug-in point. They mean the same in serve, put, get and testnet.
+type parts struct {
+	codec      string
+	table      string
+	mode       node.Mode
+	modeSet    bool
+	store      storeSpec
+	listen     addrList
+	rpcTimeout time.Duration
+	verbose    bool
+}
+
+// register adds the part flags to fs. listenDoc explains --listen for the
+// subcommand at hand.
+func (p *parts) register(fs *flag.FlagSet, listenDoc string) {
+	p.codec, p.table = "cbor", "kademlia"
+	p.store = storeSpec{kind: "memory"}
+	p.rpcTimeout = defaultRPCTimeout
+	fs.Func("codec", "wire `codec`: cbor, json or bencode (default cbor); every node of a network must use the same", func(s string) error {
+		if _, err := newCodec(s); err != nil {
+			return err
+		}
+		p.codec = s
+		return nil
+	})
+	fs.Func("route", "routing `table`: kademlia or toymap (default kademlia)", func(s string) error {
+		if _, err := tableFunc(s); err != nil {
+			return err
+		}
+		p.table = s
+		return nil
+	})
+	fs.Func("mode", "query `mode`: direct, proxied, direct-reply, mixed or mixed:N (default direct)", func(s string) error {
+		m, err := node.ParseMode(s)
+		if err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
+		}
+		p.mode, p.modeSet = m, true
+		return nil
+	})
+	fs.Func("store", "record `store`: memory or bbolt:PATH (default memory)", func(s string) error {
+		spec, err := parseStore(s)
+		if err != nil {
+			return err
+		}
+		p.store = spec
+		return nil
+	})
+	fs.Var(&p.listen, "listen", listenDoc)
+	fs.DurationVar(&p.rpcTimeout, "rpc-timeout", defaultRPCTimeout, "how long one request waits for its answer before its one retry")
+	fs.BoolVar(&p.verbose, "verbose", false, "log the node's activity to stderr")
+}
+
+// builder returns a Builder holding the chosen parts. It opens the store,
+// with name joined to a bbolt path that names a directory (testnet's many
+// nodes) or "" to use the path as given; the caller owns the store until
+// Build succeeds, and must close it when Build fails.
+func (p *parts) builder(name string, stderr io.Writer) (*node.Builder, kvstore.Store, error) {
+	if p.rpcTimeout <= 0 {
+		return nil, nil, fmt.Errorf("--rpc-timeout must be positive, got %v", p.rpcTimeout)
+	}
+	codec, err := newCodec(p.codec)
+	if err != nil {
+		return nil, nil, err
+	}
+	table, err := tableFunc(p.table)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := p.store.open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := node.NewBuilder().
+		Codec(codec).
+		Table(table).
+		Mode(p.mode).
+		Store(store).
+		RPCTimeout(p.rpcTimeout)
+	if p.verbose {
+		b.Logger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}
+	return b, store, nil
+}
+
+// newCodec returns a fresh codec by name.
+func newCodec(name string) (msgenc.Codec, error) {
+	switch name {
+	case "cbor":
+		return cbor.New(), nil
+	case "json":
+		return msgjson.New(), nil
+	case "bencode":
+		return bencode.New(), nil
+	}
+	return nil, fmt.Errorf("unknown codec %q (want cbor, json or bencode)", name)
+}
+
+// tableFunc returns the node.TableFunc of a routing table by name.
+func tableFunc(name string) (node.TableFunc, error) {
+	switch name {
+	case "kademlia":
+		return func(self peer.ID, k int) (route.Table, error) {
+			return kademlia.New(self, kademlia.Options{K: k})
+		}, nil
+	case "toymap":
+		return func(self peer.ID, _ int) (route.Table, error) {
+			return toymap.New(self, toymap.Options{})
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown routing table %q (want kademlia or toymap)", name)
+}
+
+// storeSpec is a parsed --store value.
+type storeSpec struct {
+	kind string // "memory" or "bbolt"
+	path string
+}
+
+func parseStore(s string) (storeSpec, error) {
+	if s == "memory" {
+		return storeSpec{kind: "memory"}, nil
+	}
+	if path, ok := strings.CutPrefix(s, "bbolt:"); ok {
+		if path == "" {
+			return storeSpec{}, errors.New("bbolt store needs a path: bbolt:PATH")
+		}
+		return storeSpec{kind: "bbolt", path: path}, nil
+	}
+	return storeSpec{}, fmt.Errorf("unknown store %q (want memory or bbolt:PATH)", s)
+}
+
+func (s storeSpec) String() string {
+	if s.kind == "bbolt" {
+		return "bbolt:" + s.path
+	}
+	return s.kind
+}
+
+func (s storeSpec) open(name string) (kvstore.Store, error) {
+	if s.kind != "bbolt" {
+		return memory.New(memory.Options{}), nil
+	}
+	path := s.path
+	if name != "" {
+		path = filepath.Join(path, name)
+	}
+	st, err := kvbbolt.Open(path, kvbbolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
+// addrList is a repeatable multiaddr flag. It accepts only addresses a
+// built-in transport serves: /ip4|ip6/HOST/udp|tcp/PORT.
+type addrList []ma.Multiaddr
+
+func (l *addrList) String() string {
+	if l == nil {
+		return ""
+	}
+	s := make([]string, len(*l))
+	for i, a := range *l {
+		s[i] = a.String()
+	}
+	return strings.Join(s, " ")
+}
+
+func (l *addrList) Set(s string) error {
+	a, err := parseAddr(s)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, a)
+	return nil
+}
+
+func parseAddr(s string) (ma.Multiaddr, error) {
+	a, err := ma.NewMultiaddr(s)
+	if err != nil {
+		return nil, fmt.Errorf("bad multiaddr %q: %w", s, err)
+	}
+	if transport.Protocol(a) == "" {
+		return nil, fmt.Errorf("unsupported address %q (want /ip4|ip6/HOST/udp|tcp/PORT)", s)
+	}
+	return a, nil
+}
+
+// newFlagSet returns a FlagSet that reports errors instead of exiting, with
+// a usage text of synopsis, about and the flags.
+func newFlagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: dhtnode %s\n\n%s\n\nflags:\n", synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags and positional arguments in any order ("--"
+// ends the flags). On -h or --help it prints usage to stdout and returns
+// done with code 0; on a bad flag it prints the error and a hint to stderr
+// and returns done with code 2.
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+	fs.SetOutput(io.Discard) // the flag package's own report is replaced below
+	for {
+		if len(args) > 0 && args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, 0, true
+		}
+		if err != nil {
+			return nil, usageError(fs, stderr, "%v", err), true
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	fs.SetOutput(stderr)
+	return pos, 0, false
+}
+
+// usageError reports a wrong use of a subcommand and returns exit code 2.
+func usageError(fs *flag.FlagSet, stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "dhtnode %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "run 'dhtnode %s --help' for usage\n", fs.Name())
+	return 2
+}
+
+// fail reports a runtime error and returns exit code 1.
+func fail(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "dhtnode %s: %v\n", cmd, err)
+	return 1
+}
