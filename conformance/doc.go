@@ -15,5 +15,9 @@
 // message names the rule and the seed.
 //
 // Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
-// (transport.Transport) and TestTable (route.Table).
+// (transport.Transport), TestTable (route.Table), and TestNetwork, which
+// builds whole networks of nodes from a caller's NetworkHarness and checks
+// bootstrap, lookups and put/get in every query mode, crashes, loss,
+// partitions, proxied privacy and goroutine hygiene. NetworkMem is a ready
+// harness over the simulated mem network.
 package conformance

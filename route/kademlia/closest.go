@@ -55,6 +55,9 @@ type keyed struct {
 
 // take appends bucket i's peers to out, closest first, stopping at n.
 func (t *Table) take(out []*peer.Record, n, i int, target peer.ID, tkey uint64) []*peer.Record {
+	if i >= len(t.buckets) {
+		return out
+	}
 	es := t.buckets[i].entries
 	if len(es) == 0 {
 		return out

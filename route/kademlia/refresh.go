@@ -16,8 +16,12 @@ func (t *Table) DueForRefresh(now time.Time, interval time.Duration) []route.Ran
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	var due []route.Range
-	for i := 0; i <= min(t.depth, len(t.buckets)-1); i++ {
-		if now.Sub(t.buckets[i].last) >= interval {
+	for i := 0; i <= min(t.depth, t.self.Bits()-1); i++ {
+		var last time.Time // a bucket not made yet has never been refreshed
+		if i < len(t.buckets) {
+			last = t.buckets[i].last
+		}
+		if now.Sub(last) >= interval {
 			due = append(due, t.bucketRange(i))
 		}
 	}
@@ -25,16 +29,17 @@ func (t *Table) DueForRefresh(now time.Time, interval time.Duration) []route.Ran
 }
 
 // Refreshed notes a lookup for target at now: the bucket whose range holds
-// target is not due until interval after now. A lookup for self counts for
-// the deepest bucket, the range nearest self. Targets of another key space
-// are ignored.
+// target is not due until interval after now. A lookup for a target deeper
+// than the buckets in use (self, say) counts for the deepest bucket that
+// DueForRefresh reports: it explores the same neighbourhood of self.
+// Targets of another key space are ignored.
 func (t *Table) Refreshed(target peer.ID, now time.Time) {
 	if target.Len() != t.self.Len() {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buckets[min(t.self.CommonPrefixLen(target), len(t.buckets)-1)].touch(now)
+	t.grow(min(t.self.CommonPrefixLen(target), t.depth, t.self.Bits()-1)).touch(now)
 }
 
 // bucketRange returns the range of bucket i, with the bits past the prefix

@@ -17,7 +17,7 @@ type Table struct {
 	opts Options
 
 	mu      sync.RWMutex
-	buckets []bucket // bucket i holds peers sharing exactly i leading bits with self
+	buckets []bucket // bucket i holds peers sharing exactly i leading bits with self; grown on demand
 	n       int      // peers in buckets, replacement caches excluded
 	depth   int      // one past the deepest non-empty bucket
 }
@@ -30,7 +30,9 @@ func New(self peer.ID, opts Options) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Table{self: self, opts: o, buckets: make([]bucket, self.Bits())}, nil
+	// Buckets are made as deep as peers arrive: a table of N peers uses
+	// about log2(N) of its 160 or 256, and idle nodes should stay small.
+	return &Table{self: self, opts: o, buckets: make([]bucket, 1, 8)}, nil
 }
 
 // Self returns the table's own ID.
@@ -49,10 +51,28 @@ func (t *Table) check(rec *peer.Record) error {
 	return nil
 }
 
-// bucketOf returns the bucket id belongs in; id must be of the key space
-// and not self.
+// bucketOf returns the bucket id belongs in, making it if need be; id must
+// be of the key space and not self. The caller holds the write lock.
 func (t *Table) bucketOf(id peer.ID) *bucket {
-	return &t.buckets[t.self.CommonPrefixLen(id)]
+	return t.grow(t.self.CommonPrefixLen(id))
+}
+
+// grow makes buckets up to i and returns bucket i. The caller holds the
+// write lock.
+func (t *Table) grow(i int) *bucket {
+	for len(t.buckets) <= i {
+		t.buckets = append(t.buckets, bucket{})
+	}
+	return &t.buckets[i]
+}
+
+// existing returns the bucket id belongs in, or nil when no peer of that
+// bucket was ever seen. Readers use it: they must not grow the table.
+func (t *Table) existing(id peer.ID) *bucket {
+	if i := t.self.CommonPrefixLen(id); i < len(t.buckets) {
+		return &t.buckets[i]
+	}
+	return nil
 }
 
 // Update records contact with rec's peer at now.
@@ -118,7 +138,10 @@ func (t *Table) Fail(id peer.ID, _ time.Time) bool {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	b := t.bucketOf(id)
+	b := t.existing(id)
+	if b == nil {
+		return false
+	}
 	i := b.find(id)
 	if i < 0 {
 		if j := b.findRepl(id); j >= 0 {
@@ -143,7 +166,10 @@ func (t *Table) Remove(id peer.ID) bool {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	b := t.bucketOf(id)
+	b := t.existing(id)
+	if b == nil {
+		return false
+	}
 	if i := b.find(id); i >= 0 {
 		t.removeAt(b, i)
 		return true
@@ -173,7 +199,10 @@ func (t *Table) Get(id peer.ID) (*peer.Record, bool) {
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	b := t.bucketOf(id)
+	b := t.existing(id)
+	if b == nil {
+		return nil, false
+	}
 	if i := b.find(id); i >= 0 {
 		return b.entries[i].rec, true
 	}

@@ -27,7 +27,7 @@ const (
 const (
 	DefaultSocketBuffer = 4 << 20
 	// fromCacheSize bounds the cache of sender multiaddrs.
-	fromCacheSize = 1024
+	fromCacheSize = 256
 )
 
 // Options configures a Transport. The zero value is usable.
