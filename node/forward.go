@@ -10,6 +10,7 @@ import (
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -249,7 +250,7 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 	// so the query can converge. Any other order (trust, latency) does not:
 	// the query follows the table's order and only finding the answer, the
 	// visited list and the budget stop it.
-	xor := slices.IsSortedFunc(cands, func(a, b *peer.Record) int { return peer.CompareDistance(target, a.ID, b.ID) })
+	xor := route.XOROrdered(n.table)
 	var out []*peer.Record
 	for _, r := range cands {
 		if len(out) == n.cfg.alpha {

@@ -34,7 +34,13 @@ type mxTrustTable struct {
 	score func(peer.ID) int
 }
 
-var _ route.Table = (*mxTrustTable)(nil)
+var (
+	_ route.Table    = (*mxTrustTable)(nil)
+	_ route.Ordering = (*mxTrustTable)(nil)
+)
+
+// XOROrdered tells the node this table ranks by trust, not distance.
+func (*mxTrustTable) XOROrdered() bool { return false }
 
 func mxNewTrustTable(self peer.ID) (*mxTrustTable, error) {
 	inner, err := toymap.New(self, toymap.Options{})

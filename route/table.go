@@ -124,3 +124,25 @@ func (r Range) Random(rng *rand.Rand) peer.ID {
 	id, _ := peer.IDFromBytes(b) // n is a valid length: it came from an ID
 	return id
 }
+
+// Ordering is implemented by tables that rank peers by something other than
+// XOR distance to the target: trust, latency, locality. A table that does not
+// implement it ranks by XOR distance.
+//
+// The node uses it in forwarded routing: over an XOR table a hop passes a
+// query only to peers nearer the target than itself, so queries converge;
+// over any other order the query follows the table's ranking and stops when
+// it is answered, runs out of unvisited peers, or runs out of hops.
+type Ordering interface {
+	// XOROrdered reports whether Closest ranks peers by XOR distance.
+	XOROrdered() bool
+}
+
+// XOROrdered reports whether t ranks peers by XOR distance: true unless t
+// implements Ordering and says otherwise.
+func XOROrdered(t Table) bool {
+	if o, ok := t.(Ordering); ok {
+		return o.XOROrdered()
+	}
+	return true
+}
