@@ -1,11 +1,11 @@
 package tcp_test
 
 import (
-	"context"
 	"io"
 	"net"
 	"testing"
 
+	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/transport/tcp"
 )
 
@@ -15,35 +15,7 @@ const benchFrame = 1024
 // Packet.From (over the same pooled connection), A receives it. One op is
 // one round trip.
 func BenchmarkRoundTrip(b *testing.B) {
-	a := listen(b, tcp.Options{})
-	echo := listen(b, tcp.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			p, err := echo.Receive(ctx)
-			if err != nil {
-				return
-			}
-			if err := echo.Send(ctx, p.From, p.Data); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() { cancel(); echo.Close(); <-done }()
-	frame := make([]byte, benchFrame)
-	to := echo.Addrs()[0]
-	b.ReportAllocs()
-	b.SetBytes(benchFrame)
-	for b.Loop() {
-		if err := a.Send(ctx, to, frame); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := a.Receive(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
+	conformance.BenchmarkTransportRoundTrip(b, listen(b, tcp.Options{}), listen(b, tcp.Options{}), benchFrame)
 }
 
 // BenchmarkRoundTripPlainSocket is BenchmarkRoundTrip over a bare

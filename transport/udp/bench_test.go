@@ -1,10 +1,10 @@
 package udp_test
 
 import (
-	"context"
 	"net"
 	"testing"
 
+	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/transport/udp"
 )
 
@@ -13,35 +13,7 @@ const benchFrame = 1024
 // BenchmarkRoundTrip: A sends a 1 KiB frame to B, B echoes it to
 // Packet.From, A receives it. One op is one round trip.
 func BenchmarkRoundTrip(b *testing.B) {
-	a := listen(b, udp.Options{})
-	echo := listen(b, udp.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			p, err := echo.Receive(ctx)
-			if err != nil {
-				return
-			}
-			if err := echo.Send(ctx, p.From, p.Data); err != nil {
-				return
-			}
-		}
-	}()
-	defer func() { cancel(); echo.Close(); <-done }()
-	frame := make([]byte, benchFrame)
-	to := echo.Addrs()[0]
-	b.ReportAllocs()
-	b.SetBytes(benchFrame)
-	for b.Loop() {
-		if err := a.Send(ctx, to, frame); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := a.Receive(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
+	conformance.BenchmarkTransportRoundTrip(b, listen(b, udp.Options{}), listen(b, udp.Options{}), benchFrame)
 }
 
 // BenchmarkRoundTripPlainSocket is BenchmarkRoundTrip over bare

@@ -12,14 +12,10 @@ import (
 // size; data is nil when n exceeds MaxFrameSize (the datagram is consumed
 // all the same). The caller holds the reader slot.
 func (t *Transport) readDatagram() (data []byte, n int, from netip.AddrPort, err error) {
-	var errno syscall.Errno
-	err = t.raw.Read(func(fd uintptr) bool {
-		r, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, 0, 0, syscall.MSG_PEEK|syscall.MSG_TRUNC, 0, 0)
-		n, errno = int(r), e
-		return e != syscall.EAGAIN && e != syscall.EINTR
-	})
-	if err == nil && errno != 0 {
-		err = errno
+	err = t.raw.Read(t.peek)
+	n = t.peekN
+	if err == nil && t.peekErr != 0 {
+		err = t.peekErr
 	}
 	if err != nil {
 		return nil, 0, netip.AddrPort{}, err
@@ -33,4 +29,13 @@ func (t *Transport) readDatagram() (data []byte, n int, from netip.AddrPort, err
 		return nil, n, from, err
 	}
 	return buf[:got], got, from, nil
+}
+
+// initRead makes the peek callback once per transport.
+func (t *Transport) initRead() {
+	t.peek = func(fd uintptr) bool {
+		r, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, 0, 0, syscall.MSG_PEEK|syscall.MSG_TRUNC, 0, 0)
+		t.peekN, t.peekErr = int(r), e
+		return e != syscall.EAGAIN && e != syscall.EINTR
+	}
 }

@@ -17,3 +17,6 @@ func (t *Transport) readDatagram() (data []byte, n int, from netip.AddrPort, err
 	}
 	return append([]byte(nil), t.buf[:n]...), n, from, nil
 }
+
+// initRead has nothing to prepare where datagrams are read whole.
+func (t *Transport) initRead() {}

@@ -70,6 +70,12 @@ type Transport struct {
 	// that truncation shows. scratch takes a datagram that is dropped.
 	buf     []byte
 	scratch [1]byte
+	// peek learns the next datagram's size into peekN and peekErr (Linux);
+	// a func value made once, so that Receive does not allocate a closure
+	// per datagram.
+	peek    func(fd uintptr) bool
+	peekN   int
+	peekErr syscall.Errno
 	from    map[netip.AddrPort]ma.Multiaddr
 	// interrupt ends a blocked read; a func value made once, so that
 	// Receive does not allocate a closure per call.
@@ -144,6 +150,7 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 		t.deadlineSet.Store(true)
 		t.conn.SetReadDeadline(time.Unix(1, 0))
 	}
+	t.initRead()
 	return t, nil
 }
 
