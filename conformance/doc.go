@@ -20,4 +20,7 @@
 // bootstrap, lookups and put/get in every query mode, crashes, loss,
 // partitions, proxied privacy and goroutine hygiene. NetworkMem is a ready
 // harness over the simulated mem network.
+//
+// BenchmarkCodec and BenchmarkTransportRoundTrip measure a codec or a
+// transport the way the built-in parts are measured, so figures compare.
 package conformance
