@@ -9,23 +9,12 @@ import (
 // ErrRejected is wrapped by every refusal a Policy returns.
 var ErrRejected = errors.New("trust: rejected by policy")
 
-// Value is what a policy sees of a value offered for storage.
-type Value struct {
-	// Key is the key-space ID the value is stored under.
-	Key peer.ID
-	// Value is the stored bytes; a policy must not modify or keep them.
-	Value []byte
-	// Publisher is the publisher's ed25519 public key, empty for plain and
-	// immutable values.
-	Publisher []byte
-	Salt      []byte
-	Seq       uint64
-	Signature []byte
-}
-
 // Policy decides whom and what to accept. Implementations are safe for
-// concurrent use and fast: they run on the node's receive path. A refusal
-// wraps ErrRejected.
+// concurrent use and fast: they run on the node's receive path, so they must
+// not wait on the network. A refusal wraps ErrRejected.
+//
+// The node asks a policy only about what already verified: records whose
+// signature and ID checked out, values whose Verify passed.
 type Policy interface {
 	// AcceptPeer decides whether a peer whose record verified may enter the
 	// routing table.
@@ -34,12 +23,14 @@ type Policy interface {
 	// from the peer (nil when the sender did not identify itself).
 	AcceptRelay(from *peer.Record) error
 	// AcceptValue decides whether to store v, offered by the peer (nil when
-	// the sender did not identify itself, or for the node's own puts).
+	// the sender did not identify itself, or for the node's own puts), and
+	// whether a reader returns v that the peer sent it. v must not be
+	// modified or kept.
 	AcceptValue(from *peer.Record, v *Value) error
 }
 
 // Open returns the policy that accepts every verified peer, relays for
-// anyone and stores every value within the protocol's limits.
+// anyone and accepts every verified value.
 func Open() Policy { return openPolicy{} }
 
 type openPolicy struct{}

@@ -1,0 +1,27 @@
+package trust
+
+import (
+	"context"
+
+	"github.com/dhtkit/dhtkit/peer"
+)
+
+// Fetcher returns the values stored in the DHT under key, each already
+// verified (Value.Verify) by the node that fetched it.
+type Fetcher func(ctx context.Context, key peer.ID) ([]*Value, error)
+
+// Refresher is implemented by policies that learn from the DHT, such as a
+// web of trust that reads endorsements. The node calls Refresh after
+// joining and then on every table refresh, and afterwards checks its table
+// peers against AcceptPeer again, so that a revoked peer leaves within one
+// refresh interval. Refresh may use fetch for as long as ctx allows.
+type Refresher interface {
+	Refresh(ctx context.Context, fetch Fetcher) error
+}
+
+// Leveler is implemented by policies that grade peers, for tables that rank
+// by trust. Level is fast and safe for concurrent use; an unknown peer is
+// level 0.
+type Leveler interface {
+	Level(id peer.ID) int
+}
