@@ -114,9 +114,9 @@ func codecSummary(m *msgenc.Message) string {
 	case m.Peers != nil:
 		s += fmt.Sprintf(" %d peers", len(m.Peers.Peers))
 	case m.Value != nil:
-		s += fmt.Sprintf(" record=%t %d peers", m.Value.Record != nil, len(m.Value.Peers))
+		s += fmt.Sprintf(" %d records %d peers", len(m.Value.Records), len(m.Value.Peers))
 	case m.ForwardReply != nil:
-		s += fmt.Sprintf(" record=%t %d peers error=%t", m.ForwardReply.Record != nil, len(m.ForwardReply.Peers), m.ForwardReply.Error != nil)
+		s += fmt.Sprintf(" %d records %d peers error=%t", len(m.ForwardReply.Records), len(m.ForwardReply.Peers), m.ForwardReply.Error != nil)
 	case m.Error != nil:
 		s += fmt.Sprintf(" code %d text %q", m.Error.Code, codecClip(m.Error.Message))
 	}
@@ -175,11 +175,11 @@ func codecCheckEmptyAsNil(e *env, newCodec codecFactory) error {
 		{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: empty}},
 		{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{Peers: []msgenc.PeerRecord{}}},
 		{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{Peers: []msgenc.PeerRecord{peer}}},
-		{Kind: msgenc.KindValue, Value: &msgenc.Value{Record: rec, Peers: []msgenc.PeerRecord{}}},
+		{Kind: msgenc.KindValue, Value: &msgenc.Value{Records: []msgenc.ValueRecord{*rec}, Peers: []msgenc.PeerRecord{}}},
 		{Kind: msgenc.KindStore, Store: &msgenc.Store{Record: *rec}},
 		{Kind: msgenc.KindForward, Forward: &msgenc.Forward{QueryID: empty, Mode: msgenc.ModeMixed,
 			Visited: [][]byte{}, ReplyTo: [][]byte{empty}, Op: msgenc.KindStore, Target: empty, Record: rec}},
-		{Kind: msgenc.KindForwardReply, ForwardReply: &msgenc.ForwardReply{QueryID: empty, Record: rec,
+		{Kind: msgenc.KindForwardReply, ForwardReply: &msgenc.ForwardReply{QueryID: empty, Records: []msgenc.ValueRecord{*rec},
 			Peers: []msgenc.PeerRecord{}}},
 	} {
 		got, err := codecRoundTrip(c, m)

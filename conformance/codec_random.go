@@ -28,9 +28,8 @@ func codecRandom(rng *rand.Rand) *msgenc.Message {
 		m.FindValue = &msgenc.FindValue{Key: codecRandBytes(rng, msgenc.MaxKeySize)}
 	case msgenc.KindValue:
 		m.Value = &msgenc.Value{Peers: codecRandPeers(rng)}
-		if rng.IntN(2) == 0 {
-			r := codecRandRecord(rng)
-			m.Value.Record = &r
+		for range rng.IntN(3) {
+			m.Value.Records = append(m.Value.Records, codecRandRecord(rng))
 		}
 	case msgenc.KindStore:
 		m.Store = &msgenc.Store{Record: codecRandRecord(rng), CAS: rng.IntN(2) == 0, ExpectSeq: rng.Uint64()}
@@ -64,9 +63,8 @@ func codecRandom(rng *rand.Rand) *msgenc.Message {
 			QueryID: codecRandBytes(rng, msgenc.MaxKeySize), Hops: uint8(rng.Uint32()),
 			Peers: codecRandPeers(rng), Stored: uint16(rng.Uint32()),
 		}
-		if rng.IntN(2) == 0 {
-			rec := codecRandRecord(rng)
-			r.Record = &rec
+		for range rng.IntN(3) {
+			r.Records = append(r.Records, codecRandRecord(rng))
 		}
 		if rng.IntN(2) == 0 {
 			r.Error = codecRandError(rng)

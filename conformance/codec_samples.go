@@ -120,13 +120,13 @@ func codecMaximal(k msgenc.Kind) *msgenc.Message {
 	case msgenc.KindFindValue:
 		m.FindValue = &msgenc.FindValue{Key: codecFill(msgenc.MaxKeySize, 3)}
 	case msgenc.KindValue:
-		m.Value = &msgenc.Value{Record: codecMaxRecord(msgenc.MaxValueSize)}
+		m.Value = &msgenc.Value{Records: []msgenc.ValueRecord{*codecMaxRecord(msgenc.MaxValueSize)}}
 	case msgenc.KindStore:
 		m.Store = &msgenc.Store{Record: *codecMaxRecord(msgenc.MaxValueSize), CAS: true, ExpectSeq: math.MaxUint64}
 	case msgenc.KindStoreAck:
 		m.StoreAck = &msgenc.StoreAck{Seq: math.MaxUint64}
 	case msgenc.KindError:
-		m.Error = &msgenc.Error{Code: math.MaxUint16, Message: text}
+		m.Error = &msgenc.Error{Code: math.MaxUint16, Message: text, Seq: math.MaxUint64}
 	case msgenc.KindForward:
 		f := &msgenc.Forward{
 			QueryID: codecFill(msgenc.MaxKeySize, 4), Mode: msgenc.ModeMixed, HopBudget: math.MaxUint8,
@@ -142,8 +142,11 @@ func codecMaximal(k msgenc.Kind) *msgenc.Message {
 		m.Forward = f
 	case msgenc.KindForwardReply:
 		m.ForwardReply = &msgenc.ForwardReply{
-			QueryID: codecFill(msgenc.MaxKeySize, 6), Hops: math.MaxUint8, Record: codecMaxRecord(64 << 10),
-			Peers: peers(), Stored: math.MaxUint16, Error: &msgenc.Error{Code: math.MaxUint16, Message: text},
+			QueryID: codecFill(msgenc.MaxKeySize, 6), Hops: math.MaxUint8,
+			Peers: peers(), Stored: math.MaxUint16, Error: &msgenc.Error{Code: math.MaxUint16, Message: text, Seq: 1<<64 - 2},
+		}
+		for range msgenc.MaxRecords {
+			m.ForwardReply.Records = append(m.ForwardReply.Records, *codecMaxRecord(16 << 10))
 		}
 	}
 	return m
@@ -159,7 +162,7 @@ func codecEdgeMessages() []*msgenc.Message {
 		{Kind: msgenc.KindStore, TxID: 1 << 63, Store: &msgenc.Store{
 			Record: msgenc.ValueRecord{Seq: math.MaxUint64, TTL: math.MaxUint32}, ExpectSeq: 1<<53 + 1}},
 		// Present but empty records and errors must stay present.
-		{Kind: msgenc.KindValue, Sender: &msgenc.PeerRecord{}, Value: &msgenc.Value{Record: &msgenc.ValueRecord{}}},
+		{Kind: msgenc.KindValue, Sender: &msgenc.PeerRecord{}, Value: &msgenc.Value{Records: make([]msgenc.ValueRecord, 2)}},
 		{Kind: msgenc.KindForwardReply, ForwardReply: &msgenc.ForwardReply{Error: &msgenc.Error{}}},
 		{Kind: msgenc.KindForward, Forward: &msgenc.Forward{Mode: msgenc.ModeDirectReply, Op: msgenc.KindStore,
 			ReplyTo: [][]byte{{4}}, Record: &msgenc.ValueRecord{}}},

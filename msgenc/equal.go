@@ -18,7 +18,7 @@ func Equal(a, b *Message) bool {
 		eqPtr(a.Peers, b.Peers, func(x, y *Peers) bool { return eqPeers(x.Peers, y.Peers) }) &&
 		eqPtr(a.FindValue, b.FindValue, func(x, y *FindValue) bool { return bytes.Equal(x.Key, y.Key) }) &&
 		eqPtr(a.Value, b.Value, func(x, y *Value) bool {
-			return eqPtr(x.Record, y.Record, eqValue) && eqPeers(x.Peers, y.Peers)
+			return eqValues(x.Records, y.Records) && eqPeers(x.Peers, y.Peers)
 		}) &&
 		eqPtr(a.Store, b.Store, func(x, y *Store) bool {
 			return eqValue(&x.Record, &y.Record) && x.CAS == y.CAS && x.ExpectSeq == y.ExpectSeq
@@ -28,7 +28,7 @@ func Equal(a, b *Message) bool {
 		eqPtr(a.Forward, b.Forward, eqForward) &&
 		eqPtr(a.ForwardReply, b.ForwardReply, func(x, y *ForwardReply) bool {
 			return bytes.Equal(x.QueryID, y.QueryID) && x.Hops == y.Hops && x.Stored == y.Stored &&
-				eqPtr(x.Record, y.Record, eqValue) && eqPeers(x.Peers, y.Peers) &&
+				eqValues(x.Records, y.Records) && eqPeers(x.Peers, y.Peers) &&
 				eqPtr(x.Error, y.Error, func(x, y *Error) bool { return *x == *y })
 		})
 }
@@ -72,6 +72,18 @@ func eqPeers(a, b []PeerRecord) bool {
 func eqValue(a, b *ValueRecord) bool {
 	return bytes.Equal(a.Key, b.Key) && bytes.Equal(a.Value, b.Value) && bytes.Equal(a.Publisher, b.Publisher) &&
 		bytes.Equal(a.Salt, b.Salt) && a.Seq == b.Seq && bytes.Equal(a.Signature, b.Signature) && a.TTL == b.TTL
+}
+
+func eqValues(a, b []ValueRecord) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !eqValue(&a[i], &b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func eqForward(a, b *Forward) bool {

@@ -9,6 +9,8 @@ const (
 	MaxValueSize = 512 << 10
 	// MaxKeySize bounds keys, targets, IDs and query IDs.
 	MaxKeySize = 64
+	// MaxRecords bounds the value records of a reply.
+	MaxRecords = 16
 	// MaxPeers bounds the peer list of a reply.
 	MaxPeers = 64
 	// MaxAddrs bounds the addresses of a record and a ReplyTo list.

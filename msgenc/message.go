@@ -109,11 +109,12 @@ type FindValue struct {
 	Key []byte
 }
 
-// Value answers FindValue: the record when the responder holds it,
-// otherwise the closest peers it knows to the key.
+// Value answers FindValue: the records the responder holds under the key
+// (one per publisher, at most MaxRecords), otherwise the closest peers it
+// knows to the key.
 type Value struct {
-	Record *ValueRecord
-	Peers  []PeerRecord
+	Records []ValueRecord
+	Peers   []PeerRecord
 }
 
 // Store asks a replica to keep Record.
@@ -136,21 +137,39 @@ type ErrorCode uint16
 
 // Error codes. Values are part of the wire format.
 const (
-	CodeInternal    ErrorCode = 1 // the responder failed
-	CodeBadRequest  ErrorCode = 2 // the request was malformed
-	CodeRejected    ErrorCode = 3 // the trust policy refused it
-	CodeConflict    ErrorCode = 4 // stale sequence number or failed CAS
-	CodeTooLarge    ErrorCode = 5 // the value exceeds the responder's limit
-	CodeUnsupported ErrorCode = 6 // unknown kind or routing mode
-	CodeOverloaded  ErrorCode = 7 // rate limited; retry later
-	CodeNotFound    ErrorCode = 8 // a forwarded query found nothing
-	CodeHopLimit    ErrorCode = 9 // a forwarded query ran out of hops
+	CodeInternal    ErrorCode = 1  // the responder failed
+	CodeBadRequest  ErrorCode = 2  // the request was malformed
+	CodeRejected    ErrorCode = 3  // the trust policy refused it
+	CodeConflict    ErrorCode = 4  // stale sequence number or failed CAS
+	CodeTooLarge    ErrorCode = 5  // the value exceeds the responder's limit
+	CodeUnsupported ErrorCode = 6  // unknown kind or routing mode
+	CodeOverloaded  ErrorCode = 7  // rate limited; retry later
+	CodeNotFound    ErrorCode = 8  // a forwarded query found nothing
+	CodeHopLimit    ErrorCode = 9  // a forwarded query ran out of hops
+	CodeInvalid     ErrorCode = 10 // the value failed verification (signature, key)
+	CodeQuota       ErrorCode = 11 // over a storage quota or the values a key may hold
 )
+
+var codeNames = [...]string{
+	CodeInternal: "internal", CodeBadRequest: "bad-request", CodeRejected: "rejected",
+	CodeConflict: "conflict", CodeTooLarge: "too-large", CodeUnsupported: "unsupported",
+	CodeOverloaded: "overloaded", CodeNotFound: "not-found", CodeHopLimit: "hop-limit",
+	CodeInvalid: "invalid", CodeQuota: "quota",
+}
+
+func (c ErrorCode) String() string {
+	if int(c) < len(codeNames) && codeNames[c] != "" {
+		return codeNames[c]
+	}
+	return "unknown"
+}
 
 // Error reports a failed request.
 type Error struct {
 	Code    ErrorCode
 	Message string
+	// Seq is, for CodeConflict, the sequence number the responder holds.
+	Seq uint64
 }
 
 // Mode is how a forwarded query travels and how its answer returns.
@@ -200,9 +219,10 @@ type Forward struct {
 type ForwardReply struct {
 	QueryID []byte
 	// Hops is how many hops the query travelled before it was answered.
-	Hops   uint8
-	Record *ValueRecord
-	Peers  []PeerRecord
+	Hops uint8
+	// Records are the values found, at most MaxRecords.
+	Records []ValueRecord
+	Peers   []PeerRecord
 	// Stored counts the replicas that acknowledged a forwarded store.
 	Stored uint16
 	Error  *Error

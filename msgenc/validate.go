@@ -35,10 +35,8 @@ func (m *Message) Validate() error {
 	case KindFindValue:
 		return checkLen("find-value.key", m.FindValue.Key, MaxKeySize)
 	case KindValue:
-		if m.Value.Record != nil {
-			if err := m.Value.Record.validate("value.record"); err != nil {
-				return err
-			}
+		if err := validateRecords("value.records", m.Value.Records); err != nil {
+			return err
 		}
 		return validatePeers("value.peers", m.Value.Peers)
 	case KindStore:
@@ -155,6 +153,18 @@ func validatePeers(field string, ps []PeerRecord) error {
 	return nil
 }
 
+func validateRecords(field string, rs []ValueRecord) error {
+	if len(rs) > MaxRecords {
+		return fmt.Errorf("%w: %s has %d entries, at most %d", ErrInvalid, field, len(rs), MaxRecords)
+	}
+	for i := range rs {
+		if err := rs[i].validate(field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (v *ValueRecord) validate(field string) error {
 	if err := checkSub(field, ".key", v.Key, MaxKeySize); err != nil {
 		return err
@@ -211,10 +221,8 @@ func (r *ForwardReply) validate() error {
 	if err := checkLen("forward-reply.query-id", r.QueryID, MaxKeySize); err != nil {
 		return err
 	}
-	if r.Record != nil {
-		if err := r.Record.validate("forward-reply.record"); err != nil {
-			return err
-		}
+	if err := validateRecords("forward-reply.records", r.Records); err != nil {
+		return err
 	}
 	if r.Error != nil {
 		if err := r.Error.validate("forward-reply.error"); err != nil {

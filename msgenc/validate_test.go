@@ -25,7 +25,7 @@ func validBody(k msgenc.Kind) *msgenc.Message {
 	case msgenc.KindFindValue:
 		m.FindValue = &msgenc.FindValue{Key: []byte("key")}
 	case msgenc.KindValue:
-		m.Value = &msgenc.Value{Record: &msgenc.ValueRecord{Key: []byte("key"), Value: []byte("v"), TTL: 60}}
+		m.Value = &msgenc.Value{Records: []msgenc.ValueRecord{{Key: []byte("key"), Value: []byte("v"), TTL: 60}}}
 	case msgenc.KindStore:
 		m.Store = &msgenc.Store{Record: msgenc.ValueRecord{Key: []byte("key"), Value: []byte("v")}}
 	case msgenc.KindStoreAck:
@@ -170,14 +170,19 @@ func validateCases() []validateCase {
 		m.Store.Record.Value = repeat(n)
 		return m
 	})...)
-	cs = append(cs, limitCases("value.value-size", msgenc.MaxValueSize, "value.record.value", func(n int) *msgenc.Message {
+	cs = append(cs, limitCases("value.value-size", msgenc.MaxValueSize, "value.records.value", func(n int) *msgenc.Message {
 		m := validBody(msgenc.KindValue)
-		m.Value.Record.Value = repeat(n)
+		m.Value.Records[0].Value = repeat(n)
 		return m
 	})...)
-	cs = append(cs, limitCases("forward-reply.value-size", msgenc.MaxValueSize, "forward-reply.record.value", func(n int) *msgenc.Message {
+	cs = append(cs, limitCases("forward-reply.value-size", msgenc.MaxValueSize, "forward-reply.records.value", func(n int) *msgenc.Message {
 		m := validBody(msgenc.KindForwardReply)
-		m.ForwardReply.Record = &msgenc.ValueRecord{Key: []byte("k"), Value: repeat(n)}
+		m.ForwardReply.Records = []msgenc.ValueRecord{{Key: []byte("k"), Value: repeat(n)}}
+		return m
+	})...)
+	cs = append(cs, limitCases("value.records", msgenc.MaxRecords, "value.records has", func(n int) *msgenc.Message {
+		m := validBody(msgenc.KindValue)
+		m.Value.Records = make([]msgenc.ValueRecord, n)
 		return m
 	})...)
 	cs = append(cs, limitCases("store.key-size", msgenc.MaxKeySize, "store.record.key", func(n int) *msgenc.Message {

@@ -15,8 +15,13 @@ import (
 type CallOption func(*callOptions)
 
 type callOptions struct {
-	mode  *Mode
-	trace *Trace
+	mode      *Mode
+	trace     *Trace
+	quorum    int
+	cas       bool
+	expect    uint64
+	publisher []byte
+	replicas  int
 }
 
 // WithMode overrides the node's default query mode for one call.
@@ -24,6 +29,28 @@ func WithMode(m Mode) CallOption { return func(o *callOptions) { o.mode = &m } }
 
 // WithTrace fills t with what the call's lookup cost.
 func WithTrace(t *Trace) CallOption { return func(o *callOptions) { o.trace = t } }
+
+// WithQuorum makes a get wait for values from q replicas (default 1) and
+// return, for each publisher, the highest sequence number among them, so
+// that one stale or hostile replica cannot hide a newer version.
+func WithQuorum(q int) CallOption { return func(o *callOptions) { o.quorum = q } }
+
+// WithCAS makes a mutable put conditional: each replica stores it only if
+// it holds sequence number expect (0: nothing) for the value, and answers
+// ErrConflict with the sequence it holds otherwise.
+func WithCAS(expect uint64) CallOption {
+	return func(o *callOptions) { o.cas, o.expect = true, expect }
+}
+
+// WithPublisher makes a get of a plain key return only the value of the
+// publisher with this ed25519 public key.
+func WithPublisher(pub []byte) CallOption {
+	return func(o *callOptions) { o.publisher = append([]byte(nil), pub...) }
+}
+
+// WithReplicas makes a put store at the r closest peers instead of k.
+// Values outside 1..k mean k.
+func WithReplicas(r int) CallOption { return func(o *callOptions) { o.replicas = r } }
 
 // Trace reports the cost of one lookup.
 type Trace struct {
@@ -44,6 +71,12 @@ func (n *Node) options(opts []CallOption) callOptions {
 		m := n.cfg.mode
 		o.mode = &m
 	}
+	if o.quorum < 1 {
+		o.quorum = 1
+	}
+	if o.replicas < 1 || o.replicas > n.cfg.k {
+		o.replicas = n.cfg.k
+	}
 	return o
 }
 
@@ -56,7 +89,7 @@ func (n *Node) finish(o callOptions, start time.Time, rpcs, hops int, err error)
 	}
 }
 
-// KeyID returns the key-space ID under which key is stored.
+// KeyID returns the key-space ID under which a plain value's key is stored.
 func (n *Node) KeyID(key []byte) peer.ID { return n.cfg.hasher.Sum(key) }
 
 // Ping sends a ping to addr and waits for the answer. It returns the
@@ -115,129 +148,6 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	return nil
 }
 
-// Put stores value under key at the k peers closest to the key and returns
-// how many acknowledged. The node keeps republishing it until Close. It is an
-// error only when no peer acknowledged.
-func (n *Node) Put(ctx context.Context, key, value []byte, opts ...CallOption) (int, error) {
-	if err := n.live(); err != nil {
-		return 0, err
-	}
-	if len(value) > msgenc.MaxValueSize {
-		return 0, fmt.Errorf("%w: %d bytes, at most %d", ErrValueTooLarge, len(value), msgenc.MaxValueSize)
-	}
-	id := n.KeyID(key)
-	rec := &msgenc.ValueRecord{Key: id.Bytes(), Value: append([]byte(nil), value...), TTL: ttlSeconds(n.cfg.recordTTL)}
-	acks, err := n.putRecord(ctx, rec, n.options(opts))
-	if err == nil {
-		n.published.add(id, rec)
-	}
-	return acks, err
-}
-
-func ttlSeconds(d time.Duration) uint32 { return uint32(min(d/time.Second, 1<<32-1)) }
-
-// putRecord stores rec at the k closest peers in the given mode.
-func (n *Node) putRecord(ctx context.Context, rec *msgenc.ValueRecord, o callOptions) (int, error) {
-	ctx, cancel := n.callCtx(ctx)
-	defer cancel()
-	start := n.cfg.clock.Now()
-	id, err := n.keyID(rec.Key)
-	if err != nil {
-		return 0, err
-	}
-	if o.mode.kind != kindDirect {
-		res, err := n.forwardQuery(ctx, *o.mode, msgenc.KindStore, id, rec)
-		n.finish(o, start, res.rpcs, res.hops, err)
-		if err != nil {
-			return 0, err
-		}
-		if res.stored == 0 {
-			return 0, fmt.Errorf("node: put: no replica acknowledged")
-		}
-		return res.stored, nil
-	}
-	res, err := n.lookup(ctx, id, nil)
-	if err != nil {
-		n.finish(o, start, res.rpcs, res.hops, err)
-		return 0, err
-	}
-	acks, rpcs := n.storeAt(ctx, res.closest, rec)
-	n.finish(o, start, res.rpcs+rpcs, res.hops, nil)
-	if acks == 0 {
-		return 0, fmt.Errorf("node: put: none of %d replicas acknowledged", len(res.closest))
-	}
-	return acks, nil
-}
-
-// storeAt sends a Store of rec to each peer, in parallel, and counts the
-// acknowledgements. When the node itself is closer to the key than the
-// farthest peer, it keeps a replica too and counts it.
-func (n *Node) storeAt(ctx context.Context, peers []*peer.Record, rec *msgenc.ValueRecord) (acks, rpcs int) {
-	if !n.cfg.client {
-		key, _ := n.keyID(rec.Key)
-		if len(peers) < n.cfg.k || peer.CompareDistance(key, n.id, peers[len(peers)-1].ID) < 0 {
-			if _, _, err := n.storeLocal(ctx, nil, rec, false, 0); err == nil {
-				acks++
-				if len(peers) == n.cfg.k {
-					peers = peers[:len(peers)-1]
-				}
-			}
-		}
-	}
-	done := make(chan bool, len(peers))
-	for _, p := range peers {
-		go func() {
-			_, err := n.call(ctx, contactOf(p), &msgenc.Message{Kind: msgenc.KindStore, Store: &msgenc.Store{Record: *rec}})
-			done <- err == nil
-		}()
-	}
-	for range peers {
-		if <-done {
-			acks++
-		}
-	}
-	return acks, len(peers)
-}
-
-// Get returns the value stored under key, or ErrNotFound.
-func (n *Node) Get(ctx context.Context, key []byte, opts ...CallOption) ([]byte, error) {
-	if err := n.live(); err != nil {
-		return nil, err
-	}
-	ctx, cancel := n.callCtx(ctx)
-	defer cancel()
-	o := n.options(opts)
-	id := n.KeyID(key)
-	start := n.cfg.clock.Now()
-	if rec, ok := n.localValue(id); ok {
-		n.finish(o, start, 0, 0, nil)
-		return rec.Value, nil
-	}
-	var (
-		value      *msgenc.ValueRecord
-		rpcs, hops int
-		err        error
-	)
-	if o.mode.kind == kindDirect {
-		var res lookupResult
-		res, err = n.lookup(ctx, id, id.Bytes())
-		value, rpcs, hops = res.value, res.rpcs, res.hops
-	} else {
-		var res forwardResult
-		res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindValue, id, nil)
-		value, rpcs, hops = res.value, res.rpcs, res.hops
-	}
-	if err == nil && value == nil {
-		err = fmt.Errorf("%w: key %s", ErrNotFound, id.Short())
-	}
-	n.finish(o, start, rpcs, hops, err)
-	if err != nil {
-		return nil, err
-	}
-	n.table.Refreshed(id, n.cfg.clock.Now())
-	return value.Value, nil
-}
-
 // FindPeer looks up the peer with the given ID and returns its verified
 // record, or ErrNotFound.
 func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*peer.Record, error) {
@@ -262,7 +172,7 @@ func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*p
 		found, rpcs, hops = res.closest, res.rpcs, res.hops
 	} else {
 		var res forwardResult
-		res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindNode, id, nil)
+		res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindNode, id, nil, nil)
 		found, rpcs, hops = res.peers, res.rpcs, res.hops
 	}
 	var rec *peer.Record

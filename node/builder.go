@@ -29,6 +29,7 @@ const (
 	DefaultRepublishInterval = time.Hour
 	DefaultSweepInterval     = 10 * time.Minute
 	DefaultHopBudget         = 20
+	DefaultValuesPerKey      = 8
 	DefaultListenAddr        = "/ip4/127.0.0.1/udp/0"
 )
 
@@ -44,27 +45,28 @@ type TableFunc func(self peer.ID, k int) (route.Table, error)
 // k=20, UDP on a free loopback port, a memory store, CBOR, the Open trust
 // policy and direct routing.
 type Builder struct {
-	identity   *peer.Identity
-	hasher     peer.Hasher
-	table      TableFunc
-	transports []transport.Transport
-	listen     []ma.Multiaddr
-	store      kvstore.Store
-	codec      msgenc.Codec
-	policy     trust.Policy
-	mode       Mode
-	k, alpha   int
-	rpcTimeout time.Duration
-	retries    int
-	recordTTL  time.Duration
-	refresh    time.Duration
-	republish  time.Duration
-	sweep      time.Duration
-	hopBudget  int
-	logger     *slog.Logger
-	clock      clock.Clock
-	client     bool
-	errs       []error
+	identity     *peer.Identity
+	hasher       peer.Hasher
+	table        TableFunc
+	transports   []transport.Transport
+	listen       []ma.Multiaddr
+	store        kvstore.Store
+	codec        msgenc.Codec
+	policy       trust.Policy
+	mode         Mode
+	k, alpha     int
+	rpcTimeout   time.Duration
+	retries      int
+	recordTTL    time.Duration
+	refresh      time.Duration
+	republish    time.Duration
+	sweep        time.Duration
+	hopBudget    int
+	valuesPerKey int
+	logger       *slog.Logger
+	clock        clock.Clock
+	client       bool
+	errs         []error
 }
 
 // NewBuilder returns a Builder with nothing chosen.
@@ -155,6 +157,12 @@ func (b *Builder) SweepInterval(d time.Duration) *Builder { b.sweep = d; return 
 // HopBudget sets how many hops a forwarded query may take. Default: 20.
 func (b *Builder) HopBudget(n int) *Builder { b.hopBudget = n; return b }
 
+// ValuesPerKey sets how many values a replica keeps under one key: the
+// immutable one, the mutable one and one plain value per publisher, so it
+// decides how many publishers may share a plain key. A store that would add
+// one more is refused with ErrQuota. Default: 8.
+func (b *Builder) ValuesPerKey(n int) *Builder { b.valuesPerKey = n; return b }
+
 // Logger sets the logger. Default: discard.
 func (b *Builder) Logger(l *slog.Logger) *Builder { b.logger = l; return b }
 
@@ -168,24 +176,25 @@ func (b *Builder) Client(on bool) *Builder { b.client = on; return b }
 
 // config is the validated, defaulted copy of a Builder's choices.
 type config struct {
-	identity   *peer.Identity
-	hasher     peer.Hasher
-	table      TableFunc
-	store      kvstore.Store
-	codec      msgenc.Codec
-	policy     trust.Policy
-	mode       Mode
-	k, alpha   int
-	rpcTimeout time.Duration
-	retries    int
-	recordTTL  time.Duration
-	refresh    time.Duration
-	republish  time.Duration
-	sweep      time.Duration
-	hopBudget  int
-	logger     *slog.Logger
-	clock      clock.Clock
-	client     bool
+	identity     *peer.Identity
+	hasher       peer.Hasher
+	table        TableFunc
+	store        kvstore.Store
+	codec        msgenc.Codec
+	policy       trust.Policy
+	mode         Mode
+	k, alpha     int
+	rpcTimeout   time.Duration
+	retries      int
+	recordTTL    time.Duration
+	refresh      time.Duration
+	republish    time.Duration
+	sweep        time.Duration
+	hopBudget    int
+	valuesPerKey int
+	logger       *slog.Logger
+	clock        clock.Clock
+	client       bool
 }
 
 // validate checks the choices and fills defaults, reporting every problem.
@@ -198,7 +207,7 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 		identity: b.identity, hasher: b.hasher, table: b.table, store: b.store, codec: b.codec,
 		policy: b.policy, mode: b.mode, k: b.k, alpha: b.alpha, rpcTimeout: b.rpcTimeout,
 		retries: b.retries, recordTTL: b.recordTTL, refresh: b.refresh, republish: b.republish,
-		sweep: b.sweep, hopBudget: b.hopBudget, logger: b.logger, clock: b.clock, client: b.client,
+		sweep: b.sweep, hopBudget: b.hopBudget, valuesPerKey: b.valuesPerKey, logger: b.logger, clock: b.clock, client: b.client,
 	}
 	positive := func(name string, v *time.Duration, def time.Duration) {
 		switch {
@@ -238,6 +247,12 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 		c.hopBudget = DefaultHopBudget
 	case c.hopBudget < 1 || c.hopBudget > 255:
 		bad("hop budget must be between 1 and 255, got %d", c.hopBudget)
+	}
+	switch {
+	case c.valuesPerKey == 0:
+		c.valuesPerKey = DefaultValuesPerKey
+	case c.valuesPerKey < 1 || c.valuesPerKey > maxValueSetEntries:
+		bad("values per key must be between 1 and %d, got %d", maxValueSetEntries, c.valuesPerKey)
 	}
 	positive("RPC timeout", &c.rpcTimeout, DefaultRPCTimeout)
 	positive("record TTL", &c.recordTTL, DefaultRecordTTL)

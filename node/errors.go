@@ -1,6 +1,11 @@
 package node
 
-import "errors"
+import (
+	"errors"
+	"strings"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+)
 
 // Node errors.
 var (
@@ -19,16 +24,73 @@ var (
 	ErrNoTransport = errors.New("node: no transport for address")
 	// ErrBootstrap: none of the bootstrap addresses answered.
 	ErrBootstrap = errors.New("node: bootstrap failed")
-	// ErrValueTooLarge: the value exceeds the protocol's limit.
+	// ErrValueTooLarge: the value exceeds the protocol's limit or the
+	// largest frame the node's transports carry.
 	ErrValueTooLarge = errors.New("node: value too large")
 )
 
-// RemoteError is an error reply from a peer.
+// Refusals: why a replica would not store a value. A *RemoteError matches
+// the one its code names, so errors.Is(err, ErrConflict) works on what Put
+// returns.
+var (
+	// ErrConflict: the replica holds a newer or different version at the
+	// same sequence number, or a compare-and-swap expected another one.
+	// The *RemoteError's Seq is the sequence number the replica holds.
+	ErrConflict = errors.New("node: conflicts with the stored version")
+	// ErrInvalidValue: the value failed verification (signature, key).
+	ErrInvalidValue = errors.New("node: value failed verification")
+	// ErrRejected: the replica's trust policy refused the value or sender.
+	ErrRejected = errors.New("node: refused by trust policy")
+	// ErrQuota: over a storage quota, or the key holds as many values as
+	// it may.
+	ErrQuota = errors.New("node: over quota")
+	// ErrOverloaded: the peer is rate limiting; try later.
+	ErrOverloaded = errors.New("node: peer overloaded")
+)
+
+// RemoteError is an error reply from a peer, or the same refusal by this
+// node for the replica it keeps itself.
 type RemoteError struct {
 	Code    uint16
 	Message string
+	// Seq is, for a conflict, the sequence number the replica holds.
+	Seq uint64
 }
 
 func (e *RemoteError) Error() string {
-	return "node: peer replied with error " + codeName(e.Code) + ": " + e.Message
+	return "node: peer replied with error " + msgenc.ErrorCode(e.Code).String() + ": " + e.Message
+}
+
+// Is matches the sentinel that the error's code names.
+func (e *RemoteError) Is(target error) bool {
+	switch msgenc.ErrorCode(e.Code) {
+	case msgenc.CodeConflict:
+		return target == ErrConflict
+	case msgenc.CodeInvalid:
+		return target == ErrInvalidValue
+	case msgenc.CodeRejected:
+		return target == ErrRejected
+	case msgenc.CodeQuota:
+		return target == ErrQuota
+	case msgenc.CodeTooLarge:
+		return target == ErrValueTooLarge
+	case msgenc.CodeOverloaded:
+		return target == ErrOverloaded
+	case msgenc.CodeNotFound:
+		return target == ErrNotFound
+	}
+	return false
+}
+
+// wire is the error reply that carries e.
+func (e *RemoteError) wire() *msgenc.Error {
+	msg := e.Message
+	if len(msg) > msgenc.MaxErrorText {
+		msg = msg[:msgenc.MaxErrorText]
+	}
+	return &msgenc.Error{Code: msgenc.ErrorCode(e.Code), Message: strings.ToValidUTF8(msg, "?"), Seq: e.Seq}
+}
+
+func remoteError(e *msgenc.Error) *RemoteError {
+	return &RemoteError{Code: uint16(e.Code), Message: e.Message, Seq: e.Seq}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/trust"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -23,11 +24,14 @@ import (
 
 // forwardResult is what a forwarded query brought back to its originator.
 type forwardResult struct {
-	value  *msgenc.ValueRecord
-	peers  []*peer.Record
-	stored int
-	rpcs   int
-	hops   int
+	// values are the verified values brought back, answers how many
+	// paths brought some.
+	values  []*trust.Value
+	answers int
+	peers   []*peer.Record
+	stored  int
+	rpcs    int
+	hops    int
 }
 
 // queryTable holds the direct-reply answers a node waits for, by query ID.
@@ -76,8 +80,9 @@ func (n *Node) hopTimeout(budget uint8) time.Duration {
 }
 
 // forwardQuery starts a forwarded query at the originator. It hands the query
-// to its closest peers one at a time until one brings an answer back.
-func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord) (forwardResult, error) {
+// to its closest peers one at a time until one brings an answer back; for a
+// value query, until vq.quorum paths brought values that verify.
+func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery) (forwardResult, error) {
 	var res forwardResult
 	first := n.table.Closest(target, n.cfg.alpha)
 	if len(first) == 0 {
@@ -112,21 +117,30 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 			continue
 		}
 		if fr.Error != nil && fr.Error.Code != msgenc.CodeNotFound {
-			errs = append(errs, &RemoteError{Code: uint16(fr.Error.Code), Message: fr.Error.Message})
+			errs = append(errs, remoteError(fr.Error))
 			continue
 		}
-		res.value, res.stored, res.hops = fr.Record, int(fr.Stored), int(fr.Hops)
-		res.peers = n.verifyPeers(fr.Peers)
-		if op == msgenc.KindFindValue && res.value == nil {
-			// This path ended without the value; another first hop may
-			// reach a replica this one could not.
+		res.hops = max(res.hops, int(fr.Hops))
+		if op != msgenc.KindFindValue {
+			res.stored = int(fr.Stored)
+			res.peers = n.verifyPeers(fr.Peers)
+			return res, nil
+		}
+		// The answer came through strangers: verify before believing it.
+		vals := n.acceptReceived(nil, target, fr.Records, vq.keep)
+		if len(vals) == 0 {
+			// This path ended without a value that verifies; another
+			// first hop may reach a replica this one could not.
 			errs = append(errs, ErrNotFound)
 			continue
 		}
-		return res, nil
+		res.values = append(res.values, vals...)
+		if res.answers++; res.answers >= vq.quorum {
+			return res, nil
+		}
 	}
-	if op == msgenc.KindFindValue && len(errs) > 0 && allNotFound(errs) {
-		return res, nil // reported as not found by the caller
+	if op == msgenc.KindFindValue && (res.answers > 0 || len(errs) > 0 && allNotFound(errs)) {
+		return res, nil // fewer than the quorum, or none: the caller decides
 	}
 	return res, fmt.Errorf("node: %s query failed on every first hop: %w", mode, errors.Join(errs...))
 }
@@ -207,9 +221,17 @@ func (n *Node) handleForward(in *incoming) {
 		n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: &msgenc.Error{Code: msgenc.CodeBadRequest, Message: err.Error()}})
 		return
 	}
-	if f.Op == msgenc.KindFindValue {
-		if v, ok := n.localValue(target); ok {
-			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Hops: hopsOf(f), Record: v})
+	switch f.Op {
+	case msgenc.KindFindValue:
+		if vs := n.localValues(target, in.t.MaxFrameSize()-replyReserve); len(vs) > 0 {
+			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Hops: hopsOf(f), Records: vs})
+			return
+		}
+	case msgenc.KindStore:
+		// Carry nothing onwards that this hop would not keep itself.
+		if refused := n.checkValue(in.from, f.Record, target); refused != nil {
+			n.stats.refusals.Add(1)
+			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: refused.wire()})
 			return
 		}
 	}
@@ -220,7 +242,7 @@ func (n *Node) handleForward(in *incoming) {
 	found := f.Op == msgenc.KindFindNode && (knows || target == n.id)
 	if f.HopBudget > 0 && !found && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
 		for _, next := range n.nextHops(target, f, in.from) {
-			fr, err := n.passOn(ctx, next, f)
+			fr, err := n.passOn(ctx, next, f, target)
 			if err != nil {
 				if ctx.Err() != nil {
 					break
@@ -231,7 +253,7 @@ func (n *Node) handleForward(in *incoming) {
 			return
 		}
 	}
-	n.answerForward(in, n.answerHere(ctx, f, target))
+	n.answerForward(in, n.answerHere(ctx, f, target, in.from, in.t.MaxFrameSize()-replyReserve))
 }
 
 func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) }
@@ -273,7 +295,7 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 // In proxied mode, and in mixed mode while proxied hops remain, the answer
 // comes back to this hop; the last proxy of a mixed query switches to
 // direct reply towards itself.
-func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
+func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward, target peer.ID) (*msgenc.ForwardReply, error) {
 	nf := *f
 	nf.HopBudget--
 	nf.Visited = append(slices.Clone(f.Visited), n.id.Bytes())
@@ -308,23 +330,38 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward)
 	}
 	out := *fr
 	out.QueryID = f.QueryID
+	if f.Op == msgenc.KindFindValue && len(fr.Records) > 0 {
+		// Relay only values that verify; a path that brought none failed.
+		out.Records = nil
+		for i := range fr.Records {
+			if _, ok := n.checkReceived(nil, target, &fr.Records[i]); ok {
+				out.Records = append(out.Records, fr.Records[i])
+			}
+		}
+		if len(out.Records) == 0 {
+			return nil, fmt.Errorf("%w: forwarded answer held no valid value", ErrInvalidValue)
+		}
+	}
 	return &out, nil
 }
 
 // answerHere answers a forwarded query at the hop where it stops: the
 // closest peers this hop knows (itself included), the value if it holds
 // it, or the acknowledgements of storing at the closest peers.
-func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID) *msgenc.ForwardReply {
+func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID, from *peer.Record, budget int) *msgenc.ForwardReply {
 	fr := &msgenc.ForwardReply{QueryID: f.QueryID, Hops: hopsOf(f)}
 	closest := n.table.Closest(target, n.cfg.k)
 	switch f.Op {
 	case msgenc.KindStore:
-		acks, _ := n.storeAt(ctx, closest, f.Record)
+		acks, _, errs := n.storeAt(ctx, closest, f.Record, from, n.options(nil))
 		fr.Stored = uint16(acks)
+		if acks == 0 {
+			fr.Error = firstRefusal(errs)
+		}
 		return fr
 	case msgenc.KindFindValue:
-		if v, ok := n.localValue(target); ok {
-			fr.Record = v
+		if vs := n.localValues(target, budget); len(vs) > 0 {
+			fr.Records = vs
 			return fr
 		}
 		fr.Error = &msgenc.Error{Code: msgenc.CodeNotFound, Message: "value not found"}

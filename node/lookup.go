@@ -6,6 +6,7 @@ import (
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/trust"
 )
 
 // lookupResult is what an iterative lookup found.
@@ -13,9 +14,19 @@ type lookupResult struct {
 	// closest are the peers that answered, closest to the target first, at
 	// most k.
 	closest []*peer.Record
-	value   *msgenc.ValueRecord
+	// values are the verified values found, from answers replicas.
+	values  []*trust.Value
+	answers int
 	rpcs    int
 	hops    int
+}
+
+// valueQuery asks a lookup for the values under key. It stops once quorum
+// replicas have answered with values that verify and that keep accepts.
+type valueQuery struct {
+	key    peer.ID
+	quorum int
+	keep   func(*trust.Value) bool
 }
 
 type candState uint8
@@ -41,9 +52,10 @@ type lookupAnswer struct {
 
 // lookup runs an iterative (direct-mode) lookup for target: alpha requests in
 // flight, each answer naming closer peers, until the k closest known peers
-// have all answered or failed. With valueKey set it asks for the value and
-// stops at the first peer that holds it.
-func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (lookupResult, error) {
+// have all answered or failed. With vq set it asks for values and stops
+// once vq.quorum peers returned values that verify; a peer whose values do
+// not verify counts as one that has none.
+func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.table.Closest(target, n.cfg.k)
 	if len(seeds) == 0 {
@@ -76,8 +88,8 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (loo
 		inflight++
 		res.rpcs++
 		msg := &msgenc.Message{Kind: msgenc.KindFindNode, FindNode: &msgenc.FindNode{Target: target.Bytes()}}
-		if valueKey != nil {
-			msg = &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: valueKey}}
+		if vq != nil {
+			msg = &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: vq.key.Bytes()}}
 		}
 		go func() {
 			rep, err := n.call(ctx, contactOf(c.rec), msg)
@@ -103,7 +115,7 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (loo
 	}
 	var err error
 	for {
-		for inflight < n.cfg.alpha && res.value == nil && err == nil {
+		for inflight < n.cfg.alpha && !res.enough(vq) && err == nil {
 			c := next()
 			if c == nil {
 				break
@@ -129,9 +141,14 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (loo
 		case msgenc.KindPeers:
 			peers = m.Peers.Peers
 		case msgenc.KindValue:
-			if m.Value.Record != nil && res.value == nil {
-				res.value = m.Value.Record
-				cancel() // the value is found: stop the requests in flight
+			if len(m.Value.Records) > 0 && vq != nil && !res.enough(vq) {
+				if vals := n.acceptReceived(a.rep.from, vq.key, m.Value.Records, vq.keep); len(vals) > 0 {
+					res.values = append(res.values, vals...)
+					res.answers++
+					if res.enough(vq) {
+						cancel() // enough replicas answered: stop the requests in flight
+					}
+				}
 			}
 			peers = m.Value.Peers
 		}
@@ -151,7 +168,7 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (loo
 			}
 		}
 	}
-	if err != nil && res.value == nil {
+	if err != nil && res.answers == 0 {
 		return res, err
 	}
 	for _, c := range cands {
@@ -163,4 +180,9 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, valueKey []byte) (loo
 		}
 	}
 	return res, nil
+}
+
+// enough reports whether a value lookup has heard from its quorum.
+func (r *lookupResult) enough(vq *valueQuery) bool {
+	return vq != nil && r.answers >= vq.quorum
 }

@@ -7,23 +7,41 @@ import (
 	"github.com/dhtkit/dhtkit/kvstore"
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/trust"
 )
 
 // maxRefreshPerRound bounds the bucket refreshes one maintenance round runs.
 const maxRefreshPerRound = 16
 
-// publishedSet holds the values this node published, to republish them.
+// publishedSet holds the values this node published, signed as they were,
+// to republish them verbatim.
 type publishedSet struct {
 	mu   sync.Mutex
-	recs map[peer.ID]*msgenc.ValueRecord
+	recs map[slotKey]*msgenc.ValueRecord
 }
 
-func (p *publishedSet) init() { p.recs = make(map[peer.ID]*msgenc.ValueRecord) }
+// slotKey names one slot under a key: the key and the publisher (empty for
+// the immutable value).
+type slotKey struct {
+	key       peer.ID
+	publisher string
+}
 
-func (p *publishedSet) add(id peer.ID, r *msgenc.ValueRecord) {
+func slotOf(v *trust.Value) slotKey { return slotKey{v.Key, string(v.Publisher)} }
+
+func (p *publishedSet) init() { p.recs = make(map[slotKey]*msgenc.ValueRecord) }
+
+func (p *publishedSet) add(v *trust.Value, r *msgenc.ValueRecord) {
 	p.mu.Lock()
-	p.recs[id] = r
+	p.recs[slotOf(v)] = r
 	p.mu.Unlock()
+}
+
+func (p *publishedSet) has(s slotKey) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.recs[s]
+	return ok
 }
 
 func (p *publishedSet) snapshot() []*msgenc.ValueRecord {
@@ -90,10 +108,8 @@ func (n *Node) refreshBuckets(ctx context.Context) {
 // holds for others (with what is left of theirs), so that values outlive
 // the peers that held them.
 func (n *Node) republish(ctx context.Context) {
-	mine := make(map[string]bool)
-	direct := callOptions{mode: &Mode{}}
+	direct := n.options([]CallOption{WithMode(Direct())})
 	for _, r := range n.published.snapshot() {
-		mine[string(r.Key)] = true
 		if _, err := n.putRecord(ctx, r, direct); err != nil && ctx.Err() == nil {
 			n.cfg.logger.Debug("republish failed", "key", r.Key, "err", err)
 		}
@@ -103,23 +119,35 @@ func (n *Node) republish(ctx context.Context) {
 		return
 	}
 	now := n.cfg.clock.Now()
-	var replicas []*msgenc.ValueRecord
+	byKey := make(map[peer.ID][]msgenc.ValueRecord)
 	_ = ranger.Range(ctx, func(key []byte, rec kvstore.Record) bool {
 		id, err := n.keyID(key)
-		if err == nil && !mine[string(key)] {
-			replicas = append(replicas, toWireValue(id, rec, now))
+		if err != nil {
+			return ctx.Err() == nil
+		}
+		es, err := decodeSet(id, rec.Value)
+		if err != nil {
+			n.cfg.logger.Warn("stored values unreadable", "key", id.Short(), "err", err)
+			return ctx.Err() == nil
+		}
+		for _, e := range liveEntries(es, now) {
+			if !n.published.has(slotOf(e.v)) {
+				// Verbatim, signature included, with what is left of its life.
+				byKey[id] = append(byKey[id], wireValue(e.v.Clone(), ttlLeft(e.expires, now)))
+			}
 		}
 		return ctx.Err() == nil
 	})
-	for _, r := range replicas {
+	for id, recs := range byKey {
 		if ctx.Err() != nil {
 			return
 		}
-		id, _ := n.keyID(r.Key)
 		res, err := n.lookup(ctx, id, nil)
 		if err != nil {
 			continue
 		}
-		n.storeAt(ctx, res.closest, r)
+		for i := range recs {
+			n.storeAt(ctx, res.closest, &recs[i], n.self, direct)
+		}
 	}
 }

@@ -35,7 +35,8 @@ type Node struct {
 	rpc       rpcTable
 	queries   queryTable // direct-reply answers awaited by query ID
 	published publishedSet
-	evicting  sync.Map // peer.ID → struct{}: ping-before-evict in flight
+	lastSeq   atomic.Uint64 // of this node's latest plain value
+	evicting  sync.Map      // peer.ID → struct{}: ping-before-evict in flight
 	forwards  chan struct{}
 	fwdDups   forwardDups
 

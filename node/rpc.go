@@ -92,9 +92,13 @@ func (n *Node) transportFor(addrs []ma.Multiaddr) (transport.Transport, ma.Multi
 	return nil, nil, fmt.Errorf("%w: %v", ErrNoTransport, addrs)
 }
 
-// send encodes m and sends it over t, counting it.
+// send encodes m and sends it over t, counting it. An answer carrying more
+// values than t's frame holds leaves out the last ones until it fits.
 func (n *Node) send(ctx context.Context, t transport.Transport, to ma.Multiaddr, m *msgenc.Message) error {
 	data, err := n.cfg.codec.Marshal(m)
+	for err == nil && len(data) > t.MaxFrameSize() && dropLastValue(m) {
+		data, err = n.cfg.codec.Marshal(m)
+	}
 	if err != nil {
 		return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}
@@ -168,7 +172,7 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 		case r := <-pc.ch:
 			timer.Stop()
 			if r.msg.Kind == msgenc.KindError {
-				return r, &RemoteError{Code: uint16(r.msg.Error.Code), Message: r.msg.Error.Message}
+				return r, remoteError(r.msg.Error)
 			}
 			return r, nil
 		case <-timer.C():
@@ -202,4 +206,23 @@ func resendWait(attempt int, timeout time.Duration, retries int, elapsed, patien
 		return left, true
 	}
 	return wait, false
+}
+
+// dropLastValue removes the last of several values an answer carries and
+// reports whether it did.
+func dropLastValue(m *msgenc.Message) bool {
+	var recs *[]msgenc.ValueRecord
+	switch {
+	case m.Value != nil:
+		recs = &m.Value.Records
+	case m.ForwardReply != nil:
+		recs = &m.ForwardReply.Records
+	default:
+		return false
+	}
+	if len(*recs) < 2 {
+		return false
+	}
+	*recs = (*recs)[:len(*recs)-1]
+	return true
 }

@@ -21,11 +21,12 @@ const (
 	dropOverloaded                    // too many forwarded queries in flight
 	dropClient                        // a request to a client node
 	dropUnexpected                    // a message of a kind that cannot arrive here
+	dropBadValue                      // a value failed verification
 	numDropReasons
 )
 
 var dropNames = [numDropReasons]string{
-	"decode", "bad-record", "unsolicited", "policy", "overloaded", "client", "unexpected",
+	"decode", "bad-record", "unsolicited", "policy", "overloaded", "client", "unexpected", "bad-value",
 }
 
 func (r DropReason) String() string {
@@ -38,6 +39,7 @@ func (r DropReason) String() string {
 type counters struct {
 	sent, received, requests, served, forwarded atomic.Uint64
 	sendErrors, timeouts, evictionPings         atomic.Uint64
+	refusals                                    atomic.Uint64
 	drops                                       [numDropReasons]atomic.Uint64
 
 	mu      sync.Mutex
@@ -79,9 +81,12 @@ type Stats struct {
 	SendErrors, Timeouts        uint64
 	// EvictionPings counts pings sent to full buckets' eviction candidates.
 	EvictionPings uint64
-	// Dropped counts dropped incoming frames by reason ("decode",
-	// "bad-record", "unsolicited", "policy", "overloaded", "client",
-	// "unexpected").
+	// Refused counts stores this node refused, each answered with a code.
+	Refused uint64
+	// Dropped counts what was dropped by reason: incoming frames
+	// ("decode", "bad-record", "unsolicited", "policy", "overloaded",
+	// "client", "unexpected") and received values that failed verification
+	// ("bad-value") or the policy ("policy").
 	Dropped   map[string]uint64
 	TableSize int
 	Records   int
@@ -94,9 +99,9 @@ func (n *Node) Stats() Stats {
 		RPCsSent: n.stats.sent.Load(), RPCsReceived: n.stats.received.Load(),
 		Requests: n.stats.requests.Load(), Served: n.stats.served.Load(), Forwarded: n.stats.forwarded.Load(),
 		SendErrors: n.stats.sendErrors.Load(), Timeouts: n.stats.timeouts.Load(),
-		EvictionPings: n.stats.evictionPings.Load(),
-		Dropped:       make(map[string]uint64, numDropReasons),
-		TableSize:     n.table.Len(),
+		EvictionPings: n.stats.evictionPings.Load(), Refused: n.stats.refusals.Load(),
+		Dropped:   make(map[string]uint64, numDropReasons),
+		TableSize: n.table.Len(),
 	}
 	for i := range n.stats.drops {
 		if v := n.stats.drops[i].Load(); v > 0 {

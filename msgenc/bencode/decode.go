@@ -142,6 +142,31 @@ func (d *decoder) record(v map[string]any) msgenc.ValueRecord {
 	}
 }
 
+func (d *decoder) records(v map[string]any, key string) []msgenc.ValueRecord {
+	x, ok := v[key]
+	if !ok || d.err != nil {
+		return nil
+	}
+	l, ok := x.([]any)
+	if !ok {
+		d.fail(key, "a list")
+		return nil
+	}
+	if len(l) == 0 {
+		return nil
+	}
+	out := make([]msgenc.ValueRecord, len(l))
+	for i, e := range l {
+		r, ok := e.(map[string]any)
+		if !ok {
+			d.fail(key, "a list of dictionaries")
+			return nil
+		}
+		out[i] = d.record(r)
+	}
+	return out
+}
+
 func (d *decoder) recordPtr(v map[string]any, key string) *msgenc.ValueRecord {
 	r, ok := d.dict(v, key)
 	if !ok {
@@ -152,7 +177,7 @@ func (d *decoder) recordPtr(v map[string]any, key string) *msgenc.ValueRecord {
 }
 
 func (d *decoder) errorBody(v map[string]any) *msgenc.Error {
-	e := &msgenc.Error{Code: msgenc.ErrorCode(d.uint(v, "c", 16))}
+	e := &msgenc.Error{Code: msgenc.ErrorCode(d.uint(v, "c", 16)), Seq: d.uint(v, "q", 64)}
 	if x, ok := v["m"]; ok {
 		s, ok := x.(string)
 		if !ok {
@@ -192,7 +217,7 @@ func (d *decoder) message(tree any) *msgenc.Message {
 		m.FindValue = &msgenc.FindValue{Key: d.bytes(b, "k")}
 	}
 	if b, ok := d.dict(top, msgenc.KindValue.String()); ok {
-		m.Value = &msgenc.Value{Record: d.recordPtr(b, "r"), Peers: d.peers(b, "p")}
+		m.Value = &msgenc.Value{Records: d.records(b, "r"), Peers: d.peers(b, "p")}
 	}
 	if b, ok := d.dict(top, msgenc.KindStore.String()); ok {
 		r, ok := d.dict(b, "r")
@@ -223,7 +248,7 @@ func (d *decoder) message(tree any) *msgenc.Message {
 	}
 	if b, ok := d.dict(top, msgenc.KindForwardReply.String()); ok {
 		r := &msgenc.ForwardReply{
-			QueryID: d.bytes(b, "i"), Hops: uint8(d.uint(b, "h", 8)), Record: d.recordPtr(b, "d"),
+			QueryID: d.bytes(b, "i"), Hops: uint8(d.uint(b, "h", 8)), Records: d.records(b, "d"),
 			Peers: d.peers(b, "p"), Stored: uint16(d.uint(b, "n", 16)),
 		}
 		if e, ok := d.dict(b, "e"); ok {

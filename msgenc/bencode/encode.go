@@ -32,8 +32,8 @@ type (
 		Peers []wirePeer `bencode:"p,omitempty"`
 	}
 	wireValue struct {
-		Record any        `bencode:"r,omitempty"`
-		Peers  []wirePeer `bencode:"p,omitempty"`
+		Records []wireRecord `bencode:"r,omitempty"`
+		Peers   []wirePeer   `bencode:"p,omitempty"`
 	}
 	wireStore struct {
 		Record    wireRecord `bencode:"r"`
@@ -43,6 +43,7 @@ type (
 	wireError struct {
 		Code    int64  `bencode:"c,omitempty"`
 		Message string `bencode:"m,omitempty"`
+		Seq     int64  `bencode:"q,omitempty"`
 	}
 	wireForward struct {
 		QueryID   []byte   `bencode:"i,omitempty"`
@@ -56,12 +57,12 @@ type (
 		Record    any      `bencode:"d,omitempty"`
 	}
 	wireForwardReply struct {
-		QueryID []byte     `bencode:"i,omitempty"`
-		Hops    int64      `bencode:"h,omitempty"`
-		Record  any        `bencode:"d,omitempty"`
-		Peers   []wirePeer `bencode:"p,omitempty"`
-		Stored  int64      `bencode:"n,omitempty"`
-		Error   any        `bencode:"e,omitempty"`
+		QueryID []byte       `bencode:"i,omitempty"`
+		Hops    int64        `bencode:"h,omitempty"`
+		Records []wireRecord `bencode:"d,omitempty"`
+		Peers   []wirePeer   `bencode:"p,omitempty"`
+		Stored  int64        `bencode:"n,omitempty"`
+		Error   any          `bencode:"e,omitempty"`
 	}
 	// bytesBody is every body with one byte field, under key.
 	bytesBody map[string][]byte
@@ -88,7 +89,7 @@ func encode(m *msgenc.Message) ([]byte, error) {
 	case m.FindValue != nil:
 		body = oneBytes("k", m.FindValue.Key)
 	case m.Value != nil:
-		body = wireValue{Record: fromRecordPtr(m.Value.Record), Peers: fromPeers(m.Value.Peers)}
+		body = wireValue{Records: fromRecords(m.Value.Records), Peers: fromPeers(m.Value.Peers)}
 	case m.Store != nil:
 		s := wireStore{Record: fromRecord(&m.Store.Record), ExpectSeq: int64(m.Store.ExpectSeq)}
 		if m.Store.CAS {
@@ -108,7 +109,7 @@ func encode(m *msgenc.Message) ([]byte, error) {
 	case m.ForwardReply != nil:
 		r := m.ForwardReply
 		w := wireForwardReply{
-			QueryID: r.QueryID, Hops: int64(r.Hops), Record: fromRecordPtr(r.Record), Peers: fromPeers(r.Peers),
+			QueryID: r.QueryID, Hops: int64(r.Hops), Records: fromRecords(r.Records), Peers: fromPeers(r.Peers),
 			Stored: int64(r.Stored),
 		}
 		if r.Error != nil {
@@ -157,6 +158,17 @@ func fromRecord(r *msgenc.ValueRecord) wireRecord {
 	}
 }
 
+func fromRecords(rs []msgenc.ValueRecord) []wireRecord {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]wireRecord, len(rs))
+	for i := range rs {
+		out[i] = fromRecord(&rs[i])
+	}
+	return out
+}
+
 // fromRecordPtr returns nil (not a typed nil) for a nil record, so that
 // bencode-go leaves the key out.
 func fromRecordPtr(r *msgenc.ValueRecord) any {
@@ -167,5 +179,5 @@ func fromRecordPtr(r *msgenc.ValueRecord) any {
 }
 
 func fromError(e *msgenc.Error) wireError {
-	return wireError{Code: int64(e.Code), Message: e.Message}
+	return wireError{Code: int64(e.Code), Message: e.Message, Seq: int64(e.Seq)}
 }

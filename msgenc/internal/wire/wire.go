@@ -79,11 +79,11 @@ type FindValue struct {
 	Key []byte   `json:"k,omitempty" cbor:"0"`
 }
 
-// Value mirrors msgenc.Value; a CBOR array [record, peers].
+// Value mirrors msgenc.Value; a CBOR array [records, peers].
 type Value struct {
-	_      struct{} `cbor:",toarray"`
-	Record *Record  `json:"r,omitempty" cbor:"0"`
-	Peers  []Peer   `json:"p,omitempty" cbor:"1"`
+	_       struct{} `cbor:",toarray"`
+	Records []Record `json:"r,omitempty" cbor:"0"`
+	Peers   []Peer   `json:"p,omitempty" cbor:"1"`
 }
 
 // Store mirrors msgenc.Store; a CBOR array [record, cas, expect-seq].
@@ -100,11 +100,12 @@ type StoreAck struct {
 	Seq uint64   `json:"q,string,omitempty" cbor:"0"`
 }
 
-// Error mirrors msgenc.Error; a CBOR array [code, text].
+// Error mirrors msgenc.Error; a CBOR array [code, text, seq].
 type Error struct {
 	_       struct{}         `cbor:",toarray"`
 	Code    msgenc.ErrorCode `json:"c,omitempty" cbor:"0"`
 	Message string           `json:"m,omitempty" cbor:"1"`
+	Seq     uint64           `json:"q,string,omitempty" cbor:"2"`
 }
 
 // Forward mirrors msgenc.Forward; a CBOR array
@@ -123,12 +124,12 @@ type Forward struct {
 }
 
 // ForwardReply mirrors msgenc.ForwardReply; a CBOR array
-// [query-id, hops, record, peers, stored, error].
+// [query-id, hops, records, peers, stored, error].
 type ForwardReply struct {
 	_       struct{} `cbor:",toarray"`
 	QueryID []byte   `json:"i,omitempty" cbor:"0"`
 	Hops    uint8    `json:"h,omitempty" cbor:"1"`
-	Record  *Record  `json:"d,omitempty" cbor:"2"`
+	Records []Record `json:"d,omitempty" cbor:"2"`
 	Peers   []Peer   `json:"p,omitempty" cbor:"3"`
 	Stored  uint16   `json:"n,omitempty" cbor:"4"`
 	Error   *Error   `json:"e,omitempty" cbor:"5"`
@@ -159,7 +160,7 @@ func (w *Message) From(m *msgenc.Message) error {
 	case m.FindValue != nil:
 		w.FindValue = &FindValue{Key: m.FindValue.Key}
 	case m.Value != nil:
-		w.Value = &Value{Record: fromRecordPtr(m.Value.Record), Peers: fromPeers(m.Value.Peers)}
+		w.Value = &Value{Records: fromRecords(m.Value.Records), Peers: fromPeers(m.Value.Peers)}
 	case m.Store != nil:
 		w.Store = &Store{Record: fromRecord(&m.Store.Record), CAS: m.Store.CAS, ExpectSeq: m.Store.ExpectSeq}
 	case m.StoreAck != nil:
@@ -179,7 +180,7 @@ func (w *Message) From(m *msgenc.Message) error {
 	case m.ForwardReply != nil:
 		r := m.ForwardReply
 		w.ForwardReply = &ForwardReply{
-			QueryID: r.QueryID, Hops: r.Hops, Record: fromRecordPtr(r.Record), Peers: fromPeers(r.Peers), Stored: r.Stored,
+			QueryID: r.QueryID, Hops: r.Hops, Records: fromRecords(r.Records), Peers: fromPeers(r.Peers), Stored: r.Stored,
 		}
 		if r.Error != nil {
 			e, err := fromError(r.Error)
@@ -214,6 +215,17 @@ func fromRecord(r *msgenc.ValueRecord) Record {
 	}
 }
 
+func fromRecords(rs []msgenc.ValueRecord) []Record {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]Record, len(rs))
+	for i := range rs {
+		out[i] = fromRecord(&rs[i])
+	}
+	return out
+}
+
 func fromRecordPtr(r *msgenc.ValueRecord) *Record {
 	if r == nil {
 		return nil
@@ -226,7 +238,7 @@ func fromError(e *msgenc.Error) (*Error, error) {
 	if !utf8.ValidString(e.Message) {
 		return nil, fmt.Errorf("%w: error text is not valid UTF-8", msgenc.ErrInvalid)
 	}
-	return &Error{Code: e.Code, Message: e.Message}, nil
+	return &Error{Code: e.Code, Message: e.Message, Seq: e.Seq}, nil
 }
 
 // To returns the message w mirrors, with empty byte fields and lists as nil.
@@ -254,7 +266,7 @@ func (w *Message) To() *msgenc.Message {
 		m.FindValue = &msgenc.FindValue{Key: nz(w.FindValue.Key)}
 	}
 	if w.Value != nil {
-		m.Value = &msgenc.Value{Record: toRecordPtr(w.Value.Record), Peers: toPeers(w.Value.Peers)}
+		m.Value = &msgenc.Value{Records: toRecords(w.Value.Records), Peers: toPeers(w.Value.Peers)}
 	}
 	if w.Store != nil {
 		m.Store = &msgenc.Store{Record: toRecord(&w.Store.Record), CAS: w.Store.CAS, ExpectSeq: w.Store.ExpectSeq}
@@ -263,7 +275,7 @@ func (w *Message) To() *msgenc.Message {
 		m.StoreAck = &msgenc.StoreAck{Seq: w.StoreAck.Seq}
 	}
 	if w.Error != nil {
-		m.Error = &msgenc.Error{Code: w.Error.Code, Message: w.Error.Message}
+		m.Error = &msgenc.Error{Code: w.Error.Code, Message: w.Error.Message, Seq: w.Error.Seq}
 	}
 	if f := w.Forward; f != nil {
 		m.Forward = &msgenc.Forward{
@@ -274,10 +286,10 @@ func (w *Message) To() *msgenc.Message {
 	}
 	if r := w.ForwardReply; r != nil {
 		m.ForwardReply = &msgenc.ForwardReply{
-			QueryID: nz(r.QueryID), Hops: r.Hops, Record: toRecordPtr(r.Record), Peers: toPeers(r.Peers), Stored: r.Stored,
+			QueryID: nz(r.QueryID), Hops: r.Hops, Records: toRecords(r.Records), Peers: toPeers(r.Peers), Stored: r.Stored,
 		}
 		if r.Error != nil {
-			m.ForwardReply.Error = &msgenc.Error{Code: r.Error.Code, Message: r.Error.Message}
+			m.ForwardReply.Error = &msgenc.Error{Code: r.Error.Code, Message: r.Error.Message, Seq: r.Error.Seq}
 		}
 	}
 	return m
@@ -322,6 +334,17 @@ func toRecord(r *Record) msgenc.ValueRecord {
 		Key: nz(r.Key), Value: nz(r.Value), Publisher: nz(r.Publisher), Salt: nz(r.Salt),
 		Seq: r.Seq, Signature: nz(r.Signature), TTL: r.TTL,
 	}
+}
+
+func toRecords(rs []Record) []msgenc.ValueRecord {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]msgenc.ValueRecord, len(rs))
+	for i := range rs {
+		out[i] = toRecord(&rs[i])
+	}
+	return out
 }
 
 func toRecordPtr(r *Record) *msgenc.ValueRecord {
