@@ -1,0 +1,172 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/kvstore/memory"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/transport/mem"
+	"github.com/dhtkit/dhtkit/trust"
+	"github.com/stretchr/testify/require"
+)
+
+func TestValueSetRoundTrip(t *testing.T) {
+	h := peer.SHA256()
+	id, err := peer.GenerateIdentity(nil)
+	require.NoError(t, err)
+	mv, err := trust.NewMutable(id, h, []byte("salt"), 9, []byte("mutable"))
+	require.NoError(t, err)
+	imm := trust.NewImmutable(h, []byte("x"))
+	imm.Key = mv.Key // a set holds one key's values; kinds may mix
+	exp := time.Unix(1_800_000_000, 123)
+	in := []entry{{v: mv, expires: exp}, {v: imm}}
+	out, err := decodeSet(mv.Key, encodeSet(in))
+	require.NoError(t, err)
+	require.Len(t, out, 2)
+	require.True(t, out[0].v.Same(mv))
+	require.True(t, out[0].expires.Equal(exp))
+	require.True(t, out[1].v.Same(imm))
+	require.True(t, out[1].expires.IsZero())
+	require.Equal(t, time.Time{}, setExpiry(out), "an entry that never expires keeps the set")
+	require.Equal(t, exp, setExpiry(out[:1]))
+}
+
+func TestValueSetRejectsEveryTruncation(t *testing.T) {
+	h := peer.SHA256()
+	id, err := peer.GenerateIdentity(nil)
+	require.NoError(t, err)
+	mv, err := trust.NewMutable(id, h, []byte("s"), 1, []byte("value"))
+	require.NoError(t, err)
+	b := encodeSet([]entry{{v: mv}})
+	for i := range len(b) {
+		_, err := decodeSet(mv.Key, b[:i])
+		require.ErrorIs(t, err, errCorruptSet, "truncated at %d of %d bytes", i, len(b))
+	}
+	_, err = decodeSet(mv.Key, append(b, 0))
+	require.ErrorIs(t, err, errCorruptSet, "trailing byte")
+}
+
+func FuzzDecodeValueSet(f *testing.F) {
+	h := peer.SHA256()
+	id, err := peer.IdentityFromSeed(make([]byte, 32))
+	if err != nil {
+		f.Fatal(err)
+	}
+	mv, err := trust.NewMutable(id, h, []byte("s"), 1, []byte("value"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(encodeSet([]entry{{v: mv, expires: time.Unix(5, 0)}}))
+	f.Add(encodeSet(nil))
+	f.Add([]byte{1, 255})
+	f.Add([]byte{1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		es, err := decodeSet(mv.Key, b)
+		if err != nil {
+			return
+		}
+		// What decodes encodes back to the same bytes.
+		if again := encodeSet(es); !bytes.Equal(again, b) {
+			t.Fatalf("decode then encode changed the bytes:\n%x\n%x", b, again)
+		}
+	})
+}
+
+// lyingStore answers every read with forged versions of whatever it is
+// asked for: an immutable value that does not hash to the key and a
+// mutable one claiming the honest publisher with a higher sequence number
+// and a signature that does not verify.
+type lyingStore struct {
+	kvstore.Store
+	victim []byte // the honest publisher's public key
+}
+
+func (s *lyingStore) Get(ctx context.Context, key []byte) (kvstore.Record, error) {
+	id, err := peer.IDFromBytes(key)
+	if err != nil {
+		return kvstore.Record{}, err
+	}
+	forged := []entry{
+		{v: &trust.Value{Kind: trust.Immutable, Key: id, Value: []byte("forged immutable")}},
+		{v: &trust.Value{Kind: trust.Mutable, Key: id, Value: []byte("forged mutable"), Publisher: s.victim,
+			Salt: []byte("s"), Seq: 1 << 40, Signature: make([]byte, 64)}},
+	}
+	return kvstore.Record{Value: encodeSet(forged)}, nil
+}
+
+func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64-node network")
+	}
+	const size, hostile = 64, 6 // about 10%
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	net := mem.NewNetwork(mem.Options{})
+	defer net.Close()
+	publisher, err := peer.GenerateIdentity(nil)
+	require.NoError(t, err)
+	var nodes []*Node
+	var honest []*Node
+	for i := range size {
+		ep, err := net.Listen(nil)
+		require.NoError(t, err)
+		b := NewBuilder().Transport(ep).RPCTimeout(time.Second).K(8)
+		if i == 0 {
+			b.Identity(publisher)
+		}
+		bad := i%(size/hostile) == size/hostile-1 && len(nodes)-len(honest) < hostile
+		if bad {
+			b.Store(&lyingStore{Store: memory.New(memory.Options{}), victim: publisher.PublicKey()})
+		}
+		n, err := b.Build(ctx)
+		require.NoError(t, err)
+		defer n.Close()
+		nodes = append(nodes, n)
+		if !bad {
+			honest = append(honest, n)
+		}
+	}
+	for round := range 2 {
+		for _, n := range nodes[1:] {
+			require.NoError(t, n.Bootstrap(ctx, nodes[0].Addrs()[0]), "round %d", round)
+		}
+	}
+	pub := nodes[0]
+	_, err = pub.PutMutable(ctx, []byte("s"), 1, []byte("genuine"))
+	require.NoError(t, err)
+	key, _, err := pub.PutImmutable(ctx, []byte("genuine chunk"))
+	require.NoError(t, err)
+
+	for _, mode := range Modes() {
+		okM, okI := 0, 0
+		for _, n := range honest[1:] {
+			// Reads through lookups, not a replica the reader holds itself.
+			v, err := n.GetMutable(ctx, publisher.PublicKey(), []byte("s"), WithMode(mode))
+			if err == nil && string(v.Value) == "genuine" {
+				okM++
+			} else if err == nil {
+				t.Errorf("%s: node returned forged mutable %q", mode, v.Value)
+			}
+			b, err := n.GetImmutable(ctx, key, WithMode(mode))
+			if err == nil && string(b) == "genuine chunk" {
+				okI++
+			} else if err == nil {
+				t.Errorf("%s: node returned forged immutable %q", mode, b)
+			}
+		}
+		t.Logf("%-12s mutable %d/%d, immutable %d/%d", mode, okM, len(honest)-1, okI, len(honest)-1)
+		if mode.kind == kindDirect {
+			require.Equal(t, len(honest)-1, okM, "every direct Get returns the genuine mutable value")
+			require.Equal(t, len(honest)-1, okI, "every direct Get returns the genuine immutable value")
+		}
+	}
+	var bad uint64
+	for _, n := range honest {
+		bad += n.Stats().Dropped["bad-value"]
+	}
+	require.Positive(t, bad, "forged answers were seen, discarded and counted")
+}
