@@ -8,6 +8,7 @@ import (
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/trust"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -116,7 +117,7 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	ctx, cancel := n.callCtx(ctx)
 	defer cancel()
 	var errs []error
-	ok := 0
+	var seeds []*peer.Record
 	for _, a := range addrs {
 		rec, err := n.Ping(ctx, a)
 		if err != nil {
@@ -124,20 +125,34 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 			continue
 		}
 		if rec != nil {
-			ok++
+			seeds = append(seeds, rec)
 		}
 	}
+	ok := len(seeds)
 	if ok == 0 {
 		if len(errs) == 0 {
 			return fmt.Errorf("%w: no bootstrap address given", ErrBootstrap)
 		}
 		return fmt.Errorf("%w: %w", ErrBootstrap, errors.Join(errs...))
 	}
+	// A policy that learns from the DHT (a web of trust) may not admit the
+	// seeds until it has read about them, through the seeds themselves.
+	_, learns := n.cfg.policy.(trust.Refresher)
+	if learns {
+		n.refreshPolicy(ctx, seeds)
+	}
 	start := n.cfg.clock.Now()
 	res, err := n.lookup(ctx, n.id, nil)
 	n.finish(callOptions{mode: &Mode{}}, start, res.rpcs, res.hops, err)
 	if err != nil {
 		return fmt.Errorf("%w: self lookup: %w", ErrBootstrap, err)
+	}
+	if learns {
+		// Resolve the peers the self lookup met, then meet them again.
+		n.refreshPolicy(ctx, nil)
+		if _, err := n.lookup(ctx, n.id, nil); err != nil && ctx.Err() != nil {
+			return fmt.Errorf("%w: self lookup: %w", ErrBootstrap, ctxErr(ctx))
+		}
 	}
 	n.table.Refreshed(n.id, n.cfg.clock.Now())
 	// As in Kademlia's join, look up a random ID in every bucket the self

@@ -27,6 +27,9 @@ type valueQuery struct {
 	key    peer.ID
 	quorum int
 	keep   func(*trust.Value) bool
+	// seeds are asked besides the table's peers: the bootstrap peers of
+	// a node whose policy has not admitted anyone yet.
+	seeds []*peer.Record
 }
 
 type candState uint8
@@ -58,6 +61,9 @@ type lookupAnswer struct {
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.table.Closest(target, n.cfg.k)
+	if vq != nil {
+		seeds = append(seeds, vq.seeds...)
+	}
 	if len(seeds) == 0 {
 		return res, ErrNoPeers
 	}

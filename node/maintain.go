@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/dhtkit/dhtkit/kvstore"
@@ -69,6 +70,7 @@ func (n *Node) maintain() {
 		case <-n.ctx.Done():
 			return
 		case <-refresh.C():
+			n.refreshPolicy(n.ctx, nil)
 			n.refreshBuckets(n.ctx)
 			refresh.Reset(n.cfg.refresh)
 		case <-republish.C():
@@ -149,5 +151,43 @@ func (n *Node) republish(ctx context.Context) {
 		for i := range recs {
 			n.storeAt(ctx, res.closest, &recs[i], n.self, direct)
 		}
+	}
+}
+
+// refreshPolicy lets a policy that learns from the DHT read what it needs,
+// then drops the table peers it no longer accepts, so that a revoked peer
+// leaves within one refresh interval. seeds are asked besides the table
+// and offered to the table afterwards.
+func (n *Node) refreshPolicy(ctx context.Context, seeds []*peer.Record) {
+	r, ok := n.cfg.policy.(trust.Refresher)
+	if !ok {
+		return
+	}
+	fetch := func(ctx context.Context, key peer.ID) ([]*trust.Value, error) {
+		vq := &valueQuery{key: key, quorum: 1, seeds: seeds}
+		res, err := n.lookup(ctx, key, vq)
+		if err != nil && len(res.values) == 0 {
+			if errors.Is(err, ErrNoPeers) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		local := n.storedEntries(key)
+		vals := res.values
+		for _, e := range local {
+			vals = append(vals, e.v.Clone())
+		}
+		return newestPerSlot(vals), nil
+	}
+	if err := r.Refresh(ctx, fetch); err != nil && ctx.Err() == nil {
+		n.cfg.logger.Debug("policy refresh failed", "err", err)
+	}
+	for _, p := range n.table.Closest(n.id, n.table.Len()) {
+		if n.cfg.policy.AcceptPeer(p) != nil {
+			n.table.Remove(p.ID)
+		}
+	}
+	for _, s := range seeds {
+		n.sawPeer(s)
 	}
 }
