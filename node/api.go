@@ -198,7 +198,7 @@ func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*p
 		}
 	}
 	if err == nil && rec == nil {
-		if r, ok := n.table.Get(id); ok {
+		if r, ok := n.table.Get(id); ok && !n.health.down(id, n.cfg.clock.Now()) {
 			rec = r
 		} else {
 			err = fmt.Errorf("%w: peer %s", ErrNotFound, id.Short())

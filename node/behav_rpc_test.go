@@ -83,7 +83,7 @@ func TestPingTimesOutAfterExactlyOnePlusRetriesSends(t *testing.T) {
 	}
 }
 
-func TestAPeerThatStopsAnsweringLeavesTheTableAfterMaxFailures(t *testing.T) {
+func TestAPeerThatStopsAnsweringIsNotAskedAgainNorHandedOut(t *testing.T) {
 	net := btNet(t)
 	fast := func(b *node.Builder) { b.RPCTimeout(10 * time.Millisecond).Retries(-1) }
 	a := btNode(t, net, nil, fast)
@@ -95,16 +95,17 @@ func TestAPeerThatStopsAnsweringLeavesTheTableAfterMaxFailures(t *testing.T) {
 	require.Equal(t, 2, a.Stats().TableSize)
 	require.NoError(t, net.Crash(b.Addrs()[0]))
 
-	// kademlia.DefaultMaxFailures: a peer survives two missed requests (a
-	// bucket with nobody waiting keeps it) and goes at the third.
-	for i := 1; i <= 2; i++ {
-		rec, err := a.FindPeer(ctx, b.ID())
-		require.NoError(t, err, "failure %d: the peer is still held", i)
-		require.Equal(t, b.ID(), rec.ID)
-		require.Equal(t, 2, a.Stats().TableSize, "failure %d removed the peer too early", i)
+	// The first lookup asks the dead peer once and remembers that it failed;
+	// the next ones neither wait on it again nor return it.
+	for i := 1; i <= 3; i++ {
+		_, err := a.FindPeer(ctx, b.ID())
+		require.ErrorIs(t, err, node.ErrNotFound, "lookup %d: a peer that stopped answering is not found", i)
+		require.Equal(t, uint64(1), a.Stats().Timeouts, "lookup %d waited on the dead peer again", i)
 	}
-	_, err := a.FindPeer(ctx, b.ID())
-	require.ErrorIs(t, err, node.ErrNotFound, "a removed peer that answers no one cannot be found")
-	require.Equal(t, 1, a.Stats().TableSize, "the third failure removes the peer")
-	require.Equal(t, uint64(3), a.Stats().Timeouts)
+	// Nor does a hand it to others: c, asking a for peers near b, is not
+	// told of b.
+	raw := btNewRaw(t, net)
+	require.NotContains(t, raw.tableOf(a.Addrs()[0], b.ID()), b.ID(), "a hands out a peer it knows is down")
+	_, err := c.FindPeer(ctx, b.ID())
+	require.ErrorIs(t, err, node.ErrNotFound)
 }

@@ -18,6 +18,9 @@ var (
 	ErrNotFound = errors.New("node: not found")
 	// ErrTimeout: a peer did not answer in time, retries included.
 	ErrTimeout = errors.New("node: request timed out")
+	// ErrNoAnswer: a lookup found no peer that answered; the error says
+	// what happened at the peers it tried.
+	ErrNoAnswer = errors.New("node: no peer answered")
 	// ErrNoPeers: the routing table is empty; bootstrap first.
 	ErrNoPeers = errors.New("node: no known peers")
 	// ErrNoTransport: no transport of the node can reach the address.

@@ -64,8 +64,11 @@ func (n *Node) keyID(b []byte) (peer.ID, error) {
 func (n *Node) closestWire(target peer.ID, requester *peer.Record) []msgenc.PeerRecord {
 	recs := n.table.Closest(target, n.cfg.k+1)
 	out := make([]msgenc.PeerRecord, 0, min(len(recs), n.cfg.k))
+	now := n.cfg.clock.Now()
 	for _, r := range recs {
-		if requester != nil && r.ID == requester.ID {
+		// Hand out only peers believed alive: not the requester, who knows
+		// itself, nor one that just failed to answer this node.
+		if requester != nil && r.ID == requester.ID || n.health.down(r.ID, now) {
 			continue
 		}
 		if len(out) == n.cfg.k {

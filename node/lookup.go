@@ -2,10 +2,16 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/transport"
 	"github.com/dhtkit/dhtkit/trust"
 )
 
@@ -19,6 +25,8 @@ type lookupResult struct {
 	answers int
 	rpcs    int
 	hops    int
+	// why says what happened at the peers that did not answer.
+	why lookupFailures
 }
 
 // valueQuery asks a lookup for the values under key. It stops once quorum
@@ -30,6 +38,9 @@ type valueQuery struct {
 	// seeds are asked besides the table's peers: the bootstrap peers of
 	// a node whose policy has not admitted anyone yet.
 	seeds []*peer.Record
+	// raw keeps signed values the policy would refuse: for a policy
+	// fetching what it will judge itself.
+	raw bool
 }
 
 type candState uint8
@@ -37,6 +48,7 @@ type candState uint8
 const (
 	candNew candState = iota
 	candAsking
+	candSlow // asked, past its adaptive timeout: no longer holds a slot
 	candAnswered
 	candFailed
 )
@@ -44,7 +56,8 @@ const (
 type candidate struct {
 	rec   *peer.Record
 	state candState
-	depth int // hops from the originator: 1 for peers from its own table
+	depth int       // hops from the originator: 1 for peers from its own table
+	due   time.Time // when an asked candidate stops holding its slot
 }
 
 type lookupAnswer struct {
@@ -54,10 +67,13 @@ type lookupAnswer struct {
 }
 
 // lookup runs an iterative (direct-mode) lookup for target: alpha requests in
-// flight, each answer naming closer peers, until the k closest known peers
-// have all answered or failed. With vq set it asks for values and stops
-// once vq.quorum peers returned values that verify; a peer whose values do
-// not verify counts as one that has none.
+// flight, each answer naming closer peers, until the k closest peers that
+// answered are known. A request that outlives its peer's adaptive timeout
+// gives its slot to the next candidate, and its answer is still used if it
+// comes; peers that failed, or that failed recently, never hold a lookup
+// open. With vq set it asks for values and stops once vq.quorum peers
+// returned values that verify; a peer whose values do not verify counts as
+// one that has none.
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.table.Closest(target, n.cfg.k)
@@ -70,14 +86,20 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	now := n.cfg.clock.Now()
 	seen := make(map[peer.ID]bool, 4*n.cfg.k)
 	var cands []*candidate
+	var why lookupFailures
 	add := func(r *peer.Record, depth int) {
 		if r.ID == n.id || seen[r.ID] {
 			return
 		}
 		seen[r.ID] = true
 		c := &candidate{rec: r, depth: depth}
+		if n.health.down(r.ID, now) {
+			c.state = candFailed // failed moments ago: do not wait on it again
+			why.skipped++
+		}
 		i, _ := slices.BinarySearchFunc(cands, r.ID, func(c *candidate, id peer.ID) int {
 			return peer.CompareDistance(target, c.rec.ID, id)
 		})
@@ -88,22 +110,28 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 	}
 
 	answers := make(chan lookupAnswer, n.cfg.alpha)
-	inflight := 0
+	inflight, pending := 0, 0 // holding a slot; all outstanding
+	msg := &msgenc.Message{Kind: msgenc.KindFindNode, FindNode: &msgenc.FindNode{Target: target.Bytes()}}
+	if vq != nil {
+		msg = &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: vq.key.Bytes()}}
+	}
 	ask := func(c *candidate) {
 		c.state = candAsking
+		c.due = n.cfg.clock.Now().Add(n.health.timeout(c.rec.ID))
 		inflight++
+		pending++
 		res.rpcs++
-		msg := &msgenc.Message{Kind: msgenc.KindFindNode, FindNode: &msgenc.FindNode{Target: target.Bytes()}}
-		if vq != nil {
-			msg = &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: vq.key.Bytes()}}
-		}
+		m := *msg
 		go func() {
-			rep, err := n.call(ctx, contactOf(c.rec), msg)
-			answers <- lookupAnswer{c: c, rep: rep, err: err}
+			rep, err := n.call(ctx, contactOf(c.rec), &m)
+			select {
+			case answers <- lookupAnswer{c: c, rep: rep, err: err}:
+			case <-ctx.Done(): // the lookup is over
+			}
 		}()
 	}
 	// next returns the closest unasked candidate among the k closest that
-	// have not failed, or nil when the k closest are all asked.
+	// have not failed, or nil when those are all asked.
 	next := func() *candidate {
 		live := 0
 		for _, c := range cands {
@@ -119,6 +147,23 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 		}
 		return nil
 	}
+	// done reports whether the k closest candidates that have not failed
+	// have all answered.
+	done := func() bool {
+		live := 0
+		for _, c := range cands {
+			if c.state == candFailed {
+				continue
+			}
+			if live++; live > n.cfg.k {
+				return true
+			}
+			if c.state != candAnswered {
+				return false
+			}
+		}
+		return true
+	}
 	var err error
 	for {
 		for inflight < n.cfg.alpha && !res.enough(vq) && err == nil {
@@ -128,49 +173,56 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 			}
 			ask(c)
 		}
-		if inflight == 0 {
+		// Slow requests give up their slots, not their places among the
+		// k closest: one that answers late is still heard.
+		if pending == 0 || err != nil || res.enough(vq) || done() {
 			break
 		}
-		a := <-answers
-		inflight--
-		if a.err != nil {
-			a.c.state = candFailed
-			if ctx.Err() != nil && err == nil {
+		var soonest time.Time
+		for _, c := range cands {
+			if c.state == candAsking && (soonest.IsZero() || c.due.Before(soonest)) {
+				soonest = c.due
+			}
+		}
+		var timeout <-chan time.Time
+		var timer interface{ Stop() bool }
+		if !soonest.IsZero() {
+			t := n.cfg.clock.NewTimer(max(soonest.Sub(n.cfg.clock.Now()), 0))
+			timeout, timer = t.C(), t
+		}
+		select {
+		case a := <-answers:
+			if timer != nil {
+				timer.Stop()
+			}
+			pending--
+			if a.c.state == candAsking {
+				inflight--
+			}
+			if a.err != nil {
+				a.c.state = candFailed
+				why.add(a.err)
+				if ctx.Err() != nil && err == nil {
+					err = ctxErr(ctx)
+				}
+				continue
+			}
+			a.c.state = candAnswered
+			n.lookupAnswered(&res, a, vq, cancel, seen, add)
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			if err == nil {
 				err = ctxErr(ctx)
 			}
-			continue
-		}
-		a.c.state = candAnswered
-		res.hops = max(res.hops, a.c.depth)
-		var peers []msgenc.PeerRecord
-		switch m := a.rep.msg; m.Kind {
-		case msgenc.KindPeers:
-			peers = m.Peers.Peers
-		case msgenc.KindValue:
-			if len(m.Value.Records) > 0 && vq != nil && !res.enough(vq) {
-				if vals := n.acceptReceived(a.rep.from, vq.key, m.Value.Records, vq.keep); len(vals) > 0 {
-					res.values = append(res.values, vals...)
-					res.answers++
-					if res.enough(vq) {
-						cancel() // enough replicas answered: stop the requests in flight
-					}
+		case now := <-timeout:
+			for _, c := range cands {
+				if c.state == candAsking && !now.Before(c.due) {
+					c.state = candSlow
+					inflight--
+					why.slow++
 				}
-			}
-			peers = m.Value.Peers
-		}
-		for i := range peers {
-			// add ignores a peer this lookup has seen: skip its signature
-			// check, which would otherwise dominate a lookup's cost.
-			if id, err := peer.IDFromBytes(peers[i].ID); err == nil && (seen[id] || id == n.id) {
-				continue
-			}
-			r, verr := n.verifyRecord(&peers[i])
-			if verr != nil {
-				n.stats.drop(dropBadRecord)
-				continue
-			}
-			if r.ID.Len() == n.id.Len() {
-				add(r, a.c.depth+1)
 			}
 		}
 	}
@@ -185,10 +237,105 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 			}
 		}
 	}
+	if len(res.closest) == 0 && res.answers == 0 {
+		return res, fmt.Errorf("%w: no peer answered: %s", ErrNoAnswer, why.String())
+	}
+	res.why = why
 	return res, nil
+}
+
+// lookupAnswered takes in one answer: the values it brings, if asked for,
+// and the closer peers it names, each verified before it is added.
+func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery, cancel func(), seen map[peer.ID]bool, add func(*peer.Record, int)) {
+	res.hops = max(res.hops, a.c.depth)
+	var peers []msgenc.PeerRecord
+	switch m := a.rep.msg; m.Kind {
+	case msgenc.KindPeers:
+		peers = m.Peers.Peers
+	case msgenc.KindValue:
+		if len(m.Value.Records) > 0 && vq != nil && !res.enough(vq) {
+			vals := n.acceptReceived(a.rep.from, vq.key, m.Value.Records, vq.keep, !vq.raw)
+			if len(vals) > 0 {
+				res.values = append(res.values, vals...)
+				res.answers++
+				if res.enough(vq) {
+					cancel() // enough replicas answered: stop the requests in flight
+				}
+			}
+		}
+		peers = m.Value.Peers
+	}
+	for i := range peers {
+		// add ignores a peer this lookup has seen: skip its signature
+		// check, which would otherwise dominate a lookup's cost.
+		if id, err := peer.IDFromBytes(peers[i].ID); err == nil && (seen[id] || id == n.id) {
+			continue
+		}
+		r, verr := n.verifyRecord(&peers[i])
+		if verr != nil {
+			n.stats.drop(dropBadRecord)
+			continue
+		}
+		if r.ID.Len() == n.id.Len() {
+			add(r, a.c.depth+1)
+		}
+	}
 }
 
 // enough reports whether a value lookup has heard from its quorum.
 func (r *lookupResult) enough(vq *valueQuery) bool {
 	return vq != nil && r.answers >= vq.quorum
+}
+
+// lookupFailures counts what happened at the peers a lookup could not use,
+// so that a failed lookup says why.
+type lookupFailures struct {
+	timeouts, sendErrors, other int
+	refused                     map[string]int // by error code
+	skipped                     int            // failed recently, not asked
+	slow                        int            // outlived their adaptive timeout
+	last                        error
+}
+
+func (f *lookupFailures) add(err error) {
+	var re *RemoteError
+	switch {
+	case errors.As(err, &re):
+		if f.refused == nil {
+			f.refused = make(map[string]int)
+		}
+		f.refused[msgenc.ErrorCode(re.Code).String()]++
+	case errors.Is(err, ErrTimeout):
+		f.timeouts++
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return
+	case errors.Is(err, ErrNoTransport), errors.Is(err, transport.ErrUnreachable):
+		f.sendErrors++
+	default:
+		f.other++
+	}
+	f.last = err
+}
+
+func (f lookupFailures) String() string {
+	var parts []string
+	if f.timeouts > 0 {
+		parts = append(parts, fmt.Sprintf("%d timed out", f.timeouts))
+	}
+	for _, code := range slices.Sorted(maps.Keys(f.refused)) {
+		parts = append(parts, fmt.Sprintf("%d refused (%s)", f.refused[code], code))
+	}
+	if f.sendErrors > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreachable", f.sendErrors))
+	}
+	if f.other > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed (last: %v)", f.other, f.last))
+	}
+	if f.skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped as recently failed", f.skipped))
+	}
+	if len(parts) == 0 {
+		return "no peer to ask"
+	}
+	return strings.Join(parts, ", ")
 }

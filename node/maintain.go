@@ -164,7 +164,7 @@ func (n *Node) refreshPolicy(ctx context.Context, seeds []*peer.Record) {
 		return
 	}
 	fetch := func(ctx context.Context, key peer.ID) ([]*trust.Value, error) {
-		vq := &valueQuery{key: key, quorum: 1, seeds: seeds}
+		vq := &valueQuery{key: key, quorum: 1, seeds: seeds, raw: true}
 		res, err := n.lookup(ctx, key, vq)
 		if err != nil && len(res.values) == 0 {
 			if errors.Is(err, ErrNoPeers) {

@@ -35,6 +35,7 @@ type Node struct {
 	rpc       rpcTable
 	queries   queryTable // direct-reply answers awaited by query ID
 	published publishedSet
+	health    health
 	lastSeq   atomic.Uint64 // of this node's latest plain value
 	evicting  sync.Map      // peer.ID → struct{}: ping-before-evict in flight
 	forwards  chan struct{}
@@ -89,6 +90,7 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.rpc.init()
 	n.queries.init()
 	n.published.init()
+	n.health.init(c.rpcTimeout)
 	n.fwdDups.init()
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })

@@ -72,7 +72,12 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		}
 		// The table learns the sender before the caller wakes: a
 		// Bootstrap's ping must leave a peer for its lookup.
-		if !n.rpc.deliver(m, from, func() { n.sawPeer(from) }) {
+		if !n.rpc.deliver(m, from, func() {
+			if from != nil {
+				n.health.heard(from.ID) // a reply to our own request: alive
+			}
+			n.sawPeer(from)
+		}) {
 			n.stats.drop(dropUnsolicited)
 		}
 		return
@@ -177,6 +182,7 @@ func (n *Node) pingBeforeEvict(c *peer.Record) {
 
 // peerFailed reports a peer that did not answer to the routing table.
 func (n *Node) peerFailed(id peer.ID) {
+	n.health.failed(id, n.cfg.clock.Now())
 	if n.table.Fail(id, n.cfg.clock.Now()) {
 		n.cfg.logger.Debug("peer removed after failures", "peer", id.Short())
 	}

@@ -111,15 +111,12 @@ func (n *Node) send(ctx context.Context, t transport.Transport, to ma.Multiaddr,
 }
 
 // call sends a request to c and waits for the matching reply, resending on
-// timeout up to the configured retries. A peer that never answers is
-// reported to the routing table. An Error reply is returned as *RemoteError.
+// timeout up to the configured retries. The first wait is c's adaptive
+// timeout (see health), each resend waits twice as long, up to the RPC
+// timeout. A peer that never answers is remembered as down and reported to
+// the routing table. An Error reply is returned as *RemoteError.
 func (n *Node) call(ctx context.Context, c contact, m *msgenc.Message) (reply, error) {
-	return n.callWith(ctx, c, m, n.cfg.rpcTimeout, n.cfg.retries)
-}
-
-// callWith is call with its own timeout per attempt and number of retries.
-func (n *Node) callWith(ctx context.Context, c contact, m *msgenc.Message, timeout time.Duration, retries int) (reply, error) {
-	return n.callPatient(ctx, c, m, timeout, retries, 0)
+	return n.callPatient(ctx, c, m, n.health.timeout(c.id), n.cfg.retries, 0)
 }
 
 // callPatient is callWith for a request whose answer may legitimately be
@@ -153,6 +150,10 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 	for attempt, last := 0, false; !last; attempt++ {
 		var wait time.Duration
 		wait, last = resendWait(attempt, timeout, retries, n.cfg.clock.Now().Sub(start), patience)
+		if patience <= 0 {
+			wait = min(wait, n.cfg.rpcTimeout)
+		}
+		sent := n.cfg.clock.Now()
 		if err := t.Send(ctx, to, data); err != nil {
 			n.stats.sendErrors.Add(1)
 			if errors.Is(err, transport.ErrClosed) {
@@ -171,6 +172,9 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 		select {
 		case r := <-pc.ch:
 			timer.Stop()
+			if attempt == 0 && patience <= 0 {
+				n.health.answered(c.id, n.cfg.clock.Now().Sub(sent))
+			}
 			if r.msg.Kind == msgenc.KindError {
 				return r, remoteError(r.msg.Error)
 			}
@@ -185,17 +189,17 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 	if !c.id.IsZero() {
 		n.peerFailed(c.id)
 	}
-	return reply{}, fmt.Errorf("%w: %s at %s", ErrTimeout, m.Kind, to)
+	return reply{}, fmt.Errorf("%w: %s to %s after %d attempts", ErrTimeout, m.Kind, to, retries+1)
 }
 
 // resendWait says how long attempt (0 for the first send) waits for its
-// answer and whether it is the last. Without patience every attempt waits
+// answer and whether it is the last. Without patience the waits double from
 // timeout and there are retries resends. With patience and retries, the
 // waits double from timeout until patience, counted from the first send,
 // has passed; with patience and no retries the one send waits patience.
 func resendWait(attempt int, timeout time.Duration, retries int, elapsed, patience time.Duration) (time.Duration, bool) {
 	if patience <= 0 {
-		return timeout, attempt >= retries
+		return timeout << min(attempt, 16), attempt >= retries
 	}
 	left := max(patience-elapsed, 0)
 	if retries <= 0 {

@@ -51,10 +51,10 @@ func ttlLeft(exp, now time.Time) uint32 {
 // those that verify, are under key, pass keep, and that the policy accepts.
 // Each one dropped is counted: a forged or mismatched value is as if the
 // peer had none.
-func (n *Node) acceptReceived(from *peer.Record, key peer.ID, recs []msgenc.ValueRecord, keep func(*trust.Value) bool) []*trust.Value {
+func (n *Node) acceptReceived(from *peer.Record, key peer.ID, recs []msgenc.ValueRecord, keep func(*trust.Value) bool, policy bool) []*trust.Value {
 	var out []*trust.Value
 	for i := range recs {
-		if v, ok := n.checkReceived(from, key, &recs[i]); ok && (keep == nil || keep(v)) {
+		if v, ok := n.checkReceived(from, key, &recs[i], policy); ok && (keep == nil || keep(v)) {
 			out = append(out, v)
 		}
 	}
@@ -64,13 +64,13 @@ func (n *Node) acceptReceived(from *peer.Record, key peer.ID, recs []msgenc.Valu
 // checkReceived verifies one value a peer sent in answer to a query for key.
 // An immutable value certifies itself, so only signed values are put to the
 // policy: it decides whose values are returned.
-func (n *Node) checkReceived(from *peer.Record, key peer.ID, w *msgenc.ValueRecord) (*trust.Value, bool) {
+func (n *Node) checkReceived(from *peer.Record, key peer.ID, w *msgenc.ValueRecord, policy bool) (*trust.Value, bool) {
 	v, err := n.parseValue(w)
 	if err != nil || v.Key != key {
 		n.stats.drop(dropBadValue)
 		return nil, false
 	}
-	if v.Kind != trust.Immutable && n.cfg.policy.AcceptValue(from, v) != nil {
+	if policy && v.Kind != trust.Immutable && n.cfg.policy.AcceptValue(from, v) != nil {
 		n.stats.drop(dropPolicy)
 		return nil, false
 	}

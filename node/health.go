@@ -1,0 +1,148 @@
+package node
+
+import (
+	"sync"
+	"time"
+
+	"github.com/dhtkit/dhtkit/peer"
+)
+
+// health remembers, for the peers this node has contacted, how long they
+// take to answer and whether they recently stopped answering: every lookup
+// then waits on each peer about as long as it needs, and none waits again
+// on a peer that just failed, whether or not the peer is in the table.
+//
+// Timeouts follow TCP's (RFC 6298): SRTT and RTTVAR per peer, RTO =
+// SRTT + 4·RTTVAR, kept between a floor and the RPC timeout; a peer never
+// measured gets the node's estimate over all peers. A peer that failed is
+// skipped for a backoff that doubles with each further failure, and
+// forgiven as soon as anything is heard from it.
+type health struct {
+	mu      sync.Mutex
+	peers   map[peer.ID]peerHealth
+	all     rtt // over every peer: the guess for one never measured
+	floor   time.Duration
+	ceiling time.Duration
+}
+
+// peerHealth is kept small: the node holds one per peer it has contacted.
+type peerHealth struct {
+	rtt      rtt
+	failures uint8
+	downTill int64 // Unix nanoseconds; 0 when not backing off
+}
+
+// rtt is a smoothed round-trip estimate in microseconds.
+type rtt struct {
+	srtt, rttvar uint32
+}
+
+const (
+	// maxHealthPeers bounds the peers remembered; beyond it an arbitrary
+	// one is forgotten, which costs it only its estimate.
+	maxHealthPeers = 2048
+	// firstBackoff is how long a peer that failed once is skipped; it
+	// doubles with every further failure, up to maxBackoff.
+	firstBackoff = 15 * time.Second
+	maxBackoff   = 10 * time.Minute
+)
+
+func (h *health) init(rpcTimeout time.Duration) {
+	h.peers = make(map[peer.ID]peerHealth)
+	h.ceiling = rpcTimeout
+	h.floor = min(rpcTimeout/10, 100*time.Millisecond)
+}
+
+func (r *rtt) add(sample time.Duration) {
+	s := uint32(min(max(sample/time.Microsecond, 1), 1<<31))
+	if r.srtt == 0 {
+		r.srtt, r.rttvar = s, s/2
+		return
+	}
+	diff := int64(r.srtt) - int64(s)
+	if diff < 0 {
+		diff = -diff
+	}
+	r.rttvar = uint32((3*int64(r.rttvar) + diff) / 4)
+	r.srtt = uint32((7*int64(r.srtt) + int64(s)) / 8)
+}
+
+func (r rtt) rto() time.Duration {
+	return time.Duration(r.srtt+4*r.rttvar) * time.Microsecond
+}
+
+// timeout is how long to wait for id's first answer before resending or
+// asking someone else.
+func (h *health) timeout(id peer.ID) time.Duration {
+	h.mu.Lock()
+	e := h.peers[id].rtt
+	if e.srtt == 0 {
+		e = h.all
+	}
+	h.mu.Unlock()
+	if e.srtt == 0 {
+		return h.ceiling
+	}
+	return min(max(e.rto(), h.floor), h.ceiling)
+}
+
+// answered records a reply from id that took d after a request sent once:
+// a retransmitted request's reply is ambiguous (Karn) and not measured.
+func (h *health) answered(id peer.ID, d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.all.add(d)
+	if id.IsZero() {
+		return
+	}
+	e := h.room(id)
+	e.rtt.add(d)
+	e.failures, e.downTill = 0, 0
+	h.peers[id] = e
+}
+
+// heard forgives id: something arrived from it.
+func (h *health) heard(id peer.ID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.peers[id]; ok && e.failures > 0 {
+		e.failures, e.downTill = 0, 0
+		h.peers[id] = e
+	}
+}
+
+// failed records that id did not answer a request and its retries.
+func (h *health) failed(id peer.ID, now time.Time) {
+	if id.IsZero() {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e := h.room(id)
+	e.failures = min(e.failures+1, 16)
+	e.downTill = now.Add(min(firstBackoff<<(e.failures-1), maxBackoff)).UnixNano()
+	h.peers[id] = e
+}
+
+// down reports whether id failed recently enough to be skipped.
+func (h *health) down(id peer.ID, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.peers[id]
+	return ok && e.downTill > now.UnixNano()
+}
+
+// room returns id's entry, making room for it if it is new. Called with
+// h.mu held.
+func (h *health) room(id peer.ID) peerHealth {
+	if e, ok := h.peers[id]; ok {
+		return e
+	}
+	if len(h.peers) >= maxHealthPeers {
+		for old := range h.peers {
+			delete(h.peers, old)
+			break
+		}
+	}
+	return peerHealth{}
+}
