@@ -292,6 +292,16 @@ func (n *Node) getValues(ctx context.Context, id peer.ID, keep func(*trust.Value
 			res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindValue, id, nil, vq)
 			found, rpcs, hops = append(found, res.values...), res.rpcs, res.hops
 		}
+		if len(found) == 0 && len(vq.unresolved) > 0 {
+			// The policy has not met these publishers: let it read about
+			// them now, then judge again.
+			n.refreshPolicy(ctx, nil)
+			for _, v := range vq.unresolved {
+				if n.cfg.policy.AcceptValue(nil, v) == nil && (keep == nil || keep(v)) {
+					found = append(found, v)
+				}
+			}
+		}
 		if err != nil && len(found) > 0 {
 			err = nil // some replicas answered: a quorum not reached is not a failure
 		}

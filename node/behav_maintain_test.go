@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/dhtkit/dhtkit/kvstore/memory"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/trust"
 	"github.com/stretchr/testify/require"
 )
 
@@ -135,4 +137,44 @@ func TestAStaleBucketRefreshLearnsAPeerThatJoinedLate(t *testing.T) {
 	clk.Advance(time.Minute)
 	btEventually(t, func() bool { return a.Stats().TableSize == 2 }, "the refresh did not learn the late peer")
 	require.Greater(t, a.Stats().Requests, before, "the refresh sent lookups")
+}
+
+// btLearning is a policy that learns from the DHT (trust.Refresher): it
+// refuses the banned peer and counts its refreshes.
+type btLearning struct {
+	banned    atomic.Pointer[peer.ID]
+	refreshes atomic.Int32
+}
+
+func (p *btLearning) AcceptPeer(r *peer.Record) error {
+	if b := p.banned.Load(); b != nil && *b == r.ID {
+		return trust.ErrRejected
+	}
+	return nil
+}
+func (p *btLearning) AcceptRelay(*peer.Record) error               { return nil }
+func (p *btLearning) AcceptValue(*peer.Record, *trust.Value) error { return nil }
+func (p *btLearning) Refresh(context.Context, trust.Fetcher) error {
+	p.refreshes.Add(1)
+	return nil
+}
+
+func TestAPeerThePolicyStopsAcceptingLeavesTheTableWithinOneRefreshInterval(t *testing.T) {
+	net := btNet(t)
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	const refresh = 10 * time.Minute
+	policy := &btLearning{}
+	a := btNode(t, net, nil, func(b *node.Builder) { btClocked(clk)(b); b.RefreshInterval(refresh).Policy(policy) })
+	b := btNode(t, net, nil, btClocked(clk))
+	require.NoError(t, b.Bootstrap(context.Background(), a.Addrs()[0]))
+	require.Equal(t, 1, a.Stats().TableSize)
+	joined := policy.refreshes.Load()
+
+	id := b.ID()
+	policy.banned.Store(&id)
+	clk.Advance(refresh - time.Second)
+	require.Equal(t, 1, a.Stats().TableSize, "nothing happens before the interval")
+	clk.Advance(time.Second)
+	btEventually(t, func() bool { return a.Stats().TableSize == 0 && policy.refreshes.Load() > joined },
+		"one refresh interval after its policy refused it, the peer is still in the table")
 }

@@ -127,7 +127,7 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 			return res, nil
 		}
 		// The answer came through strangers: verify before believing it.
-		vals := n.acceptReceived(nil, target, fr.Records, vq.keep, true)
+		vals := n.acceptReceived(nil, fr.Records, vq)
 		if len(vals) == 0 {
 			// This path ended without a value that verifies; another
 			// first hop may reach a replica this one could not.
@@ -334,7 +334,9 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		// Relay only values that verify; a path that brought none failed.
 		out.Records = nil
 		for i := range fr.Records {
-			if _, ok := n.checkReceived(nil, target, &fr.Records[i], true); ok {
+			// Verified, not judged: whose values to believe is the
+			// reader's policy's call.
+			if _, err := n.checkReceived(nil, target, &fr.Records[i], false); err == nil {
 				out.Records = append(out.Records, fr.Records[i])
 			}
 		}

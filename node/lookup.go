@@ -41,6 +41,8 @@ type valueQuery struct {
 	// raw keeps signed values the policy would refuse: for a policy
 	// fetching what it will judge itself.
 	raw bool
+	// unresolved are values the policy could not judge yet.
+	unresolved []*trust.Value
 }
 
 type candState uint8
@@ -254,7 +256,7 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 		peers = m.Peers.Peers
 	case msgenc.KindValue:
 		if len(m.Value.Records) > 0 && vq != nil && !res.enough(vq) {
-			vals := n.acceptReceived(a.rep.from, vq.key, m.Value.Records, vq.keep, !vq.raw)
+			vals := n.acceptReceived(a.rep.from, m.Value.Records, vq)
 			if len(vals) > 0 {
 				res.values = append(res.values, vals...)
 				res.answers++

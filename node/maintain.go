@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"time"
 	"sync"
 
 	"github.com/dhtkit/dhtkit/kvstore"
@@ -70,8 +71,7 @@ func (n *Node) maintain() {
 		case <-n.ctx.Done():
 			return
 		case <-refresh.C():
-			n.refreshPolicy(n.ctx, nil)
-			n.refreshBuckets(n.ctx)
+			n.refreshRound(n.ctx)
 			refresh.Reset(n.cfg.refresh)
 		case <-republish.C():
 			n.republish(n.ctx)
@@ -85,10 +85,40 @@ func (n *Node) maintain() {
 	}
 }
 
+// Refresh runs one round of table maintenance now, more thorough than the
+// one the node runs every refresh interval: a policy that learns from the
+// DHT (a web of trust) reads what it needs, peers it no longer accepts
+// leave the table, and the node looks itself up and up to 16 ranges of the
+// key space, whether due or not, meeting its peers again. Use it after
+// changing trust, or to drive maintenance in tests.
+func (n *Node) Refresh(ctx context.Context) error {
+	if err := n.live(); err != nil {
+		return err
+	}
+	ctx, cancel := n.callCtx(ctx)
+	defer cancel()
+	n.refreshPolicy(ctx, nil)
+	if _, err := n.lookup(ctx, n.id, nil); err != nil && ctx.Err() == nil {
+		n.cfg.logger.Debug("self lookup failed", "err", err)
+	}
+	n.refreshDue(ctx, 0)
+	return ctxErr(ctx)
+}
+
+// refreshRound is the maintenance of every refresh interval.
+func (n *Node) refreshRound(ctx context.Context) {
+	n.refreshPolicy(ctx, nil)
+	n.refreshBuckets(ctx)
+}
+
 // refreshBuckets looks up a random ID in every range of the key space that
 // has seen no lookup for the refresh interval.
-func (n *Node) refreshBuckets(ctx context.Context) {
-	due := n.table.DueForRefresh(n.cfg.clock.Now(), n.cfg.refresh)
+func (n *Node) refreshBuckets(ctx context.Context) { n.refreshDue(ctx, n.cfg.refresh) }
+
+// refreshDue looks up a random ID in every range with no lookup for
+// interval, at most maxRefreshPerRound of them.
+func (n *Node) refreshDue(ctx context.Context, interval time.Duration) {
+	due := n.table.DueForRefresh(n.cfg.clock.Now(), interval)
 	for i, r := range due {
 		if i == maxRefreshPerRound || ctx.Err() != nil {
 			return

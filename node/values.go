@@ -47,34 +47,48 @@ func ttlLeft(exp, now time.Time) uint32 {
 	return uint32(max(1, min(exp.Sub(now)/time.Second, 1<<32-1)))
 }
 
-// acceptReceived verifies the records a peer returned for key and keeps
-// those that verify, are under key, pass keep, and that the policy accepts.
-// Each one dropped is counted: a forged or mismatched value is as if the
-// peer had none.
-func (n *Node) acceptReceived(from *peer.Record, key peer.ID, recs []msgenc.ValueRecord, keep func(*trust.Value) bool, policy bool) []*trust.Value {
+// acceptReceived verifies the records a peer returned for vq.key and keeps
+// those that verify, are under the key, pass vq.keep, and that the policy
+// accepts. Each one dropped is counted: a forged or mismatched value is as
+// if the peer had none. Those the policy could not judge yet (publisher
+// unresolved) are set aside in vq.unresolved for a second look.
+func (n *Node) acceptReceived(from *peer.Record, recs []msgenc.ValueRecord, vq *valueQuery) []*trust.Value {
 	var out []*trust.Value
 	for i := range recs {
-		if v, ok := n.checkReceived(from, key, &recs[i], policy); ok && (keep == nil || keep(v)) {
+		v, err := n.checkReceived(from, vq.key, &recs[i], !vq.raw)
+		switch {
+		case errors.Is(err, trust.ErrUnresolved):
+			if len(vq.unresolved) < msgenc.MaxRecords {
+				vq.unresolved = append(vq.unresolved, v)
+			}
+		case err == nil && (vq.keep == nil || vq.keep(v)):
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
-// checkReceived verifies one value a peer sent in answer to a query for key.
-// An immutable value certifies itself, so only signed values are put to the
-// policy: it decides whose values are returned.
-func (n *Node) checkReceived(from *peer.Record, key peer.ID, w *msgenc.ValueRecord, policy bool) (*trust.Value, bool) {
+// checkReceived verifies one value a peer sent in answer to a query for key
+// and, with policy set, asks the policy whether to return it. An immutable
+// value certifies itself, so only signed values are put to the policy: it
+// decides whose values are returned. A value the policy refuses is returned
+// with the refusal.
+func (n *Node) checkReceived(from *peer.Record, key peer.ID, w *msgenc.ValueRecord, policy bool) (*trust.Value, error) {
 	v, err := n.parseValue(w)
-	if err != nil || v.Key != key {
+	if err == nil && v.Key != key {
+		err = fmt.Errorf("%w: value under %s answers a query for %s", trust.ErrMalformed, v.Key.Short(), key.Short())
+	}
+	if err != nil {
 		n.stats.drop(dropBadValue)
-		return nil, false
+		return nil, err
 	}
-	if policy && v.Kind != trust.Immutable && n.cfg.policy.AcceptValue(from, v) != nil {
-		n.stats.drop(dropPolicy)
-		return nil, false
+	if policy && v.Kind != trust.Immutable {
+		if err := n.cfg.policy.AcceptValue(from, v); err != nil {
+			n.stats.drop(dropPolicy)
+			return v, err
+		}
 	}
-	return v, true
+	return v, nil
 }
 
 // checkValue is what a hop checks of a store it is asked to carry on: the

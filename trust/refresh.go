@@ -2,9 +2,16 @@ package trust
 
 import (
 	"context"
+	"errors"
 
 	"github.com/dhtkit/dhtkit/peer"
 )
+
+// ErrUnresolved is wrapped by the refusals of a Refresher that has not yet
+// read what it needs to decide: after a Refresh it may accept. The node then
+// refreshes the policy and asks again where a caller waits on the answer (a
+// Get), and leaves it for the next refresh on the receive path.
+var ErrUnresolved = errors.New("trust: not resolved yet")
 
 // Fetcher returns the values stored in the DHT under key, each already
 // verified (Value.Verify) by the node that fetched it.

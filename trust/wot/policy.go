@@ -14,7 +14,13 @@ import (
 // ErrUnresolved is wrapped, with trust.ErrRejected, by a gate's refusal of a
 // peer whose endorsements have not been fetched yet. The peer is queued for
 // the next Refresh, so the same question may be answered later.
-var ErrUnresolved = errors.New("wot: unresolved peer")
+// It matches trust.ErrUnresolved too, which is what the node looks for.
+var ErrUnresolved error = unresolvedError{}
+
+type unresolvedError struct{}
+
+func (unresolvedError) Error() string        { return "wot: unresolved peer" }
+func (unresolvedError) Is(target error) bool { return target == trust.ErrUnresolved }
 
 // Policy is a web-of-trust trust.Policy: it grades peers by the
 // endorsements they hold from the roots, directly or through chains, and
