@@ -3,8 +3,8 @@ package node
 import (
 	"context"
 	"errors"
-	"time"
 	"sync"
+	"time"
 
 	"github.com/dhtkit/dhtkit/kvstore"
 	"github.com/dhtkit/dhtkit/msgenc"
