@@ -12,6 +12,7 @@ import (
 	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/route/kademlia"
 	"github.com/dhtkit/dhtkit/route/toymap"
+	"github.com/dhtkit/dhtkit/route/trustorder"
 )
 
 // tableToymap builds a correct table for the broken wrappers to break.
@@ -31,6 +32,31 @@ func tableKademlia(opts kademlia.Options) func(t *testing.T, self peer.ID) route
 		}
 		return tbl
 	}
+}
+
+// tableLevel spreads peers over trust levels -1 to 3 by the last byte of
+// their ID.
+func tableLevel(id peer.ID) int {
+	b := id.Bytes()
+	return int(b[len(b)-1]%5) - 1
+}
+
+// tableTrustOrder is the order trustorder documents for tableLevel: higher
+// level first, levels <= 0 as one, then XOR distance.
+func tableTrustOrder(target, a, b peer.ID) int {
+	if la, lb := max(tableLevel(a), 0), max(tableLevel(b), 0); la != lb {
+		return lb - la
+	}
+	return peer.CompareDistance(target, a, b)
+}
+
+// tableTrust builds a correct table that is not XOR-ordered.
+func tableTrust(t *testing.T, self peer.ID) route.Table {
+	tbl, err := trustorder.New(self, trustorder.Options{Level: tableLevel, Capacity: 24})
+	if err != nil {
+		t.Fatalf("trustorder.New: %v", err)
+	}
+	return tbl
 }
 
 // tableReversed returns Closest farthest-first.
@@ -227,12 +253,12 @@ func TestCheckTableCatchesBrokenTables(t *testing.T) {
 		}, nil},
 		// Tables not ordered by XOR distance: with no order stated, the
 		// rules valid for any order still catch what no order excuses.
-		{"not XOR-ordered, closest returns an unheld peer", []string{"closest-returns-held"}, wrap(func(t route.Table) route.Table {
-			return tableReturnsUnheld{tableUnordered{t}}
-		}), nil},
-		{"not XOR-ordered, closest returns self", []string{"self-rejected", "closest-returns-held"}, wrap(func(t route.Table) route.Table {
-			return tableReturnsSelf{tableUnordered{t}}
-		}), nil},
+		{"not XOR-ordered, closest returns an unheld peer", []string{"closest-returns-held"}, func(t *testing.T, self peer.ID) route.Table {
+			return tableReturnsUnheld{tableUnordered{tableTrust(t, self)}}
+		}, nil},
+		{"not XOR-ordered, closest returns self", []string{"self-rejected", "closest-returns-held"}, func(t *testing.T, self peer.ID) route.Table {
+			return tableReturnsSelf{tableUnordered{tableTrust(t, self)}}
+		}, nil},
 		{"not XOR-ordered, out of the order stated", []string{"closest-is-sorted", "closest-is-consistent"}, wrap(func(t route.Table) route.Table {
 			return tableUnorderedReversed{tableUnordered{t}}
 		}), []conformance.TableOptions{tableXOR}},
@@ -270,6 +296,8 @@ func TestCheckTablePassesBuiltins(t *testing.T) {
 			return tableSelfFirst{tableUnordered{tableToymap(t, self)}}
 		}, nil},
 		"not XOR-ordered, order stated": {unordered, []conformance.TableOptions{tableXOR}},
+		"trustorder, order stated":      {tableTrust, []conformance.TableOptions{{Compare: tableTrustOrder}}},
+		"trustorder, order not stated":  {tableTrust, nil},
 		// A wrong Compare does not matter to a table that is XOR-ordered.
 		"XOR-ordered, Compare not used": {tableToymap, []conformance.TableOptions{{Compare: func(target, a, b peer.ID) int {
 			return peer.CompareDistance(target, b, a)
