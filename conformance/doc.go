@@ -12,7 +12,9 @@
 // The factory receives the subtest's *testing.T (for t.TempDir and t.Cleanup)
 // and is called afresh for every rule: no instance is shared between rules.
 // Every rule runs under a watchdog and with seeded randomness; a failure
-// message names the rule and the seed.
+// message names the rule and the seed. A rule that does not apply to an
+// instance (an optional capability it lacks, an order the suite cannot
+// check) is skipped by TestX, with the reason, and left out by CheckX.
 //
 // Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
 // (transport.Transport), TestTable (route.Table), and TestNetwork, which

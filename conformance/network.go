@@ -1,8 +1,6 @@
 package conformance
 
 import (
-	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/dhtkit/dhtkit/node"
@@ -93,20 +91,7 @@ func (o NetworkOptions) withDefaults() NetworkOptions {
 // parallel with other tests.
 func TestNetwork(t *testing.T, newHarness func(t *testing.T) NetworkHarness, opts NetworkOptions) {
 	t.Helper()
-	s := networkSuite{newHarness: newHarness, opts: opts.withDefaults()}
-	for _, r := range networkRules {
-		t.Run(r.name, func(t *testing.T) {
-			v := runRule(t, "network", r, s)
-			if v == nil {
-				return
-			}
-			var skip *networkSkip
-			if errors.As(v.Err, &skip) {
-				t.Skip(skip.Error())
-			}
-			t.Error(v)
-		})
-	}
+	runSuite(t, "network", networkRules, networkSuite{newHarness: newHarness, opts: opts.withDefaults()})
 }
 
 // CheckNetwork runs the same rules as TestNetwork and returns the
@@ -114,18 +99,7 @@ func TestNetwork(t *testing.T, newHarness func(t *testing.T) NetworkHarness, opt
 // cannot support are left out silently.
 func CheckNetwork(t *testing.T, newHarness func(t *testing.T) NetworkHarness, opts NetworkOptions) []error {
 	t.Helper()
-	s := networkSuite{newHarness: newHarness, opts: opts.withDefaults()}
-	var errs []error
-	for _, r := range networkRules {
-		t.Run(r.name, func(t *testing.T) {
-			v := runRule(t, "network", r, s)
-			var skip *networkSkip
-			if v != nil && !errors.As(v.Err, &skip) {
-				errs = append(errs, v)
-			}
-		})
-	}
-	return errs
+	return checkSuite(t, "network", networkRules, networkSuite{newHarness: newHarness, opts: opts.withDefaults()})
 }
 
 // networkSuite is what each network rule receives.
@@ -134,11 +108,10 @@ type networkSuite struct {
 	opts       NetworkOptions
 }
 
-// networkSkip is returned by a rule whose harness lacks a capability.
-type networkSkip struct{ need string }
-
-func (s *networkSkip) Error() string {
-	return fmt.Sprintf("the harness does not implement %s", s.need)
+// networkLacks is the error by which a rule says the harness lacks a
+// capability it needs.
+func networkLacks(capability string) error {
+	return skip("the harness does not implement %s", capability)
 }
 
 var networkRules = []rule[networkSuite]{

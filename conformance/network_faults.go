@@ -22,7 +22,7 @@ func networkCheckLoss(e *env, s networkSuite) (err error) {
 	defer w.closeInto(&err)
 	lossy, ok := w.h.(NetworkLossInjector)
 	if !ok {
-		return &networkSkip{need: "NetworkLossInjector"}
+		return networkLacks("NetworkLossInjector")
 	}
 	if err := lossy.SetLoss(networkLossRate); err != nil {
 		return fmt.Errorf("SetLoss(%v): %w", networkLossRate, err)
@@ -61,7 +61,7 @@ func networkCheckPartition(e *env, s networkSuite) (err error) {
 	defer w.closeInto(&err)
 	parter, ok := w.h.(NetworkPartitioner)
 	if !ok {
-		return &networkSkip{need: "NetworkPartitioner"}
+		return networkLacks("NetworkPartitioner")
 	}
 	order := w.pick(w.nodes, len(w.nodes))
 	sides := [2][]*node.Node{order[:len(order)/2], order[len(order)/2:]}

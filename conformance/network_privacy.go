@@ -27,7 +27,7 @@ func networkCheckProxiedPrivacy(e *env, s networkSuite) (err error) {
 	defer w.closeInto(&err)
 	obs, ok := w.h.(NetworkObserver)
 	if !ok {
-		return &networkSkip{need: "NetworkObserver"}
+		return networkLacks("NetworkObserver")
 	}
 	modes := []node.Mode{node.Proxied()}
 	for _, m := range s.opts.Modes {

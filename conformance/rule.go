@@ -93,27 +93,54 @@ func runRule[F any](t *testing.T, suite string, r rule[F], factory F) (v *Violat
 	return nil
 }
 
-// runSuite runs every rule as a subtest of t.
+// skipped is returned by a check whose rule does not apply to the instance
+// under test: it lacks an optional capability, or its order is not one the
+// suite can check. A rule that does not apply is not broken.
+type skipped struct{ reason string }
+
+func (s *skipped) Error() string { return "skipped: " + s.reason }
+
+// skip returns the error by which a check says its rule does not apply.
+func skip(format string, args ...any) error {
+	return &skipped{reason: fmt.Sprintf(format, args...)}
+}
+
+// skipReason returns the reason of a violation that is a skip.
+func skipReason(v *Violation) (string, bool) {
+	var s *skipped
+	if v == nil || !errors.As(v.Err, &s) {
+		return "", false
+	}
+	return s.reason, true
+}
+
+// runSuite runs every rule as a subtest of t. A rule that does not apply is
+// skipped with t.Skip and its reason.
 func runSuite[F any](t *testing.T, suite string, rules []rule[F], factory F) {
 	t.Helper()
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
-			if v := runRule(t, suite, r, factory); v != nil {
+			v := runRule(t, suite, r, factory)
+			if reason, ok := skipReason(v); ok {
+				t.Skip(reason)
+			}
+			if v != nil {
 				t.Error(v)
 			}
 		})
 	}
 }
 
-// checkSuite runs every rule and returns the violations. Each rule still runs
-// in its own subtest so that the factory's t.Cleanup work happens per rule;
-// those subtests never fail.
+// checkSuite runs every rule and returns the violations; rules that do not
+// apply are left out. Each rule still runs in its own subtest so that the
+// factory's t.Cleanup work happens per rule; those subtests never fail.
 func checkSuite[F any](t *testing.T, suite string, rules []rule[F], factory F) []error {
 	t.Helper()
 	var errs []error
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
-			if v := runRule(t, suite, r, factory); v != nil {
+			v := runRule(t, suite, r, factory)
+			if _, ok := skipReason(v); !ok && v != nil {
 				errs = append(errs, v)
 			}
 		})

@@ -14,30 +14,66 @@ import (
 )
 
 // TestTable checks that the tables newTable builds keep the route.Table
-// contract for XOR-ordered tables. newTable is called once per rule with the
-// ID of the table's own peer, 32 bytes or, for rules that also run in the
-// 160-bit key space, 20 bytes. Rules that need a table's own policy (bucket
-// sizes, eviction order) belong in the implementation's tests; a table that
-// never returns route.Pending passes the pending rule trivially.
-func TestTable(t *testing.T, newTable func(t *testing.T, self peer.ID) route.Table) {
+// contract. newTable is called once per rule with the ID of the table's own
+// peer, 32 bytes or, for rules that also run in the 160-bit key space, 20
+// bytes. Rules that need a table's own policy (bucket sizes, eviction
+// order) belong in the implementation's tests; a table that never returns
+// route.Pending passes the pending rule trivially.
+//
+// The rules on the order of Closest check XOR distance for an XOR-ordered
+// table (see route.XOROrdered). For a table that ranks by something else
+// they check the order TableOptions.Compare states, and are skipped with
+// the reason when it states none; the rules that hold for any order (held
+// peers only, never self, a consistent ranking) run for every table.
+//
+// opts is optional, at most one: most tables need none.
+func TestTable(t *testing.T, newTable func(t *testing.T, self peer.ID) route.Table, opts ...TableOptions) {
 	t.Helper()
-	runSuite(t, "table", tableRules, newTable)
+	runSuite(t, "table", tableRules, tableSuiteOf(t, newTable, opts))
 }
 
 // CheckTable runs the TestTable rules and returns the violations, each a
-// *Violation.
-func CheckTable(t *testing.T, newTable func(t *testing.T, self peer.ID) route.Table) []error {
+// *Violation. Rules that do not apply to the table are left out.
+func CheckTable(t *testing.T, newTable func(t *testing.T, self peer.ID) route.Table, opts ...TableOptions) []error {
 	t.Helper()
-	return checkSuite(t, "table", tableRules, newTable)
+	return checkSuite(t, "table", tableRules, tableSuiteOf(t, newTable, opts))
 }
 
-var tableRules = []rule[tableFactory]{
+// TableOptions tell TestTable what it cannot learn from a table.
+type TableOptions struct {
+	// Compare states the order of Closest for a table that is not
+	// XOR-ordered: negative when a ranks before b for target, positive
+	// when after. It must be a strict order of distinct IDs, zero only for
+	// a == b (break ties as the table does, by XOR distance say), and
+	// depend only on what the test controls, such as a trust table's
+	// level function. With it the rules closest-is-sorted and
+	// closest-is-exact check that order; without it they are skipped for
+	// such a table. An XOR-ordered table is always checked against XOR
+	// distance, and Compare is not used.
+	Compare func(target, a, b peer.ID) int
+}
+
+func tableSuiteOf(t *testing.T, newTable tableFactory, opts []TableOptions) tableSuite {
+	t.Helper()
+	if len(opts) > 1 {
+		t.Fatalf("conformance: TestTable takes at most one TableOptions, got %d", len(opts))
+	}
+	s := tableSuite{newTable: newTable}
+	if len(opts) == 1 {
+		s.opts = opts[0]
+	}
+	return s
+}
+
+var tableRules = []rule[tableSuite]{
 	{"add-then-get", "A new peer is Added to an empty table, and every Added peer can be read back with Get at once.", tableAddThenGet},
 	{"self-rejected", "Update of the table's own record is Rejected with an error matching route.ErrSelf, and self is never held.", tableSelfRejected},
 	{"wrong-key-space-rejected", "Update of a record whose ID is of another key space is Rejected with an error matching route.ErrKeySpace.", tableWrongKeySpace},
 	{"refresh-known-peer", "Update of a held peer is Refreshed and leaves Len unchanged.", tableRefreshKnown},
-	{"closest-is-sorted", "Closest returns held peers closest-first by XOR distance, strictly, without duplicates.", tableClosestSorted},
-	{"closest-is-exact", "Closest(target, n) holds exactly the n held peers closest to target (all of them when n >= Len).", tableClosestExact},
+	{"closest-returns-held", "In any order, Closest returns at most n distinct peers, each held (as Get returns it), never self or nil, and every held peer when n >= Len.", tableClosestHeld},
+	{"closest-is-consistent", "In any order, Closest answers a repeated call alike while the table is unchanged, and Closest(target, m) is the first m peers of Closest(target, n) for m < n.", tableClosestConsistent},
+	{"closest-is-sorted", "Closest returns held peers in the table's order (XOR distance, or TableOptions.Compare for a table not XOR-ordered), strictly, without duplicates.", tableClosestSorted},
+	{"closest-is-exact", "Closest(target, n) holds exactly the n held peers that rank first in the table's order (all of them when n >= Len).", tableClosestExact},
 	{"closest-n-bounds", "Closest returns nothing for n <= 0, at most n peers, and a fresh slice the caller may modify.", tableClosestBounds},
 	{"remove", "Remove drops a held peer (true once, then false), which Get and Closest no longer return.", tableRemove},
 	{"fail-eventually-removes", "Repeated Fail removes a held peer and reports it; Fail of an unknown peer reports false.", tableFailRemoves},
@@ -49,9 +85,9 @@ var tableRules = []rule[tableFactory]{
 	{"pending-names-candidate", "A Pending update names a held Candidate, and once the candidate fails the newcomer is admitted.", tablePending},
 }
 
-func tableAddThenGet(e *env, factory tableFactory) error {
+func tableAddThenGet(e *env, s tableSuite) error {
 	for _, h := range tableHashers {
-		f, err := tableNew(e, factory, h)
+		f, err := tableNew(e, s, h)
 		if err != nil {
 			return err
 		}
@@ -85,8 +121,8 @@ func tableAddThenGet(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableSelfRejected(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableSelfRejected(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -110,10 +146,10 @@ func tableSelfRejected(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableWrongKeySpace(e *env, factory tableFactory) error {
+func tableWrongKeySpace(e *env, s tableSuite) error {
 	for i, h := range tableHashers {
 		other := tableHashers[1-i]
-		f, err := tableNew(e, factory, h)
+		f, err := tableNew(e, s, h)
 		if err != nil {
 			return err
 		}
@@ -137,8 +173,8 @@ func tableWrongKeySpace(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableRefreshKnown(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableRefreshKnown(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -159,8 +195,8 @@ func tableRefreshKnown(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableRemove(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableRemove(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -196,8 +232,8 @@ func tableRemove(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableFailRemoves(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableFailRemoves(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -234,8 +270,8 @@ func tableFailRemoves(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableLenCounts(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableLenCounts(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -264,8 +300,8 @@ func tableLenCounts(e *env, factory tableFactory) error {
 
 // tableSeqPair adds a record of one peer with Seq first, then one with Seq
 // second, and returns the Update result of the second and the held record.
-func tableSeqPair(e *env, factory tableFactory, first, second uint64) (route.Result, *peer.Record, error) {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableSeqPair(e *env, s tableSuite, first, second uint64) (route.Result, *peer.Record, error) {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return route.Result{}, nil, err
 	}
@@ -292,8 +328,8 @@ func tableSeqPair(e *env, factory tableFactory, first, second uint64) (route.Res
 	return res, got, nil
 }
 
-func tableHigherSeq(e *env, factory tableFactory) error {
-	res, got, err := tableSeqPair(e, factory, 1, 2)
+func tableHigherSeq(e *env, s tableSuite) error {
+	res, got, err := tableSeqPair(e, s, 1, 2)
 	if err != nil {
 		return err
 	}
@@ -303,8 +339,8 @@ func tableHigherSeq(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableLowerSeq(e *env, factory tableFactory) error {
-	res, got, err := tableSeqPair(e, factory, 5, 3)
+func tableLowerSeq(e *env, s tableSuite) error {
+	res, got, err := tableSeqPair(e, s, 5, 3)
 	if err != nil {
 		return err
 	}
@@ -314,8 +350,8 @@ func tableLowerSeq(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableConcurrent(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableConcurrent(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -366,9 +402,9 @@ func tableConcurrent(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableDueForRefresh(e *env, factory tableFactory) error {
+func tableDueForRefresh(e *env, s tableSuite) error {
 	const interval = time.Hour
-	f, err := tableNew(e, factory, peer.SHA256())
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}
@@ -422,8 +458,8 @@ func tableDueForRefresh(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tablePending(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tablePending(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,100 @@ import (
 	"github.com/dhtkit/dhtkit/route"
 )
 
-func tableClosestSorted(e *env, factory tableFactory) error {
+func tableClosestHeld(e *env, s tableSuite) error {
 	for _, h := range tableHashers {
-		f, err := tableNew(e, factory, h)
+		f, err := tableNew(e, s, h)
+		if err != nil {
+			return err
+		}
+		recs, _, err := f.fill(e, 60)
+		if err != nil {
+			return err
+		}
+		heldRecs := f.held(recs)
+		held := make(map[peer.ID]*peer.Record, len(heldRecs))
+		for _, r := range heldRecs {
+			held[r.ID] = r
+		}
+		self := f.tbl.Self()
+		for _, target := range f.targets(e, heldRecs) {
+			for _, n := range []int{1, 5, 20, len(held), len(held) + 3} {
+				res := f.tbl.Closest(target, n)
+				if err := tableCheckHeld(res, n, held, self); err != nil {
+					return fmt.Errorf("%s: Closest(%s, %d) over %d held peers: %w", h.Name(), target.Short(), n, len(held), err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// tableCheckHeld checks one answer of Closest(_, n) against the held
+// records by ID.
+func tableCheckHeld(res []*peer.Record, n int, held map[peer.ID]*peer.Record, self peer.ID) error {
+	if len(res) > n {
+		return fmt.Errorf("returned %d peers, more than n", len(res))
+	}
+	seen := make(map[peer.ID]bool, len(res))
+	for i, r := range res {
+		switch {
+		case r == nil:
+			return fmt.Errorf("returned a nil record at %d", i)
+		case r.ID == self:
+			return fmt.Errorf("returned the table's own peer at %d", i)
+		case seen[r.ID]:
+			return fmt.Errorf("returned %s twice", r.ID.Short())
+		}
+		seen[r.ID] = true
+		got, ok := held[r.ID]
+		if !ok {
+			return fmt.Errorf("returned %s at %d, which Get does not find", r.ID.Short(), i)
+		}
+		if got.Seq != r.Seq {
+			return fmt.Errorf("returned %s with Seq %d, but Get holds Seq %d", r.ID.Short(), r.Seq, got.Seq)
+		}
+	}
+	if n >= len(held) && len(res) != len(held) {
+		return fmt.Errorf("returned %d peers, want every held peer", len(res))
+	}
+	return nil
+}
+
+func tableClosestConsistent(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
+	if err != nil {
+		return err
+	}
+	recs, _, err := f.fill(e, 60)
+	if err != nil {
+		return err
+	}
+	held := f.held(recs)
+	size := f.tbl.Len()
+	for _, target := range f.targets(e, held) {
+		full := tableIDsOrZero(f.tbl.Closest(target, size+1))
+		if again := tableIDsOrZero(f.tbl.Closest(target, size+1)); !slices.Equal(again, full) {
+			return fmt.Errorf("Closest(%s, %d) returned %v, then %v with the table unchanged",
+				target.Short(), size+1, tableShort(full), tableShort(again))
+		}
+		for _, m := range []int{1, 2, 5, size / 2, size} {
+			got := tableIDsOrZero(f.tbl.Closest(target, m))
+			if want := full[:min(m, len(full))]; !slices.Equal(got, want) {
+				return fmt.Errorf("Closest(%s, %d) returned %v, want the first %d of Closest(%s, %d), %v",
+					target.Short(), m, tableShort(got), m, target.Short(), size+1, tableShort(want))
+			}
+		}
+	}
+	return nil
+}
+
+func tableClosestSorted(e *env, s tableSuite) error {
+	for _, h := range tableHashers {
+		f, err := tableNew(e, s, h)
+		if err != nil {
+			return err
+		}
+		order, err := f.order(s)
 		if err != nil {
 			return err
 		}
@@ -22,7 +113,7 @@ func tableClosestSorted(e *env, factory tableFactory) error {
 		for _, target := range f.targets(e, held) {
 			for _, n := range []int{2, 8, 20, len(held) + 5} {
 				res := f.tbl.Closest(target, n)
-				if err := tableCheckSorted(target, res); err != nil {
+				if err := tableCheckSorted(order, target, res); err != nil {
 					return fmt.Errorf("%s, n=%d: %w", h.Name(), n, err)
 				}
 			}
@@ -31,9 +122,13 @@ func tableClosestSorted(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableClosestExact(e *env, factory tableFactory) error {
+func tableClosestExact(e *env, s tableSuite) error {
 	for _, h := range tableHashers {
-		f, err := tableNew(e, factory, h)
+		f, err := tableNew(e, s, h)
+		if err != nil {
+			return err
+		}
+		order, err := f.order(s)
 		if err != nil {
 			return err
 		}
@@ -45,7 +140,7 @@ func tableClosestExact(e *env, factory tableFactory) error {
 		for _, target := range f.targets(e, held) {
 			for _, n := range []int{1, 5, 20, len(held), len(held) + 3} {
 				got := tableIDs(f.tbl.Closest(target, n))
-				want := tableBrute(target, held, n)
+				want := tableBrute(order, target, held, n)
 				if !tableSameSet(got, want) {
 					return fmt.Errorf("%s: Closest(%s, %d) over %d held peers returned %v, want %v",
 						h.Name(), target.Short(), n, len(held), tableShort(got), tableShort(want))
@@ -56,8 +151,8 @@ func tableClosestExact(e *env, factory tableFactory) error {
 	return nil
 }
 
-func tableClosestBounds(e *env, factory tableFactory) error {
-	f, err := tableNew(e, factory, peer.SHA256())
+func tableClosestBounds(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
 	if err != nil {
 		return err
 	}

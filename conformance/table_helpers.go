@@ -14,6 +14,12 @@ import (
 // tableFactory builds the table under test for the key space of self.
 type tableFactory = func(t *testing.T, self peer.ID) route.Table
 
+// tableSuite is what each table rule receives.
+type tableSuite struct {
+	newTable tableFactory
+	opts     TableOptions
+}
+
 // tableT0 is the suite's starting time: tables read no clock, so any fixed
 // instant will do.
 var tableT0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -30,13 +36,13 @@ type tableFixture struct {
 }
 
 // tableNew builds a table for a seeded identity in h's key space.
-func tableNew(e *env, factory tableFactory, h peer.Hasher) (*tableFixture, error) {
+func tableNew(e *env, s tableSuite, h peer.Hasher) (*tableFixture, error) {
 	self, err := tableIdentity(e)
 	if err != nil {
 		return nil, err
 	}
 	id := self.ID(h)
-	tbl := factory(e.t, id)
+	tbl := s.newTable(e.t, id)
 	if tbl == nil {
 		return nil, errors.New("factory returned a nil table")
 	}
@@ -132,11 +138,28 @@ func (f *tableFixture) targets(e *env, held []*peer.Record) []peer.ID {
 	return ts
 }
 
-// tableBrute returns the IDs of the n records closest to target, by a full
-// sort.
-func tableBrute(target peer.ID, recs []*peer.Record, n int) []peer.ID {
+// tableOrder is the order in which Closest ranks peers for a target:
+// negative when a ranks before b.
+type tableOrder func(target, a, b peer.ID) int
+
+// order returns the order the table states: XOR distance for an
+// XOR-ordered table, else TableOptions.Compare; without either, the rules
+// that check the order do not apply.
+func (f *tableFixture) order(s tableSuite) (tableOrder, error) {
+	if route.XOROrdered(f.tbl) {
+		return peer.CompareDistance, nil
+	}
+	if s.opts.Compare == nil {
+		return nil, skip("the table is not XOR-ordered (route.Ordering) and TableOptions.Compare does not state its order")
+	}
+	return s.opts.Compare, nil
+}
+
+// tableBrute returns the IDs of the n records that rank first for target,
+// by a full sort.
+func tableBrute(order tableOrder, target peer.ID, recs []*peer.Record, n int) []peer.ID {
 	ids := tableIDs(recs)
-	peer.SortByDistance(target, ids)
+	slices.SortFunc(ids, func(a, b peer.ID) int { return order(target, a, b) })
 	return ids[:min(n, len(ids))]
 }
 
@@ -157,15 +180,15 @@ func tableShort(ids []peer.ID) []string {
 	return s
 }
 
-// tableCheckSorted checks that res is closest-first by XOR distance with no
-// duplicates and no nil records.
-func tableCheckSorted(target peer.ID, res []*peer.Record) error {
+// tableCheckSorted checks that res is strictly in order, which rules out
+// duplicates, and holds no nil records.
+func tableCheckSorted(order tableOrder, target peer.ID, res []*peer.Record) error {
 	for i, r := range res {
 		if r == nil {
 			return fmt.Errorf("Closest(%s) returned a nil record at %d", target.Short(), i)
 		}
-		if i > 0 && peer.CompareDistance(target, res[i-1].ID, r.ID) >= 0 {
-			return fmt.Errorf("Closest(%s) is not closest-first: %s at %d is not closer than %s at %d (all: %v)",
+		if i > 0 && order(target, res[i-1].ID, r.ID) >= 0 {
+			return fmt.Errorf("Closest(%s) is out of order: %s at %d does not rank before %s at %d (all: %v)",
 				target.Short(), res[i-1].ID.Short(), i-1, r.ID.Short(), i, tableShort(tableIDs(res)))
 		}
 	}

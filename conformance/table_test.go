@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"crypto/sha256"
 	"slices"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/route/kademlia"
 	"github.com/dhtkit/dhtkit/route/toymap"
+	"github.com/dhtkit/dhtkit/route/trustorder"
 )
 
 // tableToymap builds a correct table for the broken wrappers to break.
@@ -30,6 +32,31 @@ func tableKademlia(opts kademlia.Options) func(t *testing.T, self peer.ID) route
 		}
 		return tbl
 	}
+}
+
+// tableLevel spreads peers over trust levels -1 to 3 by the last byte of
+// their ID.
+func tableLevel(id peer.ID) int {
+	b := id.Bytes()
+	return int(b[len(b)-1]%5) - 1
+}
+
+// tableTrustOrder is the order trustorder documents for tableLevel: higher
+// level first, levels <= 0 as one, then XOR distance.
+func tableTrustOrder(target, a, b peer.ID) int {
+	if la, lb := max(tableLevel(a), 0), max(tableLevel(b), 0); la != lb {
+		return lb - la
+	}
+	return peer.CompareDistance(target, a, b)
+}
+
+// tableTrust builds a correct table that is not XOR-ordered.
+func tableTrust(t *testing.T, self peer.ID) route.Table {
+	tbl, err := trustorder.New(self, trustorder.Options{Level: tableLevel, Capacity: 24})
+	if err != nil {
+		t.Fatalf("trustorder.New: %v", err)
+	}
+	return tbl
 }
 
 // tableReversed returns Closest farthest-first.
@@ -143,49 +170,141 @@ func (c tableNoCandidate) Update(rec *peer.Record, now time.Time) route.Result {
 	return res
 }
 
+// tableUnordered is a correct table that says it is not XOR-ordered. Its
+// Closest is still in XOR order, which the suite checks only when
+// TableOptions.Compare says so.
+type tableUnordered struct{ route.Table }
+
+func (tableUnordered) XOROrdered() bool { return false }
+
+// tableReturnsUnheld ranks first, for any target, a peer it does not hold.
+type tableReturnsUnheld struct{ tableUnordered }
+
+func (u tableReturnsUnheld) Closest(target peer.ID, n int) []*peer.Record {
+	sum := sha256.Sum256(target.Bytes())
+	stranger, err := peer.IDFromBytes(sum[:target.Len()])
+	if err != nil {
+		return nil
+	}
+	return tablePrepend(u.tableUnordered.Closest(target, n), &peer.Record{ID: stranger})
+}
+
+// tableReturnsSelf ranks itself first for any target.
+type tableReturnsSelf struct{ tableUnordered }
+
+func (s tableReturnsSelf) Closest(target peer.ID, n int) []*peer.Record {
+	return tablePrepend(s.tableUnordered.Closest(target, n), &peer.Record{ID: s.Self()})
+}
+
+// tableUnorderedReversed ranks farthest-first.
+type tableUnorderedReversed struct{ tableUnordered }
+
+func (r tableUnorderedReversed) Closest(target peer.ID, n int) []*peer.Record {
+	res := r.tableUnordered.Closest(target, n)
+	slices.Reverse(res)
+	return res
+}
+
+// tableSelfFirst is a correct table in an order other than XOR distance
+// to the target: it ranks by distance to self, whatever the target.
+type tableSelfFirst struct{ tableUnordered }
+
+func (f tableSelfFirst) Closest(target peer.ID, n int) []*peer.Record {
+	if target.Len() != f.Self().Len() {
+		return nil
+	}
+	return f.tableUnordered.Closest(f.Self(), n)
+}
+
+// tablePrepend puts r first and drops the last peer, so that the answer
+// keeps its length and each answer is a prefix of a longer one.
+func tablePrepend(res []*peer.Record, r *peer.Record) []*peer.Record {
+	if len(res) == 0 {
+		return res
+	}
+	return append([]*peer.Record{r}, res[:len(res)-1]...)
+}
+
+// tableXOR states XOR order through TableOptions, for tables that do not
+// say they are XOR-ordered.
+var tableXOR = conformance.TableOptions{Compare: peer.CompareDistance}
+
 func TestCheckTableCatchesBrokenTables(t *testing.T) {
 	wrap := func(w func(route.Table) route.Table) func(*testing.T, peer.ID) route.Table {
 		return func(t *testing.T, self peer.ID) route.Table { return w(tableToymap(t, self)) }
 	}
 	cases := []struct {
 		name    string
-		rule    string
+		rules   []string // every rule the table breaks
 		factory func(*testing.T, peer.ID) route.Table
+		opts    []conformance.TableOptions
 	}{
-		{"closest out of order", "closest-is-sorted", wrap(func(t route.Table) route.Table { return tableReversed{t} })},
-		{"closest drops the closest peer", "closest-is-exact", wrap(func(t route.Table) route.Table { return tableDropsClosest{t} })},
-		{"closest returns shared storage", "closest-n-bounds", wrap(func(t route.Table) route.Table {
+		{"closest out of order", []string{"closest-is-sorted", "closest-is-consistent"}, wrap(func(t route.Table) route.Table { return tableReversed{t} }), nil},
+		{"closest drops the closest peer", []string{"closest-is-exact", "closest-returns-held"}, wrap(func(t route.Table) route.Table { return tableDropsClosest{t} }), nil},
+		{"closest returns shared storage", []string{"closest-n-bounds"}, wrap(func(t route.Table) route.Table {
 			return &tableAliased{Table: t, memo: map[tableQuery][]*peer.Record{}}
-		})},
-		{"accepts self", "self-rejected", wrap(func(t route.Table) route.Table { return tableAcceptsSelf{t} })},
-		{"lower seq replaces higher", "lower-seq-does-not-replace", wrap(func(t route.Table) route.Table { return tableLowerSeqWins{t} })},
-		{"fail never removes", "fail-eventually-removes", wrap(func(t route.Table) route.Table { return tableNeverFails{t} })},
-		{"never due for refresh", "due-for-refresh", wrap(func(t route.Table) route.Table { return tableNeverDue{t} })},
-		{"pending without candidate", "pending-names-candidate", func(t *testing.T, self peer.ID) route.Table {
+		}), nil},
+		{"accepts self", []string{"self-rejected"}, wrap(func(t route.Table) route.Table { return tableAcceptsSelf{t} }), nil},
+		{"lower seq replaces higher", []string{"lower-seq-does-not-replace"}, wrap(func(t route.Table) route.Table { return tableLowerSeqWins{t} }), nil},
+		{"fail never removes", []string{"fail-eventually-removes"}, wrap(func(t route.Table) route.Table { return tableNeverFails{t} }), nil},
+		{"never due for refresh", []string{"due-for-refresh"}, wrap(func(t route.Table) route.Table { return tableNeverDue{t} }), nil},
+		{"pending without candidate", []string{"pending-names-candidate"}, func(t *testing.T, self peer.ID) route.Table {
 			return tableNoCandidate{tableKademlia(kademlia.Options{K: 2})(t, self)}
-		}},
+		}, nil},
+		// Tables not ordered by XOR distance: with no order stated, the
+		// rules valid for any order still catch what no order excuses.
+		{"not XOR-ordered, closest returns an unheld peer", []string{"closest-returns-held"}, func(t *testing.T, self peer.ID) route.Table {
+			return tableReturnsUnheld{tableUnordered{tableTrust(t, self)}}
+		}, nil},
+		{"not XOR-ordered, closest returns self", []string{"self-rejected", "closest-returns-held"}, func(t *testing.T, self peer.ID) route.Table {
+			return tableReturnsSelf{tableUnordered{tableTrust(t, self)}}
+		}, nil},
+		{"not XOR-ordered, out of the order stated", []string{"closest-is-sorted", "closest-is-consistent"}, wrap(func(t route.Table) route.Table {
+			return tableUnorderedReversed{tableUnordered{t}}
+		}), []conformance.TableOptions{tableXOR}},
+		{"not XOR-ordered, in another order than stated", []string{"closest-is-sorted", "closest-is-exact"}, wrap(func(t route.Table) route.Table {
+			return tableSelfFirst{tableUnordered{t}}
+		}), []conformance.TableOptions{tableXOR}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			errs := conformance.CheckTable(t, c.factory)
-			if !conformance.Broken(errs, c.rule) {
-				t.Errorf("CheckTable did not report rule %q; reported %v", c.rule, errs)
+			errs := conformance.CheckTable(t, c.factory, c.opts...)
+			for _, rule := range c.rules {
+				if !conformance.Broken(errs, rule) {
+					t.Errorf("CheckTable did not report rule %q; reported %v", rule, errs)
+				}
 			}
-			if len(errs) != 1 {
-				t.Errorf("CheckTable reported %d violations, want only %q: %v", len(errs), c.rule, errs)
+			if len(errs) != len(c.rules) {
+				t.Errorf("CheckTable reported %d violations, want only %q: %v", len(errs), c.rules, errs)
 			}
 		})
 	}
 }
 
 func TestCheckTablePassesBuiltins(t *testing.T) {
-	for name, factory := range map[string]func(*testing.T, peer.ID) route.Table{
-		"toymap":                 tableToymap,
-		"kademlia":               tableKademlia(kademlia.Options{}),
-		"kademlia small buckets": tableKademlia(kademlia.Options{K: 3}),
+	unordered := func(t *testing.T, self peer.ID) route.Table { return tableUnordered{tableToymap(t, self)} }
+	for name, c := range map[string]struct {
+		factory func(*testing.T, peer.ID) route.Table
+		opts    []conformance.TableOptions
+	}{
+		"toymap":                 {tableToymap, nil},
+		"kademlia":               {tableKademlia(kademlia.Options{}), nil},
+		"kademlia small buckets": {tableKademlia(kademlia.Options{K: 3}), nil},
+		// Ranked by distance to self, this table would break the order
+		// rules; not XOR-ordered by its own say, it is not held to them.
+		"not XOR-ordered, order not stated": {func(t *testing.T, self peer.ID) route.Table {
+			return tableSelfFirst{tableUnordered{tableToymap(t, self)}}
+		}, nil},
+		"not XOR-ordered, order stated": {unordered, []conformance.TableOptions{tableXOR}},
+		"trustorder, order stated":      {tableTrust, []conformance.TableOptions{{Compare: tableTrustOrder}}},
+		"trustorder, order not stated":  {tableTrust, nil},
+		// A wrong Compare does not matter to a table that is XOR-ordered.
+		"XOR-ordered, Compare not used": {tableToymap, []conformance.TableOptions{{Compare: func(target, a, b peer.ID) int {
+			return peer.CompareDistance(target, b, a)
+		}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if errs := conformance.CheckTable(t, factory); len(errs) != 0 {
+			if errs := conformance.CheckTable(t, c.factory, c.opts...); len(errs) != 0 {
 				t.Errorf("CheckTable reported violations of a correct table: %v", errs)
 			}
 		})

@@ -7,6 +7,8 @@
 // the outcome (Update again when it answered, Fail when it did not).
 //
 // Implementations: kademlia (k-buckets, least-recently-seen order, a
-// replacement cache) and toymap (every peer in a map, sorted on demand, the
-// baseline other tables are measured against).
+// replacement cache), toymap (every peer in a map, sorted on demand, the
+// baseline other tables are measured against) and trustorder (peers ranked
+// by a caller's trust level, then by distance; not XOR-ordered, see
+// Ordering).
 package route
