@@ -1,6 +1,6 @@
 module github.com/dhtkit/dhtkit
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/fxamacker/cbor/v2 v2.9.6
