@@ -102,7 +102,7 @@ func (n *Node) send(ctx context.Context, t transport.Transport, to ma.Multiaddr,
 		n.stats.sendErrors.Add(1)
 		return err
 	}
-	n.stats.sent.Add(1)
+	n.stats.sentMsg(m)
 	return nil
 }
 
@@ -162,11 +162,12 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 			}
 			continue
 		}
-		n.stats.sent.Add(1)
+		n.stats.sentMsg(m)
 		timer := n.cfg.clock.NewTimer(wait)
 		select {
 		case r := <-pc.ch:
 			timer.Stop()
+			n.stats.answered(m.Kind, n.cfg.clock.Now().Sub(start))
 			if r.msg.Kind == msgenc.KindError {
 				return r, &RemoteError{Code: uint16(r.msg.Error.Code), Message: r.msg.Error.Message}
 			}
