@@ -78,9 +78,14 @@ func (c *counters) sentMsg(m *msgenc.Message) {
 	c.sent.Add(1)
 	c.sentKinds[kindIndex(m.Kind)].Add(1)
 	if m.Kind == msgenc.KindError && m.Error != nil {
-		c.refused[codeIndex(m.Error.Code)].Add(1)
+		c.refuse(m.Error.Code)
 	}
 }
+
+// refuse counts a request refused with code. Error replies are counted as
+// they are sent; a refusal carried another way (a forwarded query's
+// ForwardReply.Error) is counted by whoever makes it.
+func (c *counters) refuse(code msgenc.ErrorCode) { c.refused[codeIndex(code)].Add(1) }
 
 // receivedMsg counts a frame that decoded, by kind.
 func (c *counters) receivedMsg(k msgenc.Kind) { c.receivedKinds[kindIndex(k)].Add(1) }
