@@ -230,7 +230,7 @@ func (n *Node) handleForward(in *incoming) {
 	case msgenc.KindStore:
 		// Carry nothing onwards that this hop would not keep itself.
 		if refused := n.checkValue(in.from, f.Record, target); refused != nil {
-			n.stats.refusals.Add(1)
+			n.stats.refuse(refused.wire().Code)
 			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: refused.wire()})
 			return
 		}

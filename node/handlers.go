@@ -33,7 +33,6 @@ func (n *Node) handleRequest(in *incoming) {
 	case msgenc.KindStore:
 		seq, refused := n.storeLocal(n.ctx, in.from, &m.Store.Record, m.Store.CAS, m.Store.ExpectSeq)
 		if refused != nil {
-			n.stats.refusals.Add(1)
 			n.replyTo(in, &msgenc.Message{Kind: msgenc.KindError, Error: refused.wire()})
 			return
 		}

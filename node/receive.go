@@ -53,6 +53,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		n.stats.drop(dropDecode)
 		return
 	}
+	n.stats.receivedMsg(m.Kind)
 	var from *peer.Record
 	if m.Sender != nil {
 		from, err = n.verifyRecord(m.Sender)

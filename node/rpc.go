@@ -106,7 +106,7 @@ func (n *Node) send(ctx context.Context, t transport.Transport, to ma.Multiaddr,
 		n.stats.sendErrors.Add(1)
 		return err
 	}
-	n.stats.sent.Add(1)
+	n.stats.sentMsg(m)
 	return nil
 }
 
@@ -167,7 +167,7 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 			}
 			continue
 		}
-		n.stats.sent.Add(1)
+		n.stats.sentMsg(m)
 		timer := n.cfg.clock.NewTimer(wait)
 		select {
 		case r := <-pc.ch:
@@ -175,6 +175,7 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 			if attempt == 0 && patience <= 0 {
 				n.health.answered(c.id, n.cfg.clock.Now().Sub(sent))
 			}
+			n.stats.answered(m.Kind, n.cfg.clock.Now().Sub(start))
 			if r.msg.Kind == msgenc.KindError {
 				return r, remoteError(r.msg.Error)
 			}

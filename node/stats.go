@@ -2,10 +2,12 @@ package node
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/dhtkit/dhtkit/kvstore"
 	"github.com/dhtkit/dhtkit/msgenc"
 )
 
@@ -39,8 +41,14 @@ func (r DropReason) String() string {
 type counters struct {
 	sent, received, requests, served, forwarded atomic.Uint64
 	sendErrors, timeouts, evictionPings         atomic.Uint64
-	refusals                                    atomic.Uint64
 	drops                                       [numDropReasons]atomic.Uint64
+
+	// What Metrics reports: fixed arrays of atomics, so that counting on
+	// the path of every frame neither locks nor allocates.
+	sentKinds, receivedKinds              [numKinds]atomic.Uint64
+	refused                               [numCodes]atomic.Uint64
+	rpcLatency                            [len(requestKinds)]histogram
+	lookupLatency, lookupRPCs, lookupHops histogram
 
 	mu      sync.Mutex
 	lookups LookupStats
@@ -60,6 +68,34 @@ func (c *counters) lookup(rpcs, hops int, d time.Duration, ok bool) {
 	l.Hops += uint64(hops)
 	l.Latency += d
 	l.MaxHops = max(l.MaxHops, hops)
+	c.lookupLatency.observe(&latencyBounds, int64(d))
+	c.lookupRPCs.observe(&countBounds, int64(rpcs))
+	c.lookupHops.observe(&hopBounds, int64(hops))
+}
+
+// sentMsg counts a frame sent: in all, by kind, and, for an Error reply,
+// by its code.
+func (c *counters) sentMsg(m *msgenc.Message) {
+	c.sent.Add(1)
+	c.sentKinds[kindIndex(m.Kind)].Add(1)
+	if m.Kind == msgenc.KindError && m.Error != nil {
+		c.refuse(m.Error.Code)
+	}
+}
+
+// refuse counts a request refused with code. Error replies are counted as
+// they are sent; a refusal carried another way (a forwarded query's
+// ForwardReply.Error) is counted by whoever makes it.
+func (c *counters) refuse(code msgenc.ErrorCode) { c.refused[codeIndex(code)].Add(1) }
+
+// receivedMsg counts a frame that decoded, by kind.
+func (c *counters) receivedMsg(k msgenc.Kind) { c.receivedKinds[kindIndex(k)].Add(1) }
+
+// answered records how long a request of kind k waited for its answer.
+func (c *counters) answered(k msgenc.Kind, d time.Duration) {
+	if i := slices.Index(requestKinds[:], k); i >= 0 {
+		c.rpcLatency[i].observe(&latencyBounds, int64(d))
+	}
 }
 
 // LookupStats sums the cost of every lookup the node originated.
@@ -81,7 +117,8 @@ type Stats struct {
 	SendErrors, Timeouts        uint64
 	// EvictionPings counts pings sent to full buckets' eviction candidates.
 	EvictionPings uint64
-	// Refused counts stores this node refused, each answered with a code.
+	// Refused counts the requests this node refused, each answered with an
+	// error code (by code: Metrics().Refused).
 	Refused uint64
 	// Dropped counts what was dropped by reason: incoming frames
 	// ("decode", "bad-record", "unsolicited", "policy", "overloaded",
@@ -99,7 +136,7 @@ func (n *Node) Stats() Stats {
 		RPCsSent: n.stats.sent.Load(), RPCsReceived: n.stats.received.Load(),
 		Requests: n.stats.requests.Load(), Served: n.stats.served.Load(), Forwarded: n.stats.forwarded.Load(),
 		SendErrors: n.stats.sendErrors.Load(), Timeouts: n.stats.timeouts.Load(),
-		EvictionPings: n.stats.evictionPings.Load(), Refused: n.stats.refusals.Load(),
+		EvictionPings: n.stats.evictionPings.Load(), Refused: n.stats.refusedTotal(),
 		Dropped:   make(map[string]uint64, numDropReasons),
 		TableSize: n.table.Len(),
 	}
@@ -119,26 +156,221 @@ func (n *Node) Stats() Stats {
 	return s
 }
 
-func codeName(c uint16) string {
-	switch msgenc.ErrorCode(c) {
-	case msgenc.CodeInternal:
-		return "internal"
-	case msgenc.CodeBadRequest:
-		return "bad-request"
-	case msgenc.CodeRejected:
-		return "rejected"
-	case msgenc.CodeConflict:
-		return "conflict"
-	case msgenc.CodeTooLarge:
-		return "too-large"
-	case msgenc.CodeUnsupported:
-		return "unsupported"
-	case msgenc.CodeOverloaded:
-		return "overloaded"
-	case msgenc.CodeNotFound:
-		return "not-found"
-	case msgenc.CodeHopLimit:
-		return "hop-limit"
+// numKinds sizes the counters by message kind; index 0 counts kinds
+// msgenc does not know.
+const numKinds = int(msgenc.KindForwardReply) + 1
+
+func kindIndex(k msgenc.Kind) int {
+	if k.Valid() && int(k) < numKinds {
+		return int(k)
 	}
-	return "unknown"
+	return 0
+}
+
+// numCodes sizes the counters by error code; index 0 counts codes msgenc
+// does not know.
+const numCodes = int(msgenc.CodeQuota) + 1
+
+func codeIndex(c msgenc.ErrorCode) int {
+	if c > 0 && int(c) < numCodes {
+		return int(c)
+	}
+	return 0
+}
+
+// requestKinds are the kinds of request whose answers the node times.
+var requestKinds = [...]msgenc.Kind{
+	msgenc.KindPing, msgenc.KindFindNode, msgenc.KindFindValue, msgenc.KindStore, msgenc.KindForward,
+}
+
+// histBuckets is the number of bucket bounds of every histogram the node
+// keeps; observations above the last bound fall in one more bucket.
+const histBuckets = 16
+
+// Bucket bounds: latencies in nanoseconds from loopback (100µs) to a lookup
+// that waited out timeouts (10s); hops and RPC counts as small integers.
+var (
+	latencyBounds = [histBuckets]int64{
+		int64(100 * time.Microsecond), int64(250 * time.Microsecond), int64(500 * time.Microsecond),
+		int64(time.Millisecond), int64(2500 * time.Microsecond), int64(5 * time.Millisecond),
+		int64(10 * time.Millisecond), int64(25 * time.Millisecond), int64(50 * time.Millisecond),
+		int64(100 * time.Millisecond), int64(250 * time.Millisecond), int64(500 * time.Millisecond),
+		int64(time.Second), int64(2500 * time.Millisecond), int64(5 * time.Second), int64(10 * time.Second),
+	}
+	hopBounds   = [histBuckets]int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 32}
+	countBounds = [histBuckets]int64{0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64}
+)
+
+// histogram counts observations in fixed buckets with atomics: observe
+// neither locks nor allocates.
+type histogram struct {
+	counts [histBuckets + 1]atomic.Uint64
+	sum    atomic.Int64
+}
+
+// observe adds v to the bucket of the first bound at or above it. Negative
+// values count as 0.
+func (h *histogram) observe(bounds *[histBuckets]int64, v int64) {
+	v = max(v, 0)
+	i, _ := slices.BinarySearch(bounds[:], v)
+	h.counts[i].Add(1)
+	h.sum.Add(v)
+}
+
+// snapshot returns the histogram with bounds and sum multiplied by scale.
+// Buckets are read one by one while observations go on, so Sum may include
+// an observation the counts do not yet show, or the reverse.
+func (h *histogram) snapshot(bounds *[histBuckets]int64, scale float64) Histogram {
+	out := Histogram{Bounds: make([]float64, histBuckets), Counts: make([]uint64, histBuckets+1)}
+	for i, b := range bounds {
+		out.Bounds[i] = float64(b) * scale
+	}
+	for i := range h.counts {
+		out.Counts[i] = h.counts[i].Load()
+		out.Count += out.Counts[i]
+	}
+	out.Sum = float64(h.sum.Load()) * scale
+	return out
+}
+
+// Histogram is a snapshot of a distribution counted in fixed buckets.
+type Histogram struct {
+	// Bounds are the buckets' upper bounds, ascending.
+	Bounds []float64
+	// Counts[i] counts the observations v with Bounds[i-1] < v <= Bounds[i]
+	// (v <= Bounds[0] for i = 0); Counts[len(Bounds)] counts those above
+	// the last bound. Counts are per bucket, not cumulative.
+	Counts []uint64
+	// Count is the number of observations, the sum of Counts; Sum their
+	// total.
+	Count uint64
+	Sum   float64
+}
+
+// Metrics is a detailed snapshot of a node's counters for monitoring; the
+// Prometheus adapter (package metrics/prometheus) exports it. Where Stats
+// leaves out zeros, Metrics lists every kind, reason and code, so that a
+// monitoring series exists before its first event. Its maps and slices are
+// fresh: the caller owns them.
+type Metrics struct {
+	// Sent counts frames sent by message kind, resends included; the
+	// counts sum to Stats.RPCsSent.
+	Sent map[msgenc.Kind]uint64
+	// Received counts frames that decoded, by message kind. A frame that
+	// did not decode counts only in Stats.RPCsReceived and Dropped["decode"].
+	Received map[msgenc.Kind]uint64
+	// Dropped counts dropped incoming frames by reason, as Stats.Dropped
+	// does, with every reason listed.
+	Dropped map[string]uint64
+	// Refused counts the requests this node answered with an Error, by
+	// its code: "internal", "bad-request", "rejected", "conflict",
+	// "too-large", "unsupported", "overloaded", "not-found", "hop-limit",
+	// and "unknown" for codes msgenc does not name.
+	Refused map[string]uint64
+	// RPCLatency holds, for each kind of request the node sends (ping,
+	// find-node, find-value, store, forward), the time in seconds from a
+	// request's first send to its answer, resends included. A request
+	// that gets no answer is not observed: it counts in Stats.Timeouts. A
+	// direct-reply forward, answered by a peer other than the one asked,
+	// is not observed either.
+	RPCLatency map[msgenc.Kind]Histogram
+	// LookupLatency (in seconds), LookupRPCs and LookupHops describe each
+	// lookup the node originated, one observation per lookup, failed ones
+	// included: the distributions of what Stats.Lookups sums.
+	LookupLatency, LookupRPCs, LookupHops Histogram
+	// Buckets[i] is the number of peers in the routing table that share
+	// exactly i leading bits with the node's ID: the fill of Kademlia's
+	// bucket i, whatever the table. It ends at the deepest non-empty
+	// bucket; an empty table gives an empty slice.
+	Buckets []int
+	// StoredBytes is the size of the values in the store, keys and
+	// metadata excluded, or -1 when the store cannot say: it does not
+	// implement kvstore.Ranger, or the node is closed.
+	StoredBytes int64
+}
+
+// Metrics returns a detailed snapshot of the node's counters. Unlike Stats
+// it does work in proportion to what the node holds: it ranks the whole
+// routing table to fill Buckets, and walks the store to sum StoredBytes.
+// Call it when monitoring asks (a scrape every few seconds), not per
+// operation.
+func (n *Node) Metrics() Metrics {
+	c := &n.stats
+	m := Metrics{
+		Sent:       make(map[msgenc.Kind]uint64, numKinds-1),
+		Received:   make(map[msgenc.Kind]uint64, numKinds-1),
+		Dropped:    make(map[string]uint64, numDropReasons),
+		Refused:    make(map[string]uint64, numCodes),
+		RPCLatency: make(map[msgenc.Kind]Histogram, len(requestKinds)),
+	}
+	for k := msgenc.KindPing; k.Valid() && int(k) < numKinds; k++ {
+		m.Sent[k] = c.sentKinds[k].Load()
+		m.Received[k] = c.receivedKinds[k].Load()
+	}
+	for i := range c.drops {
+		m.Dropped[DropReason(i).String()] = c.drops[i].Load()
+	}
+	for i := range c.refused {
+		m.Refused[msgenc.ErrorCode(i).String()] = c.refused[i].Load()
+	}
+	const seconds = 1 / float64(time.Second)
+	for i, k := range requestKinds {
+		m.RPCLatency[k] = c.rpcLatency[i].snapshot(&latencyBounds, seconds)
+	}
+	m.LookupLatency = c.lookupLatency.snapshot(&latencyBounds, seconds)
+	m.LookupRPCs = c.lookupRPCs.snapshot(&countBounds, 1)
+	m.LookupHops = c.lookupHops.snapshot(&hopBounds, 1)
+	m.Buckets = n.bucketFill()
+	m.StoredBytes = n.storedBytes()
+	return m
+}
+
+// bucketFill counts the table's peers by the length of the prefix they
+// share with the node's ID.
+func (n *Node) bucketFill() []int {
+	fill := []int{}
+	for _, r := range n.table.Closest(n.id, n.table.Len()) {
+		i := n.id.CommonPrefixLen(r.ID)
+		for len(fill) <= i {
+			fill = append(fill, 0)
+		}
+		fill[i]++
+	}
+	return fill
+}
+
+// storedBytes sums the sizes of the stored values, or returns -1 when the
+// store cannot be walked.
+func (n *Node) storedBytes() int64 {
+	r, ok := n.cfg.store.(kvstore.Ranger)
+	if !ok || n.live() != nil {
+		return -1
+	}
+	var size int64
+	err := r.Range(n.ctx, func(key []byte, rec kvstore.Record) bool {
+		id, err := n.keyID(key)
+		if err != nil {
+			return true // not a value set: the node's own bookkeeping
+		}
+		es, err := decodeSet(id, rec.Value)
+		if err != nil {
+			return true
+		}
+		for _, e := range es {
+			size += int64(len(e.v.Value))
+		}
+		return true
+	})
+	if err != nil {
+		return -1
+	}
+	return size
+}
+
+func (c *counters) refusedTotal() uint64 {
+	var sum uint64
+	for i := range c.refused {
+		sum += c.refused[i].Load()
+	}
+	return sum
 }

@@ -23,7 +23,7 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 
 func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 	want := map[string][]string{
-		"serve":   {"-listen", "-bootstrap", "-identity"},
+		"serve":   {"-listen", "-bootstrap", "-identity", "-metrics", "/debug/pprof/"},
 		"put":     {"-bootstrap", "-timeout", "KEY VALUE"},
 		"get":     {"-bootstrap", "-timeout", "KEY"},
 		"testnet": {"-nodes", "-lookups", "90%"},
@@ -56,6 +56,7 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"serve", "--listen", "/dns4/example.com/udp/1"}, "unsupported address"},
 		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
+		{[]string{"serve", "--metrics", "9101"}, "want HOST:PORT"},
 		{[]string{"put", "--mode", "sideways", boot, "k", "v"}, `unknown query mode "sideways"`},
 		{[]string{"put", "--mode", "mixed:0", boot, "k", "v"}, `unknown query mode "mixed:0"`},
 		{[]string{"put", "k", "v"}, "--bootstrap is required"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 
 	"github.com/dhtkit/dhtkit/node"
@@ -20,18 +21,33 @@ An unreachable bootstrap address is an error: the node exits 1.
 
 With --identity FILE the node keeps its ID across restarts: the key is read
 from FILE, or generated and saved there (mode 0600) when FILE does not exist.
-With --store bbolt:PATH it keeps the values it holds across restarts too.`
+With --store bbolt:PATH it keeps the values it holds across restarts too.
+
+With --metrics HOST:PORT it serves, over HTTP, the node's Prometheus
+metrics at /metrics (with the Go runtime's and the process's) and Go's
+profiles at /debug/pprof/, and prints on stderr one line "metrics URL" and
+one line "profiles URL" before "ready". Port 0 picks a free port. Anyone who
+reaches the address can read the profiles and the command line: bind it to
+loopback or a private network.`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [part flags]", serveAbout)
+	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
 	var (
 		p         parts
 		bootstrap addrList
 		identity  string
+		metrics   string
 	)
 	p.register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
 	fs.Var(&bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable")
 	fs.StringVar(&identity, "identity", "", "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
+	fs.Func("metrics", "serve Prometheus metrics at /metrics and Go profiles at /debug/pprof/ over HTTP on `host:port` (port 0: any free port; the URLs are printed on stderr)", func(s string) error {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return fmt.Errorf("want HOST:PORT: %w", err)
+		}
+		metrics = s
+		return nil
+	})
 	pos, code, done := parseArgs(fs, args, stdout, stderr)
 	if done {
 		return code
@@ -61,6 +77,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, "serve", err)
 	}
 	defer n.Close()
+	var ms *metricsServer
+	if metrics != "" {
+		if ms, err = startMetrics(metrics, n); err != nil {
+			return fail(stderr, "serve", err)
+		}
+		defer ms.close() // on the way out by an error; runs before n.Close
+		fmt.Fprintf(stderr, "metrics http://%s/metrics\nprofiles http://%s/debug/pprof/\n", ms.addr, ms.addr)
+	}
 
 	fmt.Fprintf(stdout, "id %s\n", n.ID())
 	for _, a := range n.Addrs() {
@@ -69,7 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if len(bootstrap) > 0 {
 		if err := n.Bootstrap(ctx, bootstrap...); err != nil {
 			if ctx.Err() != nil {
-				return closeNode(n, stderr)
+				return closeNode(n, ms, stderr)
 			}
 			return fail(stderr, "serve", fmt.Errorf("cannot join the network: %w", err))
 		}
@@ -78,13 +102,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintln(stdout, "ready")
 
 	<-ctx.Done()
-	return closeNode(n, stderr)
+	return closeNode(n, ms, stderr)
 }
 
-// closeNode closes n, reports what it served and returns the exit code.
-func closeNode(n *node.Node, stderr io.Writer) int {
+// closeNode stops the metrics server, when there is one, then closes n,
+// reports what it served and returns the exit code.
+func closeNode(n *node.Node, ms *metricsServer, stderr io.Writer) int {
+	var merr error
+	if ms != nil {
+		merr = ms.close()
+	}
 	s := n.Stats()
-	if err := n.Close(); err != nil {
+	if err := errors.Join(merr, n.Close()); err != nil {
 		return fail(stderr, "serve", fmt.Errorf("close: %w", err))
 	}
 	fmt.Fprintf(stderr, "stopped: served %s, relayed %s, held %s\n",

@@ -13,6 +13,17 @@
 //	dhtnode serve --listen /ip4/127.0.0.1/udp/4001 --identity node1.key --store bbolt:node1.db
 //	dhtnode serve --listen /ip4/127.0.0.1/udp/4002 --bootstrap /ip4/127.0.0.1/udp/4001
 //
+// serve --metrics HOST:PORT serves the node's Prometheus metrics (names
+// prefixed dhtkit_, listed in package metrics/prometheus, beside the Go
+// runtime's and the process's) at /metrics, and Go's profiles at
+// /debug/pprof/, over HTTP on a mux of its own. It prints the URLs on
+// stderr ("metrics URL", "profiles URL"); port 0 picks a free port. Bind it
+// to loopback or a private network: the profiles show the command line.
+//
+//	dhtnode serve --listen /ip4/127.0.0.1/udp/4001 --metrics 127.0.0.1:9101
+//	curl -s http://127.0.0.1:9101/metrics | grep ^dhtkit_
+//	go tool pprof http://127.0.0.1:9101/debug/pprof/heap
+//
 // put and get join for a moment as clients, which never enter other peers'
 // routing tables. get writes the value exactly as stored, so it pipes:
 //
