@@ -13,7 +13,7 @@ const getAbout = `Joins the network briefly as a client, looks KEY up and writes
 stdout exactly as stored: no newline or other decoration is added. When no
 peer holds KEY it says so on stderr and exits 1.`
 
-func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("get", "get --bootstrap MULTIADDR [part flags] KEY", getAbout)
 	var c clientFlags
 	c.register(fs)

@@ -11,7 +11,7 @@ closest to it, and prints how many replicas acknowledged. It exits 0 when
 at least one did. A client never enters other peers' routing tables, so it
 leaves nothing stale behind.`
 
-func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runPut(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("put", "put --bootstrap MULTIADDR [part flags] KEY VALUE", putAbout)
 	var c clientFlags
 	c.register(fs)
