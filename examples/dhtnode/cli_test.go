@@ -12,7 +12,7 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}} {
 		code, out, _ := runCmd(t, args...)
 		require.Equal(t, 0, code, "%v", args)
-		for _, c := range []string{"serve", "put", "get", "testnet"} {
+		for _, c := range []string{"serve", "put", "get", "id", "testnet"} {
 			require.Contains(t, out, "\n  "+c+" ", "%v lists %s", args, c)
 		}
 	}
@@ -40,6 +40,12 @@ func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 			}
 		}
 	}
+	// id builds no node, so it has no part flags.
+	code, out, _ := runCmd(t, "id", "--help")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "usage: dhtnode id --identity FILE")
+	require.Contains(t, out, "publickey HEX")
+	require.NotContains(t, out, "-codec")
 }
 
 func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
@@ -63,6 +69,7 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"put", boot, "--timeout", "0s", "k", "v"}, "--timeout must be positive"},
 		{[]string{"get", "--bootstrap", "/ip4/127.0.0.1/udp/notaport", "k"}, "bad multiaddr"},
 		{[]string{"get", boot}, "want KEY"},
+		{[]string{"id", "--identity", "x.key", "extra"}, `unexpected argument "extra"`},
 		{[]string{"testnet", "--nodes", "1"}, "--nodes must be between 2"},
 		{[]string{"testnet", "--listen", "/ip4/127.0.0.1/udp/4000"}, "port must be 0"},
 		{[]string{"testnet", "--codec", "protobuf"}, `unknown codec "protobuf"`},

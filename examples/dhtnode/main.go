@@ -29,6 +29,7 @@ func commands() []command {
 		{"serve", "run a node until SIGINT or SIGTERM", runServe},
 		{"put", "store a value in a running network", runPut},
 		{"get", "print a value from a running network", runGet},
+		{"id", "print the ID and public key of an identity file", runID},
 		{"testnet", "run a network of nodes in this process and measure lookups", runTestnet},
 	}
 }
