@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -24,7 +26,7 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 	want := map[string][]string{
 		"serve":   {"-listen", "-bootstrap", "-identity"},
-		"put":     {"-bootstrap", "-timeout", "KEY VALUE"},
+		"put":     {"-bootstrap", "-timeout", "KEY VALUE", "-identity", "-immutable", "-mutable", "-salt", "-seq", "-cas", `"-"`},
 		"get":     {"-bootstrap", "-timeout", "KEY"},
 		"testnet": {"-nodes", "-lookups", "90%"},
 	}
@@ -50,6 +52,7 @@ func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 
 func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 	const boot = "--bootstrap=/ip4/127.0.0.1/udp/9"
+	t.Chdir(t.TempDir()) // a usage error must not create the --identity file
 	cases := []struct {
 		args []string
 		msg  string
@@ -67,6 +70,15 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"put", "k", "v"}, "--bootstrap is required"},
 		{[]string{"put", boot, "k"}, "want KEY VALUE"},
 		{[]string{"put", boot, "--timeout", "0s", "k", "v"}, "--timeout must be positive"},
+		{[]string{"put", boot, "--immutable", "--mutable", "v"}, "--immutable and --mutable exclude each other"},
+		{[]string{"put", boot, "--immutable", "k", "v"}, "want VALUE, got 2"},
+		{[]string{"put", boot, "--salt", "s", "k", "v"}, "--salt needs --mutable"},
+		{[]string{"put", boot, "--seq", "2", "k", "v"}, "--seq and --cas need --mutable"},
+		{[]string{"put", boot, "--immutable", "--cas", "0", "v"}, "--seq and --cas need --mutable"},
+		{[]string{"put", boot, "--mutable", "v"}, "--mutable needs --identity FILE"},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "0", "v"}, "--seq must be at least 1"},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "-1", "v"}, `invalid value "-1" for flag -seq`},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--salt", strings.Repeat("s", 65), "v"}, "--salt is 65 bytes, at most 64"},
 		{[]string{"get", "--bootstrap", "/ip4/127.0.0.1/udp/notaport", "k"}, "bad multiaddr"},
 		{[]string{"get", boot}, "want KEY"},
 		{[]string{"id", "--identity", "x.key", "extra"}, `unexpected argument "extra"`},
@@ -81,6 +93,8 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		require.Contains(t, errOut, c.msg, "%v", c.args)
 		require.Empty(t, out, "%v prints nothing on stdout", c.args)
 	}
+	_, err := os.Stat("unused.key")
+	require.ErrorIs(t, err, fs.ErrNotExist, "no identity file is made before the arguments are checked")
 }
 
 func TestFlagsMayFollowPositionalArguments(t *testing.T) {

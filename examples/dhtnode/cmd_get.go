@@ -29,7 +29,7 @@ func runGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	n, err := joinClient(ctx, &c, stderr)
+	n, err := joinClient(ctx, &c, nil, stderr)
 	if err != nil {
 		return fail(stderr, "get", err)
 	}
