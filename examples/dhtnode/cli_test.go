@@ -27,7 +27,7 @@ func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 	want := map[string][]string{
 		"serve":   {"-listen", "-bootstrap", "-identity"},
 		"put":     {"-bootstrap", "-timeout", "KEY VALUE", "-identity", "-immutable", "-mutable", "-salt", "-seq", "-cas", `"-"`},
-		"get":     {"-bootstrap", "-timeout", "KEY"},
+		"get":     {"-bootstrap", "-timeout", "KEY", "HEXKEY", "-immutable", "-mutable", "-publisher", "-salt", "-all", "-quorum"},
 		"testnet": {"-nodes", "-lookups", "90%"},
 	}
 	for cmd, flags := range want {
@@ -52,6 +52,7 @@ func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 
 func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 	const boot = "--bootstrap=/ip4/127.0.0.1/udp/9"
+	pubHex, keyHex := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
 	t.Chdir(t.TempDir()) // a usage error must not create the --identity file
 	cases := []struct {
 		args []string
@@ -81,6 +82,16 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--salt", strings.Repeat("s", 65), "v"}, "--salt is 65 bytes, at most 64"},
 		{[]string{"get", "--bootstrap", "/ip4/127.0.0.1/udp/notaport", "k"}, "bad multiaddr"},
 		{[]string{"get", boot}, "want KEY"},
+		{[]string{"get", boot, "--publisher", "abc", "k"}, "want the 64 hex digits of an ed25519 public key"},
+		{[]string{"get", boot, "--all", "--publisher", pubHex, "k"}, "--all lists the plain values of every publisher"},
+		{[]string{"get", boot, "--all", "--immutable", "k"}, "--all lists the plain values of every publisher"},
+		{[]string{"get", boot, "--immutable", "--publisher", pubHex, keyHex}, "--publisher does not apply to --immutable"},
+		{[]string{"get", boot, "--immutable", "k"}, `HEXKEY "k" is not the 64 hex digits`},
+		{[]string{"get", boot, "--immutable"}, "want HEXKEY"},
+		{[]string{"get", boot, "--mutable", "--salt", "s"}, "--mutable needs --publisher PUBKEY"},
+		{[]string{"get", boot, "--mutable", "--publisher", pubHex, "k"}, "want no arguments with --mutable"},
+		{[]string{"get", boot, "--salt", "s", "k"}, "--salt needs --mutable"},
+		{[]string{"get", boot, "--quorum", "0", "k"}, "--quorum must be at least 1"},
 		{[]string{"id", "--identity", "x.key", "extra"}, `unexpected argument "extra"`},
 		{[]string{"testnet", "--nodes", "1"}, "--nodes must be between 2"},
 		{[]string{"testnet", "--listen", "/ip4/127.0.0.1/udp/4000"}, "port must be 0"},

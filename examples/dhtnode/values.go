@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/node"
@@ -41,6 +44,20 @@ func (k *kindFlags) check(fs *flag.FlagSet, stderr io.Writer) (code int, ok bool
 func isSet(fs *flag.FlagSet, name string) (set bool) {
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// pubKeyFlag is a flag holding an ed25519 public key in hex, as id prints it.
+type pubKeyFlag struct{ key ed25519.PublicKey }
+
+func (p *pubKeyFlag) String() string { return hex.EncodeToString(p.key) }
+
+func (p *pubKeyFlag) Set(s string) error {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return fmt.Errorf("want the %d hex digits of an ed25519 public key, as 'dhtnode id' prints", 2*ed25519.PublicKeySize)
+	}
+	p.key = b
+	return nil
 }
 
 // readValue returns the VALUE argument's bytes, or all of stdin for "-".
@@ -83,4 +100,31 @@ func heldSeq(err error) (held uint64, ok bool) {
 	}
 	walk(err)
 	return held, ok
+}
+
+// writeValue writes a value to w as it is, followed by a newline when w is
+// a terminal and the value does not end with one, so that the shell's
+// prompt starts on a line of its own. Piped or redirected, the bytes are
+// exactly the value's.
+func writeValue(w io.Writer, value []byte, terminal bool) error {
+	if _, err := w.Write(value); err != nil {
+		return err
+	}
+	if terminal && (len(value) == 0 || value[len(value)-1] != '\n') {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device, as a terminal is.
+// (/dev/null is one too; the newline it gets is lost with the rest.)
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
