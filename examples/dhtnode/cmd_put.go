@@ -24,8 +24,8 @@ behind. A VALUE of "-" is read from stdin.
 KEY VALUE stores a plain value under KEY, signed by the --identity key, and
 prints how many replicas acknowledged. Other publishers keep their own
 values under KEY; a later put with the same --identity replaces this one.
-Without --identity each put signs with a fresh key, and a key holds the
-values of at most 8 publishers.
+Without --identity each put signs with a fresh key, so its values are each
+another publisher's, and a key holds at most 8 by default.
 
 --immutable stores VALUE under the hash of its bytes and prints that key in
 hex on stdout: 'dhtnode get --immutable HEX' reads it back.
@@ -39,7 +39,7 @@ it is one more than --cas, or else than the newest version a replica holds
 
 A replica that holds a newer version, or another one than --cas names,
 refuses: put prints the sequence number it holds and exits 1. So does a
-value over 512 KiB (over UDP, about 60 KiB).`
+value over 512 KiB (over UDP, less than 64 KiB: one datagram).`
 
 // putFlags are put's flags.
 type putFlags struct {
