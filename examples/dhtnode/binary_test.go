@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/trust"
 	"github.com/stretchr/testify/require"
 )
 
@@ -26,14 +29,20 @@ func goTool(t *testing.T) string {
 	return p
 }
 
-// The real binary, sent a real SIGTERM, closes its node and exits 0: main
-// wires the signals to run's context.
-func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
+// buildBinary builds dhtnode into a temporary directory and returns its path.
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dhtnode")
 	build := exec.Command(goTool(t), "build", "-o", bin, ".")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
 
+// The real binary, sent a real SIGTERM, closes its node and exits 0: main
+// wires the signals to run's context.
+func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
+	bin := buildBinary(t)
 	cmd := exec.Command(bin, "serve", "--listen", "/ip4/127.0.0.1/udp/0", "--listen", "/ip4/127.0.0.1/tcp/0")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -81,4 +90,26 @@ func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
 	}
 	require.Equal(t, 0, cmd.ProcessState.ExitCode())
 	require.Contains(t, stderr.String(), "stopped: served")
+}
+
+// The real binary reads a VALUE of "-" from its real stdin, and writes a
+// value to a pipe byte for byte, with no newline added.
+func TestBinaryPutsStdinAndGetsItBackThroughAPipe(t *testing.T) {
+	bin := buildBinary(t)
+	s := startServe(t)
+	runBin := func(stdin []byte, args ...string) (stdout string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append(args, "--bootstrap", s.addrs[0])...)
+		cmd.Stdin = bytes.NewReader(stdin)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		require.NoError(t, cmd.Run(), "%v; stderr: %s", args, &errOut)
+		return out.String()
+	}
+	value := []byte("a value\nfrom a pipe, without a final newline")
+	key := strings.TrimSuffix(runBin(value, "put", "--immutable", "-"), "\n")
+	require.Equal(t, trust.ImmutableKey(peer.SHA256(), value).String(), key)
+	require.Equal(t, string(value), runBin(nil, "get", "--immutable", key))
 }

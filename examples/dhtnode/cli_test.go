@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,7 +14,7 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}} {
 		code, out, _ := runCmd(t, args...)
 		require.Equal(t, 0, code, "%v", args)
-		for _, c := range []string{"serve", "put", "get", "testnet"} {
+		for _, c := range []string{"serve", "put", "get", "id", "testnet"} {
 			require.Contains(t, out, "\n  "+c+" ", "%v lists %s", args, c)
 		}
 	}
@@ -24,8 +26,8 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 	want := map[string][]string{
 		"serve":   {"-listen", "-bootstrap", "-identity", "-metrics", "/debug/pprof/"},
-		"put":     {"-bootstrap", "-timeout", "KEY VALUE"},
-		"get":     {"-bootstrap", "-timeout", "KEY"},
+		"put":     {"-bootstrap", "-timeout", "KEY VALUE", "-identity", "-immutable", "-mutable", "-salt", "-seq", "-cas", `"-"`},
+		"get":     {"-bootstrap", "-timeout", "KEY", "HEXKEY", "-immutable", "-mutable", "-publisher", "-salt", "-all", "-quorum"},
 		"testnet": {"-nodes", "-lookups", "90%"},
 	}
 	for cmd, flags := range want {
@@ -40,10 +42,18 @@ func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
 			}
 		}
 	}
+	// id builds no node, so it has no part flags.
+	code, out, _ := runCmd(t, "id", "--help")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "usage: dhtnode id --identity FILE")
+	require.Contains(t, out, "publickey HEX")
+	require.NotContains(t, out, "-codec")
 }
 
 func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 	const boot = "--bootstrap=/ip4/127.0.0.1/udp/9"
+	pubHex, keyHex := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	t.Chdir(t.TempDir()) // a usage error must not create the --identity file
 	cases := []struct {
 		args []string
 		msg  string
@@ -62,8 +72,28 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"put", "k", "v"}, "--bootstrap is required"},
 		{[]string{"put", boot, "k"}, "want KEY VALUE"},
 		{[]string{"put", boot, "--timeout", "0s", "k", "v"}, "--timeout must be positive"},
+		{[]string{"put", boot, "--immutable", "--mutable", "v"}, "--immutable and --mutable exclude each other"},
+		{[]string{"put", boot, "--immutable", "k", "v"}, "want VALUE, got 2"},
+		{[]string{"put", boot, "--salt", "s", "k", "v"}, "--salt needs --mutable"},
+		{[]string{"put", boot, "--seq", "2", "k", "v"}, "--seq and --cas need --mutable"},
+		{[]string{"put", boot, "--immutable", "--cas", "0", "v"}, "--seq and --cas need --mutable"},
+		{[]string{"put", boot, "--mutable", "v"}, "--mutable needs --identity FILE"},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "0", "v"}, "--seq must be at least 1"},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "-1", "v"}, `invalid value "-1" for flag -seq`},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--salt", strings.Repeat("s", 65), "v"}, "--salt is 65 bytes, at most 64"},
 		{[]string{"get", "--bootstrap", "/ip4/127.0.0.1/udp/notaport", "k"}, "bad multiaddr"},
 		{[]string{"get", boot}, "want KEY"},
+		{[]string{"get", boot, "--publisher", "abc", "k"}, "want the 64 hex digits of an ed25519 public key"},
+		{[]string{"get", boot, "--all", "--publisher", pubHex, "k"}, "--all lists the plain values of every publisher"},
+		{[]string{"get", boot, "--all", "--immutable", "k"}, "--all lists the plain values of every publisher"},
+		{[]string{"get", boot, "--immutable", "--publisher", pubHex, keyHex}, "--publisher does not apply to --immutable"},
+		{[]string{"get", boot, "--immutable", "k"}, `HEXKEY "k" is not the 64 hex digits`},
+		{[]string{"get", boot, "--immutable"}, "want HEXKEY"},
+		{[]string{"get", boot, "--mutable", "--salt", "s"}, "--mutable needs --publisher PUBKEY"},
+		{[]string{"get", boot, "--mutable", "--publisher", pubHex, "k"}, "want no arguments with --mutable"},
+		{[]string{"get", boot, "--salt", "s", "k"}, "--salt needs --mutable"},
+		{[]string{"get", boot, "--quorum", "0", "k"}, "--quorum must be at least 1"},
+		{[]string{"id", "--identity", "x.key", "extra"}, `unexpected argument "extra"`},
 		{[]string{"testnet", "--nodes", "1"}, "--nodes must be between 2"},
 		{[]string{"testnet", "--listen", "/ip4/127.0.0.1/udp/4000"}, "port must be 0"},
 		{[]string{"testnet", "--codec", "protobuf"}, `unknown codec "protobuf"`},
@@ -75,6 +105,8 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		require.Contains(t, errOut, c.msg, "%v", c.args)
 		require.Empty(t, out, "%v prints nothing on stdout", c.args)
 	}
+	_, err := os.Stat("unused.key")
+	require.ErrorIs(t, err, fs.ErrNotExist, "no identity file is made before the arguments are checked")
 }
 
 func TestFlagsMayFollowPositionalArguments(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/transport"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -30,8 +31,9 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 }
 
 // joinClient builds a client node (one that queries and stores but never
-// enters other peers' tables) and bootstraps it.
-func joinClient(ctx context.Context, c *clientFlags, stderr io.Writer) (*node.Node, error) {
+// enters other peers' tables) and bootstraps it. The node signs what it
+// publishes with id, or with a fresh key when id is nil.
+func joinClient(ctx context.Context, c *clientFlags, id *peer.Identity, stderr io.Writer) (*node.Node, error) {
 	b, store, err := c.builder("", stderr)
 	if err != nil {
 		return nil, err
@@ -40,7 +42,7 @@ func joinClient(ctx context.Context, c *clientFlags, stderr io.Writer) (*node.No
 	if len(listen) == 0 {
 		listen = loopbackFor(c.bootstrap)
 	}
-	n, err := b.Client(true).Listen(listen...).Build(ctx)
+	n, err := b.Client(true).Identity(id).Listen(listen...).Build(ctx)
 	if err != nil {
 		store.Close()
 		return nil, err

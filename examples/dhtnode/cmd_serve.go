@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/dhtkit/dhtkit/node"
-	"github.com/dhtkit/dhtkit/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -30,17 +29,17 @@ one line "profiles URL" before "ready". Port 0 picks a free port. Anyone who
 reaches the address can read the profiles and the command line: bind it to
 loopback or a private network.`
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
 	var (
 		p         parts
 		bootstrap addrList
-		identity  string
+		identity  identityFlag
 		metrics   string
 	)
 	p.register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
 	fs.Var(&bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable")
-	fs.StringVar(&identity, "identity", "", "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
+	identity.register(fs, "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
 	fs.Func("metrics", "serve Prometheus metrics at /metrics and Go profiles at /debug/pprof/ over HTTP on `host:port` (port 0: any free port; the URLs are printed on stderr)", func(s string) error {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return fmt.Errorf("want HOST:PORT: %w", err)
@@ -56,12 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageError(fs, stderr, "unexpected argument %q", pos[0])
 	}
 
-	var id *peer.Identity
-	if identity != "" {
-		var err error
-		if id, err = loadOrCreateIdentity(identity, stderr); err != nil {
-			return fail(stderr, "serve", err)
-		}
+	id, err := identity.load(stderr)
+	if err != nil {
+		return fail(stderr, "serve", err)
 	}
 	b, store, err := p.builder("", stderr)
 	if err != nil {
@@ -119,27 +115,6 @@ func closeNode(n *node.Node, ms *metricsServer, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "stopped: served %s, relayed %s, held %s\n",
 		plural(int(s.Served), "request"), plural(int(s.Forwarded), "forwarded query"), plural(s.Records, "record"))
 	return 0
-}
-
-// loadOrCreateIdentity reads the key in path, or makes a new one and saves
-// it there when the file does not exist. A corrupt or group/world-readable
-// file is an error: replacing it silently would change the node's ID.
-func loadOrCreateIdentity(path string, stderr io.Writer) (*peer.Identity, error) {
-	id, err := peer.LoadIdentity(path)
-	if err == nil {
-		return id, nil
-	}
-	if !errors.Is(err, peer.ErrNoIdentity) {
-		return nil, err
-	}
-	if id, err = peer.GenerateIdentity(nil); err != nil {
-		return nil, err
-	}
-	if err := id.Save(path); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stderr, "generated a new identity and saved it to %s\n", path)
-	return id, nil
 }
 
 // plural returns "1 peer", "2 peers", "3 forwarded queries".

@@ -37,7 +37,7 @@ type testnetFlags struct {
 	seed              uint64
 }
 
-func runTestnet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runTestnet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("testnet", "testnet [--nodes N] [--mode MODE] [--lookups L] [part flags]", testnetAbout)
 	var f testnetFlags
 	f.parts.register(fs, "`multiaddr` every node listens on, port 0, repeatable (default /ip4/127.0.0.1/udp/0)")

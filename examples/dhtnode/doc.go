@@ -25,14 +25,50 @@
 //	go tool pprof http://127.0.0.1:9101/debug/pprof/heap
 //
 // put and get join for a moment as clients, which never enter other peers'
-// routing tables. get writes the value exactly as stored, so it pipes:
+// routing tables. get writes the value exactly as stored, so it pipes (on
+// a terminal it adds a newline when the value has none):
 //
 //	dhtnode put --bootstrap /ip4/127.0.0.1/udp/4001 greeting 'hello, world'
 //	dhtnode get --bootstrap /ip4/127.0.0.1/udp/4002 greeting > greeting.txt
 //
+// # Kinds of value
+//
+// Every value is verified by every replica that stores it and by every
+// reader. A VALUE of "-" is read from stdin. A value holds at most 512 KiB;
+// over UDP, less than 64 KiB (one datagram).
+//
+//	dhtnode put --identity me.key KEY VALUE        plain: signed; one value per publisher under KEY
+//	dhtnode get KEY                                the newest of them
+//	dhtnode get --publisher PUBKEY KEY             one publisher's
+//	dhtnode get --all KEY                          each, after "publisher PUBKEY seq N bytes L"
+//	dhtnode put --immutable VALUE                  under the hash of VALUE; prints that key (HEXKEY)
+//	dhtnode get --immutable HEXKEY
+//	dhtnode put --mutable --identity me.key [--salt S] [--seq N] [--cas N] VALUE
+//	                                               the key's value under salt S; prints the sequence
+//	                                               number used (default: one more than held)
+//	dhtnode get --mutable --publisher PUBKEY [--salt S] [--quorum Q]
+//	                                               prints the value; its sequence number on stderr
+//
+// --identity FILE is the publisher's key, as it is serve's node key: read
+// from FILE, or generated and saved there (mode 0600) when FILE does not
+// exist. Without it, put signs with a fresh key each run: its plain values
+// are each another publisher's (a key holds at most 8 by default), and
+// --mutable is refused. 'dhtnode id --identity
+// FILE' prints the key's peer ID and the PUBKEY that get --publisher takes:
+//
+//	$ dhtnode id --identity me.key
+//	id 6f1c…
+//	publickey 9a0e…
+//	$ echo online | dhtnode put --bootstrap ADDR --mutable --identity me.key --salt status -
+//	1
+//	$ dhtnode get --bootstrap ADDR --mutable --publisher 9a0e… --salt status
+//	online
+//	seq 1
+//
 // # Part flags
 //
-// Every subcommand takes the same flags for the parts a node is made of:
+// Every subcommand but id takes the same flags for the parts a node is made
+// of:
 //
 //	--codec cbor|json|bencode             wire codec (all nodes of a network must agree)
 //	--route kademlia|toymap               routing table
@@ -45,7 +81,9 @@
 //
 // 0: success. 1: the command failed: a key not found, an unreachable
 // bootstrap address (reported within about two seconds), a corrupt or
-// group-readable identity file, or a testnet mode that read back fewer than
-// 90% of its values. 2: a usage error, such as an unknown flag, a bad flag
-// value or a missing argument.
+// group-readable identity file, a value too large, a put refused because a
+// replica holds a newer version (the message names its sequence number),
+// or a testnet mode that read back fewer than 90% of its values. 2: a usage
+// error, such as an unknown flag, a bad flag value, a missing argument or
+// flags that do not go together.
 package main

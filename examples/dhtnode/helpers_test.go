@@ -12,11 +12,18 @@ import (
 // waitFor bounds every wait on a running command.
 const waitFor = 20 * time.Second
 
-// runCmd runs the program in-process and returns its exit code and output.
+// runCmd runs the program in-process, with an empty stdin, and returns its
+// exit code and output.
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCmdStdin(t, "", args...)
+}
+
+// runCmdStdin is runCmd with stdin reading from in.
+func runCmdStdin(t *testing.T, in string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
+	code = run(context.Background(), args, strings.NewReader(in), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -69,7 +76,7 @@ func startServe(t *testing.T, args ...string) *served {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &served{cancel: cancel, done: make(chan int, 1), stderr: newLineWriter()}
 	out := newLineWriter()
-	go func() { s.done <- run(ctx, append([]string{"serve"}, args...), out, s.stderr) }()
+	go func() { s.done <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), out, s.stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		<-s.done

@@ -12,15 +12,16 @@ import (
 func main() {
 	// SIGINT and SIGTERM cancel ctx; serve then closes its node and exits 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // command is one subcommand: its name, a one-line summary and its entry.
+// Only put reads stdin (a VALUE of "-").
 type command struct {
 	name, summary string
-	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run           func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
 func commands() []command {
@@ -28,13 +29,14 @@ func commands() []command {
 		{"serve", "run a node until SIGINT or SIGTERM", runServe},
 		{"put", "store a value in a running network", runPut},
 		{"get", "print a value from a running network", runGet},
+		{"id", "print the ID and public key of an identity file", runID},
 		{"testnet", "run a network of nodes in this process and measure lookups", runTestnet},
 	}
 }
 
 // run is the whole program: it returns the exit code, 0 on success, 1 on
 // failure and 2 on a usage error. ctx ends serve.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
@@ -42,14 +44,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+			return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
 		}
 		usage(stdout)
 		return 0
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			return c.run(ctx, args[1:], stdin, stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "dhtnode: unknown command %q\n\n", args[0])
