@@ -76,7 +76,7 @@ func (f *fetcher) list(ctx context.Context, w io.Writer, nd any, p string, depth
 				if f.visited++; f.visited > maxVisited {
 					return fmt.Errorf("%s: more than %d directory entries", p, maxVisited)
 				}
-				child, err := f.node(ctx, en.ID, chunkRetry)
+				child, err := f.node(ctx, en.ID, f.retries())
 				if err != nil {
 					return fmt.Errorf("%s: %w", path.Join(p, en.Name), err)
 				}
@@ -87,7 +87,7 @@ func (f *fetcher) list(ctx context.Context, w io.Writer, nd any, p string, depth
 			if page.Next.IsZero() {
 				return nil
 			}
-			next, err := f.node(ctx, page.Next, chunkRetry)
+			next, err := f.node(ctx, page.Next, f.retries())
 			if err != nil {
 				return fmt.Errorf("%s: next page: %w", p, err)
 			}

@@ -20,6 +20,7 @@ type fetcher struct {
 	hasher     peer.Hasher
 	parallel   int
 	checkpoint time.Duration // how often a fetch in progress saves its state
+	retry      retry         // for everything but the root; zero: chunkRetry
 	progress   *progress
 	log        io.Writer
 
@@ -38,6 +39,13 @@ type fetcher struct {
 const maxVisited = 1 << 20
 
 var errExists = errors.New("exists and is not this file; remove it or choose another -o")
+
+func (f *fetcher) retries() retry {
+	if f.retry.attempts == 0 {
+		return chunkRetry
+	}
+	return f.retry
+}
 
 // node gets, verifies and decodes the manifest node under key.
 func (f *fetcher) node(ctx context.Context, key peer.ID, r retry) (any, error) {
@@ -113,7 +121,7 @@ func (f *fetcher) fetchDir(ctx context.Context, dn *dirNode, out string, depth i
 				return fmt.Errorf("%s: more than %d directory entries", out, maxVisited)
 			}
 			child := filepath.Join(out, en.Name) // en.Name is one valid path element
-			nd, err := f.node(ctx, en.ID, chunkRetry)
+			nd, err := f.node(ctx, en.ID, f.retries())
 			if err != nil {
 				return fmt.Errorf("%s: %w", child, err)
 			}
@@ -141,7 +149,7 @@ func (f *fetcher) fetchDir(ctx context.Context, dn *dirNode, out string, depth i
 		if f.visited++; f.visited > maxVisited {
 			return fmt.Errorf("%s: more than %d directory pages", out, maxVisited)
 		}
-		nd, err := f.node(ctx, page.Next, chunkRetry)
+		nd, err := f.node(ctx, page.Next, f.retries())
 		if err != nil {
 			return fmt.Errorf("%s: next page: %w", out, err)
 		}
@@ -189,7 +197,7 @@ func (f *fetcher) fetchFile(ctx context.Context, id peer.ID, fn *fileNode, out s
 		return nil
 	}
 
-	partPath, statePath := out+partSuffix, out+stateSuffix
+	partPath, statePath := sidecars(out)
 	state, err := loadState(statePath)
 	if err != nil {
 		fmt.Fprintf(f.log, "%v: starting over\n", err)
@@ -330,7 +338,7 @@ func (f *fetcher) chunk(ctx context.Context, fn *fileNode, file *os.File, t chun
 		state.clear(t.i)
 		f.progress.adjust(int64(n))
 	}
-	b, err := getVerified(ctx, f.bs, f.hasher, t.key, chunkRetry, &f.bad)
+	b, err := getVerified(ctx, f.bs, f.hasher, t.key, f.retries(), &f.bad)
 	if err != nil {
 		return fmt.Errorf("chunk %d of %d: %w", t.i+1, fn.chunks(), err)
 	}
@@ -366,7 +374,7 @@ func (f *fetcher) walkLevel(ctx context.Context, n uint64, level int, first uint
 		}
 		lo := idx * Fanout
 		hi := min(lo+Fanout, levelCount(n, level-1))
-		nd, err := f.node(ctx, key, chunkRetry)
+		nd, err := f.node(ctx, key, f.retries())
 		if err != nil {
 			return fmt.Errorf("index node: %w", err)
 		}

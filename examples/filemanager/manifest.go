@@ -315,6 +315,9 @@ func (d *decoder) keys(max int, what string) []peer.ID {
 		d.fail("truncated %s", what)
 		return nil
 	}
+	if n == 0 {
+		return nil
+	}
 	ids := make([]peer.ID, n)
 	for i := range ids {
 		ids[i] = d.key(what)
@@ -408,7 +411,9 @@ func (d *decoder) dir() *dirNode {
 	if d.err != nil {
 		return nil
 	}
-	dn.Entries = make([]dirEntry, 0, n)
+	if n > 0 {
+		dn.Entries = make([]dirEntry, 0, n)
+	}
 	for range n {
 		en := dirEntry{Type: d.u8("entry type"), Name: d.name("entry name"), Size: d.u64("entry size"), ID: d.key("entry key")}
 		if d.err == nil && en.Type != typeFile && en.Type != typeDir {

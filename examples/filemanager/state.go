@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/dhtkit/dhtkit/peer"
 )
@@ -34,6 +36,22 @@ const (
 )
 
 var errState = errors.New("not a fetch state file")
+
+// sidecars returns the paths of the part file and the state file of a
+// fetch to out: out with a suffix, or, where that would make a name longer
+// than a file system allows, a shortened name and a hash of the whole.
+func sidecars(out string) (part, state string) {
+	dir, base := filepath.Split(out)
+	if len(base)+len(stateSuffix) > MaxNameLen {
+		sum := sha256.Sum256([]byte(base))
+		short := []byte(base[:MaxNameLen-len(stateSuffix)-17])
+		for !utf8.Valid(short) {
+			short = short[:len(short)-1]
+		}
+		base = fmt.Sprintf("%s~%x", short, sum[:8])
+	}
+	return filepath.Join(dir, base+partSuffix), filepath.Join(dir, base+stateSuffix)
+}
 
 // fetchState is the sidecar's content: which file, and its finished chunks.
 // It is safe for concurrent use.
@@ -155,7 +173,7 @@ func loadState(path string) (*fetchState, error) {
 // writeFileAtomic replaces path with data durably: a crash leaves either the
 // old file or the new one, never a mix.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fm-*.tmp") // short: path may be as long as a name gets
 	if err != nil {
 		return err
 	}
