@@ -114,8 +114,8 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	el := time.Since(start)
 	if f.chunks.Load() > 0 || f.fetched.Load() > 0 {
-		fmt.Fprintf(stderr, "%s: %d already here, %d fetched (%s in %v, %s)\n", cli.Plural(int(f.chunks.Load()), "chunk"),
-			f.already.Load(), f.fetched.Load(), ibytes(f.bytes.Load()), el.Round(time.Millisecond), rate(f.bytes.Load(), el))
+		fmt.Fprintf(stderr, "%s: %d already here, %d fetched (%s in %v, %s%s)\n", cli.Plural(int(f.chunks.Load()), "chunk"),
+			f.already.Load(), f.fetched.Load(), ibytes(f.bytes.Load()), el.Round(time.Millisecond), rate(f.bytes.Load(), el), peakNote())
 	}
 	if bad := f.bad.Load() + int64(n.Stats().Dropped["bad-value"]); bad > 0 {
 		fmt.Fprintf(stderr, "discarded %s that did not verify\n", cli.Plural(int(bad), "value"))

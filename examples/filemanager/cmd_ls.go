@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"text/tabwriter"
 
 	"github.com/dhtkit/dhtkit/examples/internal/cli"
 )
@@ -48,13 +47,8 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "type\tsize\tchunks\t\tpath")
-	err = f.list(ctx, tw, nd, nd.(interface{ name() string }).name(), 0)
-	if ferr := tw.Flush(); err == nil {
-		err = ferr
-	}
-	if err != nil {
+	lsLine(stdout, "type", "size", "chunks", "path")
+	if err := f.list(ctx, stdout, nd, nd.(interface{ name() string }).name(), 0); err != nil {
 		return fs.Fail(stderr, err)
 	}
 	return cli.ExitOK
@@ -64,13 +58,13 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (f *fetcher) list(ctx context.Context, w io.Writer, nd any, p string, depth int) error {
 	switch v := nd.(type) {
 	case *fileNode:
-		fmt.Fprintf(w, "file\t%d\t%d\t\t%s\n", v.Size, v.chunks(), p)
+		lsLine(w, "file", fmt.Sprint(v.Size), fmt.Sprint(v.chunks()), p)
 		return nil
 	case *dirNode:
 		if depth >= maxDirDepth {
 			return fmt.Errorf("%s: directories nested deeper than %d", p, maxDirDepth)
 		}
-		fmt.Fprintf(w, "dir\t%d\t-\t\t%s/\n", v.Size, p)
+		lsLine(w, "dir", fmt.Sprint(v.Size), "-", p+"/")
 		for page := v; ; {
 			for _, en := range page.Entries {
 				if f.visited++; f.visited > maxVisited {
@@ -99,4 +93,9 @@ func (f *fetcher) list(ctx context.Context, w io.Writer, nd any, p string, depth
 		}
 	}
 	return fmt.Errorf("%s: %w: an index node where a file or directory belongs", p, errManifest)
+}
+
+// lsLine prints one line of ls: the type, then the numbers right-aligned.
+func lsLine(w io.Writer, typ, size, chunks, path string) {
+	fmt.Fprintf(w, "%-4s %15s %10s  %s\n", typ, size, chunks, path)
 }

@@ -76,8 +76,8 @@ func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		el := time.Since(start)
 		fmt.Fprintln(stdout, id)
-		fmt.Fprintf(stderr, "shared %s: %s in %s, each on at least %s, in %v (%s)\n", path, ibytes(int64(size)),
-			cli.Plural(s.chunks-chunks0, "chunk"), cli.Plural(s.minAcks, "replica"), el.Round(time.Millisecond), rate(int64(size), el))
+		fmt.Fprintf(stderr, "shared %s: %s in %s, each on at least %s, in %v (%s%s)\n", path, ibytes(int64(size)),
+			cli.Plural(s.chunks-chunks0, "chunk"), cli.Plural(s.minAcks, "replica"), el.Round(time.Millisecond), rate(int64(size), el), peakNote())
 		if s.minAcks < *replicas {
 			fmt.Fprintf(stderr, "warning: some values of %s reached only %s of the %d asked for\n", path, cli.Plural(s.minAcks, "replica"), *replicas)
 		}

@@ -287,12 +287,13 @@ func TestDirectoriesShareAndFetchWithTheirTree(t *testing.T) {
 	nd, err := f.root(context.Background(), id)
 	require.NoError(t, err)
 	require.NoError(t, f.list(context.Background(), &ls, nd, "tree", 0))
-	require.Equal(t, "dir\t8000\t-\t\ttree/\n"+
-		"file\t3000\t3\t\ttree/a.bin\n"+
-		"dir\t5000\t-\t\ttree/sub/\n"+
-		"file\t5000\t5\t\ttree/sub/b.bin\n"+
-		"dir\t0\t-\t\ttree/sub/empty/\n"+
-		"file\t0\t0\t\ttree/zero.bin\n", ls.String())
+	require.Equal(t, ""+
+		"dir             8000          -  tree/\n"+
+		"file            3000          3  tree/a.bin\n"+
+		"dir             5000          -  tree/sub/\n"+
+		"file            5000          5  tree/sub/b.bin\n"+
+		"dir                0          -  tree/sub/empty/\n"+
+		"file               0          0  tree/zero.bin\n", ls.String())
 }
 
 func TestALargeDirectoryTakesSeveralPages(t *testing.T) {
