@@ -106,7 +106,7 @@ type session struct {
 	stored atomic.Int64
 }
 
-const defaultRotateBytes = 64 << 20
+const defaultRotateBytes = 16 << 20
 
 func newNodeBlocks(n *node.Node, join func(context.Context) (*node.Node, error), replicas int) *nodeBlocks {
 	return &nodeBlocks{join: join, replicas: replicas, rotateBytes: defaultRotateBytes, cur: &session{n: n}}

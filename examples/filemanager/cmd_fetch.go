@@ -35,7 +35,7 @@ path written is printed on stdout. An ID or share that no peer holds exits
 seconds of retries.`
 
 const (
-	defaultFetchParallel = 32
+	defaultFetchParallel = 64
 	// checkpointEvery is how often a fetch saves its state.
 	checkpointEvery = time.Second
 )
@@ -95,7 +95,11 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 
-	join, err := joiner(&c, stderr, nil)
+	// A lookup asks one peer at a time (alpha 1): with many chunks in
+	// flight that costs no throughput, and each chunk then crosses the
+	// network once rather than alpha times. A replica that fails costs one
+	// RPC timeout, and leaves the table after a few failures.
+	join, err := joiner(&c, stderr, func(b *node.Builder) { b.Alpha(1) })
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}

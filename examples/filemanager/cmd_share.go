@@ -22,8 +22,10 @@ the same ID and stores nothing new.`
 
 const (
 	defaultReplicas      = 3
-	defaultShareParallel = 16
-	defaultChunkSize     = 32 << 10
+	defaultShareParallel = 64
+	// lookupMargin is how many peers beyond R a share's lookups look for.
+	lookupMargin     = 2
+	defaultChunkSize = 32 << 10
 	// maxShareChunk keeps a chunk's frame within a UDP datagram whatever
 	// the codec: JSON carries bytes in base64, a third larger.
 	maxShareChunk = 44 << 10
@@ -55,7 +57,10 @@ func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fs.UsageError(stderr, "--chunk-size must be between 1024 and %d, got %d", maxShareChunk, *chunkSize)
 	}
 
-	join, err := joiner(&c, stderr, nil)
+	// The client's lookups need find only the R closest peers to a key:
+	// k = R+2 leaves room for peers that fail during a lookup, and asks
+	// far fewer peers per chunk than the network's k.
+	join, err := joiner(&c, stderr, func(b *node.Builder) { b.K(*replicas + lookupMargin) })
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}
