@@ -48,7 +48,7 @@ func goTool() (string, error) {
 // binaries builds dhtnode and filemanager (without the race detector: they
 // are the real programs under test, run as processes) and returns their
 // paths.
-func binaries(t *testing.T) (dhtnode, filemanager string) {
+func binaries(t testing.TB) (dhtnode, filemanager string) {
 	t.Helper()
 	binOnce.Do(func() {
 		goCmd, err := goTool()
@@ -83,7 +83,7 @@ type server struct {
 // startServers starts n dhtnode serve processes on loopback port 0, the
 // others bootstrapping through the first, and stops them with SIGTERM at
 // the end of the test. It returns the first's addresses.
-func startServers(t *testing.T, n int, args ...string) []string {
+func startServers(t testing.TB, n int, args ...string) []string {
 	t.Helper()
 	dhtnode, _ := binaries(t)
 	first := startServer(t, dhtnode, args)
@@ -106,7 +106,7 @@ func startServers(t *testing.T, n int, args ...string) []string {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
-func startServer(t *testing.T, bin string, args []string) *server {
+func startServer(t testing.TB, bin string, args []string) *server {
 	t.Helper()
 	s, err := startServerErr(t, bin, args)
 	if err != nil {
@@ -116,7 +116,7 @@ func startServer(t *testing.T, bin string, args []string) *server {
 }
 
 // startServerErr starts one server and waits for its "ready" line.
-func startServerErr(t *testing.T, bin string, args []string) (*server, error) {
+func startServerErr(t testing.TB, bin string, args []string) (*server, error) {
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -190,7 +190,7 @@ type procResult struct {
 }
 
 // runBin runs the filemanager binary to its end (bounded by waitFor).
-func runBin(t *testing.T, args ...string) procResult {
+func runBin(t testing.TB, args ...string) procResult {
 	t.Helper()
 	_, fm := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
@@ -210,7 +210,7 @@ func runBin(t *testing.T, args ...string) procResult {
 
 // peakMemory is the peak memory a share or fetch reported on stderr, in
 // bytes; the test is skipped where the system does not tell.
-func peakMemory(t *testing.T, stderr string) int64 {
+func peakMemory(t testing.TB, stderr string) int64 {
 	t.Helper()
 	_, after, ok := strings.Cut(stderr, ", peak memory ")
 	if !ok {
