@@ -121,12 +121,6 @@ func (b *nodeBlocks) acquire() *session {
 	return s
 }
 
-func (b *nodeBlocks) node() *node.Node {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.cur.n
-}
-
 func (b *nodeBlocks) put(ctx context.Context, value []byte) (peer.ID, int, error) {
 	s := b.acquire()
 	key, acks, err := s.n.PutImmutable(ctx, value, node.WithReplicas(b.replicas))

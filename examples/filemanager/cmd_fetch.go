@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -199,6 +200,9 @@ func (nf *namedFetch) fetch(ctx context.Context, c *cli.Client, n *node.Node, f 
 	}
 	if dir == "" {
 		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	for _, id := range ids {
 		nd, err := resolve(ctx, c, f, id)

@@ -130,15 +130,6 @@ func levelCount(n uint64, l int) uint64 {
 	return n
 }
 
-// span is how many chunks one node at level l covers when full: Fanout^l.
-func span(l int) uint64 {
-	s := uint64(1)
-	for range l {
-		s *= Fanout
-	}
-	return s
-}
-
 // validName reports why name cannot be one element of a path on disk, or
 // nil: it must be valid UTF-8 of 1 to MaxNameLen bytes, not "." or "..",
 // and hold no slash, backslash or NUL, so that no manifest can make a fetch

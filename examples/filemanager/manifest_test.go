@@ -57,6 +57,15 @@ func TestLargestNodesFitAValue(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// span is how many chunks a full tree of depth l-1 holds: Fanout^l.
+func span(l int) uint64 {
+	s := uint64(1)
+	for range l {
+		s *= Fanout
+	}
+	return s
+}
+
 func TestShapeFollowsTheChunkCount(t *testing.T) {
 	cases := []struct {
 		n          uint64

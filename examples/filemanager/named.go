@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -78,6 +77,3 @@ func parsePublicKey(s string) (ed25519.PublicKey, error) {
 	}
 	return ed25519.PublicKey(b), nil
 }
-
-// sameKey reports whether a and b are the same key.
-func sameKey(a, b ed25519.PublicKey) bool { return bytes.Equal(a, b) }
