@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
+	"github.com/dhtkit/dhtkit/node"
+)
+
+// joiner returns a function that joins the network as a client with c's
+// flags, the Builder first adjusted by tune (nil for none). The Builder is
+// made once, so an identity file is read once however often it joins.
+func joiner(c *cli.Client, stderr io.Writer, tune func(*node.Builder)) (func(context.Context) (*node.Node, error), error) {
+	b, err := c.Builder(stderr)
+	if err != nil {
+		return nil, err
+	}
+	if tune != nil {
+		tune(b)
+	}
+	return func(ctx context.Context) (*node.Node, error) { return c.Join(ctx, b) }, nil
+}
+
+// joinFor joins within c's timeout.
+func joinFor(ctx context.Context, c *cli.Client, join func(context.Context) (*node.Node, error)) (*node.Node, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	return join(ctx)
+}

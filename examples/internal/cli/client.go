@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// DefaultClientTimeout bounds a client's join and its first answers.
+const DefaultClientTimeout = 10 * time.Second
+
+// Client are the flags of a command that joins a running network for a
+// moment: the part flags, where to join, with which identity, and how long
+// to try.
+type Client struct {
+	Parts
+	Bootstrap AddrList
+	Identity  string
+	Timeout   time.Duration
+}
+
+// Register adds the client flags to fs; timeoutDoc says what --timeout
+// bounds in the subcommand at hand.
+func (c *Client) Register(fs *FlagSet, timeoutDoc string) {
+	c.Parts.Register(fs, "`multiaddr` for this client to listen on, repeatable (default: a free loopback port of each transport kind the bootstrap addresses use)")
+	fs.Var(&c.Bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable (required)")
+	fs.StringVar(&c.Identity, "identity", "", "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each run")
+	fs.DurationVar(&c.Timeout, "timeout", DefaultClientTimeout, timeoutDoc)
+}
+
+// Check validates what a client needs beyond its flags' syntax, reporting a
+// usage error.
+func (c *Client) Check(fs *FlagSet, stderr io.Writer) (code int, ok bool) {
+	if len(c.Bootstrap) == 0 {
+		return fs.UsageError(stderr, "--bootstrap is required"), false
+	}
+	if c.Timeout <= 0 {
+		return fs.UsageError(stderr, "--timeout must be positive, got %v", c.Timeout), false
+	}
+	return ExitOK, true
+}
+
+// Builder returns a Builder for a client node (one that queries and stores
+// but never enters other peers' tables) with the chosen parts, the
+// identity of --identity, and listen addresses: --listen, or a loopback
+// port of each kind the bootstrap addresses use.
+func (c *Client) Builder(stderr io.Writer) (*node.Builder, error) {
+	b, err := c.Parts.Builder(stderr)
+	if err != nil {
+		return nil, err
+	}
+	if c.Identity != "" {
+		id, err := LoadOrCreateIdentity(c.Identity, stderr)
+		if err != nil {
+			return nil, err
+		}
+		b.Identity(id)
+	}
+	listen := c.Listen
+	if len(listen) == 0 {
+		listen = LoopbackFor(c.Bootstrap)
+	}
+	return b.Client(true).Listen(listen...), nil
+}
+
+// Join builds the node b describes and bootstraps it through the
+// --bootstrap addresses.
+func (c *Client) Join(ctx context.Context, b *node.Builder) (*node.Node, error) {
+	n, err := b.Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Bootstrap(ctx, c.Bootstrap...); err != nil {
+		n.Close()
+		return nil, fmt.Errorf("cannot reach the network: %w", err)
+	}
+	return n, nil
+}
+
+// LoopbackFor returns a port-0 loopback address for each distinct transport
+// kind (udp, tcp) and IP family among addrs.
+func LoopbackFor(addrs []ma.Multiaddr) []ma.Multiaddr {
+	var out []ma.Multiaddr
+	seen := make(map[string]bool)
+	for _, a := range addrs {
+		s := "/ip4/127.0.0.1/" + transport.Protocol(a) + "/0"
+		if a[0].Code() == ma.P_IP6 {
+			s = "/ip6/::1/" + transport.Protocol(a) + "/0"
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, ma.StringCast(s))
+		}
+	}
+	return out
+}
+
+// LoadOrCreateIdentity reads the key in path, or makes a new one and saves
+// it there when the file does not exist, saying so on stderr. A corrupt or
+// group/world-readable file is an error: replacing it silently would change
+// the holder's identity.
+func LoadOrCreateIdentity(path string, stderr io.Writer) (*peer.Identity, error) {
+	id, err := peer.LoadIdentity(path)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, peer.ErrNoIdentity) {
+		return nil, err
+	}
+	if id, err = peer.GenerateIdentity(nil); err != nil {
+		return nil, err
+	}
+	if err := id.Save(path); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "generated a new identity and saved it to %s\n", path)
+	return id, nil
+}
