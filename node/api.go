@@ -110,6 +110,10 @@ func (n *Node) Ping(ctx context.Context, addr ma.Multiaddr) (*peer.Record, error
 // (learning the peers behind them), then looks up its own ID so that the
 // peers near it learn of it and it of them, then refreshes the buckets that
 // lookup did not reach. It succeeds when at least one address answered.
+//
+// A client (Builder.Client) only pings: its lookups start from the peers
+// that answered, as well as from its table, so a one-shot put or get costs
+// no join.
 func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	if err := n.live(); err != nil {
 		return err
@@ -129,11 +133,17 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 		}
 	}
 	ok := len(seeds)
+	n.seeds.Store(&seeds)
 	if ok == 0 {
 		if len(errs) == 0 {
 			return fmt.Errorf("%w: no bootstrap address given", ErrBootstrap)
 		}
 		return fmt.Errorf("%w: %w", ErrBootstrap, errors.Join(errs...))
+	}
+	if n.cfg.client {
+		// A one-shot client starts its operations from the seeds: it
+		// needs no table of its own, so it pays for no join.
+		return nil
 	}
 	// A policy that learns from the DHT (a web of trust) may not admit the
 	// seeds until it has read about them, through the seeds themselves.

@@ -84,7 +84,7 @@ func (n *Node) hopTimeout(budget uint8) time.Duration {
 // value query, until vq.quorum paths brought values that verify.
 func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery) (forwardResult, error) {
 	var res forwardResult
-	first := n.table.Closest(target, n.cfg.alpha)
+	first := n.seedsFor(target, n.tries(op))
 	if len(first) == 0 {
 		return res, ErrNoPeers
 	}
@@ -143,6 +143,16 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 		return res, nil // fewer than the quorum, or none: the caller decides
 	}
 	return res, fmt.Errorf("node: %s query failed on every first hop: %w", mode, errors.Join(errs...))
+}
+
+// tries is how many peers a hop hands a query to, one after another, until
+// one brings an answer back: alpha, and k for a value query, whose paths a
+// replica that answers with values that do not verify can end.
+func (n *Node) tries(op msgenc.Kind) int {
+	if op == msgenc.KindFindValue {
+		return n.cfg.k
+	}
+	return n.cfg.alpha
 }
 
 func allNotFound(errs []error) bool {
@@ -260,7 +270,7 @@ func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) 
 
 // nextHops returns the peers to try next, best first: in the table's order,
 // not yet visited and not the previous hop, and for an XOR-ordered table
-// only those nearer the target than this node. At most alpha are tried.
+// only those nearer the target than this node. At most tries(op) are tried.
 func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
 	visited := make(map[string]bool, len(f.Visited)+1)
 	for _, v := range f.Visited {
@@ -275,7 +285,7 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 	xor := route.XOROrdered(n.table)
 	var out []*peer.Record
 	for _, r := range cands {
-		if len(out) == n.cfg.alpha {
+		if len(out) == n.tries(f.Op) {
 			break
 		}
 		if visited[string(r.ID.AppendBytes(nil))] || (prev != nil && r.ID == prev.ID) {

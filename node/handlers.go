@@ -25,10 +25,9 @@ func (n *Node) handleRequest(in *incoming) {
 			n.replyError(in, msgenc.CodeBadRequest, err.Error())
 			return
 		}
-		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve)}
-		if len(v.Records) == 0 {
-			v.Peers = n.closestWire(key, in.from)
-		}
+		// Peers come with the values too: a reader that cannot verify
+		// what this node holds (or distrusts it) goes on from them.
+		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve), Peers: n.closestWire(key, in.from)}
 		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindValue, Value: v})
 	case msgenc.KindStore:
 		seq, refused := n.storeLocal(n.ctx, in.from, &m.Store.Record, m.Store.CAS, m.Store.ExpectSeq)

@@ -14,9 +14,10 @@ import (
 //
 // Timeouts follow TCP's (RFC 6298): SRTT and RTTVAR per peer, RTO =
 // SRTT + 4·RTTVAR, kept between a floor and the RPC timeout; a peer never
-// measured gets the node's estimate over all peers. A peer that failed is
-// skipped for a backoff that doubles with each further failure, and
-// forgiven as soon as anything is heard from it.
+// measured gets the node's estimate over all peers. A peer whose requests
+// failed twice in a row is skipped for a backoff that doubles with each
+// further failure (one lost exchange is not enough to write a peer off),
+// and forgiven as soon as it answers.
 type health struct {
 	mu      sync.Mutex
 	peers   map[peer.ID]peerHealth
@@ -44,13 +45,18 @@ const (
 	// firstBackoff is how long a peer that failed once is skipped; it
 	// doubles with every further failure, up to maxBackoff.
 	firstBackoff = 15 * time.Second
-	maxBackoff   = 10 * time.Minute
+	// downAfter is how many requests in a row a peer must fail to be
+	// skipped.
+	downAfter  = 2
+	maxBackoff = 10 * time.Minute
 )
 
 func (h *health) init(rpcTimeout time.Duration) {
 	h.peers = make(map[peer.ID]peerHealth)
 	h.ceiling = rpcTimeout
-	h.floor = min(rpcTimeout/10, 100*time.Millisecond)
+	// A floor well above a loopback round trip: a busy machine must not
+	// turn into peers that seem dead.
+	h.floor = min(rpcTimeout/4, 250*time.Millisecond)
 }
 
 func (r *rtt) add(sample time.Duration) {
@@ -120,7 +126,9 @@ func (h *health) failed(id peer.ID, now time.Time) {
 	defer h.mu.Unlock()
 	e := h.room(id)
 	e.failures = min(e.failures+1, 16)
-	e.downTill = now.Add(min(firstBackoff<<(e.failures-1), maxBackoff)).UnixNano()
+	if e.failures >= downAfter {
+		e.downTill = now.Add(min(firstBackoff<<(e.failures-downAfter), maxBackoff)).UnixNano()
+	}
 	h.peers[id] = e
 }
 

@@ -78,7 +78,7 @@ type lookupAnswer struct {
 // one that has none.
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
 	var res lookupResult
-	seeds := n.table.Closest(target, n.cfg.k)
+	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
 		seeds = append(seeds, vq.seeds...)
 	}
@@ -93,13 +93,15 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 	var cands []*candidate
 	var why lookupFailures
 	add := func(r *peer.Record, depth int) {
-		if r.ID == n.id || seen[r.ID] {
+		if seen[r.ID] || n.isSelf(r) {
 			return
 		}
 		seen[r.ID] = true
 		c := &candidate{rec: r, depth: depth}
-		if n.health.down(r.ID, now) {
-			c.state = candFailed // failed moments ago: do not wait on it again
+		if r.ID != target && n.health.down(r.ID, now) {
+			// Failed moments ago: do not wait on it again. The peer
+			// sought is still asked: only it can say it is back.
+			c.state = candFailed
 			why.skipped++
 		}
 		i, _ := slices.BinarySearchFunc(cands, r.ID, func(c *candidate, id peer.ID) int {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -35,11 +36,15 @@ type Node struct {
 	rpc       rpcTable
 	queries   queryTable // direct-reply answers awaited by query ID
 	published publishedSet
-	health    health
-	lastSeq   atomic.Uint64 // of this node's latest plain value
-	evicting  sync.Map      // peer.ID → struct{}: ping-before-evict in flight
-	forwards  chan struct{}
-	fwdDups   forwardDups
+	// seeds are the peers that answered the last Bootstrap: lookups start
+	// from them too, when the table alone cannot (a client, a policy that
+	// admitted no one yet, a seed sharing this node's ID).
+	seeds    atomic.Pointer[[]*peer.Record]
+	health   health
+	lastSeq  atomic.Uint64 // of this node's latest plain value
+	evicting sync.Map      // peer.ID → struct{}: ping-before-evict in flight
+	forwards chan struct{}
+	fwdDups  forwardDups
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -197,4 +202,29 @@ func (n *Node) randBytes(size int) []byte {
 		copy(b[i:], w[:])
 	}
 	return b
+}
+
+// seedsFor returns the table's closest n peers to target, topped up with the
+// bootstrap seeds when the table holds fewer than n (or the node is a
+// client, whose table only grows by chance).
+func (n *Node) seedsFor(target peer.ID, count int) []*peer.Record {
+	peers := n.table.Closest(target, count)
+	if len(peers) >= count && !n.cfg.client {
+		return peers
+	}
+	if s := n.seeds.Load(); s != nil {
+		for _, r := range *s {
+			if !n.isSelf(r) && !slices.ContainsFunc(peers, func(p *peer.Record) bool { return p.ID == r.ID }) {
+				peers = append(peers, r)
+			}
+		}
+	}
+	return peers
+}
+
+// isSelf reports whether r is this node: its ID at its addresses. Another
+// node run with the same key (a publisher's client beside its server) is
+// not.
+func (n *Node) isSelf(r *peer.Record) bool {
+	return r.ID == n.id && slices.EqualFunc(r.Addrs, n.self.Addrs, func(a, b ma.Multiaddr) bool { return a.Equal(b) })
 }

@@ -213,11 +213,15 @@ func resendWait(attempt int, timeout time.Duration, retries int, elapsed, patien
 	return wait, false
 }
 
-// dropLastValue removes the last of several values an answer carries and
-// reports whether it did.
+// dropLastValue makes an answer carrying values smaller: it leaves out the
+// peers that come with the values, then the last of several values. It
+// reports whether it could.
 func dropLastValue(m *msgenc.Message) bool {
 	var recs *[]msgenc.ValueRecord
 	switch {
+	case m.Value != nil && len(m.Value.Records) > 0 && len(m.Value.Peers) > 0:
+		m.Value.Peers = nil
+		return true
 	case m.Value != nil:
 		recs = &m.Value.Records
 	case m.ForwardReply != nil:

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/trust/wot"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -22,6 +24,13 @@ With --identity FILE the node keeps its ID across restarts: the key is read
 from FILE, or generated and saved there (mode 0600) when FILE does not exist.
 With --store bbolt:PATH it keeps the values it holds across restarts too.
 
+With --trust-roots FILE it runs a web of trust: FILE lists public keys in
+hex ('dhtnode id' prints them), one a line; they and the node's own key are
+the roots. The node admits to its table, relays for and keeps the values of
+only the peers endorsed from the roots ('dhtnode endorse'), and drops a peer
+within a refresh interval of its endorsement's revocation. With --route
+trustorder its table ranks peers by that trust, then by distance.
+
 With --metrics HOST:PORT it serves, over HTTP, the node's Prometheus
 metrics at /metrics (with the Go runtime's and the process's) and Go's
 profiles at /debug/pprof/, and prints on stderr one line "metrics URL" and
@@ -30,16 +39,18 @@ reaches the address can read the profiles and the command line: bind it to
 loopback or a private network.`
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
+	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--trust-roots FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
 	var (
 		p         parts
 		bootstrap addrList
 		identity  identityFlag
 		metrics   string
+		roots     string
 	)
 	p.register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
 	fs.Var(&bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable")
 	identity.register(fs, "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
+	fs.StringVar(&roots, "trust-roots", "", "run a web of trust: `file` of the root public keys in hex, one a line; the node admits, relays for and stores the values of peers endorsed from them ('dhtnode endorse')")
 	fs.Func("metrics", "serve Prometheus metrics at /metrics and Go profiles at /debug/pprof/ over HTTP on `host:port` (port 0: any free port; the URLs are printed on stderr)", func(s string) error {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return fmt.Errorf("want HOST:PORT: %w", err)
@@ -59,9 +70,24 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return fail(stderr, "serve", err)
 	}
+	var policy *wot.Policy
+	if roots != "" {
+		if id == nil {
+			if id, err = peer.GenerateIdentity(nil); err != nil {
+				return fail(stderr, "serve", err)
+			}
+		}
+		if policy, err = webOfTrust(roots, id); err != nil {
+			return fail(stderr, "serve", err)
+		}
+		p.level = policy.Level
+	}
 	b, store, err := p.builder("", stderr)
 	if err != nil {
 		return fail(stderr, "serve", err)
+	}
+	if policy != nil {
+		b.Policy(policy)
 	}
 	listen := p.listen
 	if len(listen) == 0 {

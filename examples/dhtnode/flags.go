@@ -22,6 +22,7 @@ import (
 	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/route/kademlia"
 	"github.com/dhtkit/dhtkit/route/toymap"
+	"github.com/dhtkit/dhtkit/route/trustorder"
 	"github.com/dhtkit/dhtkit/transport"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -41,6 +42,9 @@ type parts struct {
 	listen     addrList
 	rpcTimeout time.Duration
 	verbose    bool
+	// level grades peers for the trustorder table: the web-of-trust
+	// policy's, when serve has one.
+	level func(peer.ID) int
 }
 
 // register adds the part flags to fs. listenDoc explains --listen for the
@@ -56,8 +60,8 @@ func (p *parts) register(fs *flag.FlagSet, listenDoc string) {
 		p.codec = s
 		return nil
 	})
-	fs.Func("route", "routing `table`: kademlia or toymap (default kademlia)", func(s string) error {
-		if _, err := tableFunc(s); err != nil {
+	fs.Func("route", "routing `table`: kademlia, toymap or trustorder (peers ranked by --trust-roots' web of trust, then distance; default kademlia)", func(s string) error {
+		if _, err := tableFunc(s, nil); err != nil {
 			return err
 		}
 		p.table = s
@@ -96,7 +100,7 @@ func (p *parts) builder(name string, stderr io.Writer) (*node.Builder, kvstore.S
 	if err != nil {
 		return nil, nil, err
 	}
-	table, err := tableFunc(p.table)
+	table, err := tableFunc(p.table, p.level)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,8 +133,9 @@ func newCodec(name string) (msgenc.Codec, error) {
 	return nil, fmt.Errorf("unknown codec %q (want cbor, json or bencode)", name)
 }
 
-// tableFunc returns the node.TableFunc of a routing table by name.
-func tableFunc(name string) (node.TableFunc, error) {
+// tableFunc returns the node.TableFunc of a routing table by name. level
+// grades peers for trustorder; nil grades every peer 0.
+func tableFunc(name string, level func(peer.ID) int) (node.TableFunc, error) {
 	switch name {
 	case "kademlia":
 		return func(self peer.ID, k int) (route.Table, error) {
@@ -140,8 +145,15 @@ func tableFunc(name string) (node.TableFunc, error) {
 		return func(self peer.ID, _ int) (route.Table, error) {
 			return toymap.New(self, toymap.Options{})
 		}, nil
+	case "trustorder":
+		if level == nil {
+			level = func(peer.ID) int { return 0 }
+		}
+		return func(self peer.ID, k int) (route.Table, error) {
+			return trustorder.New(self, trustorder.Options{K: k, Level: level})
+		}, nil
 	}
-	return nil, fmt.Errorf("unknown routing table %q (want kademlia or toymap)", name)
+	return nil, fmt.Errorf("unknown routing table %q (want kademlia, toymap or trustorder)", name)
 }
 
 // storeSpec is a parsed --store value.

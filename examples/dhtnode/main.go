@@ -30,6 +30,8 @@ func commands() []command {
 		{"put", "store a value in a running network", runPut},
 		{"get", "print a value from a running network", runGet},
 		{"id", "print the ID and public key of an identity file", runID},
+		{"endorse", "endorse a peer in the web of trust", runEndorse},
+		{"revoke", "revoke an endorsement", runRevoke},
 		{"testnet", "run a network of nodes in this process and measure lookups", runTestnet},
 	}
 }

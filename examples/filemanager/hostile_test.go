@@ -71,8 +71,9 @@ func TestReplicasServingCorruptChunksCannotSpoilAFetch(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	id := strings.TrimSpace(out)
 
+	// The fetching client starts its lookups from its bootstrap peer: a liar.
 	dst := filepath.Join(dir, "fetched.bin")
-	code, _, errOut = runCmd(t, "fetch", "--bootstrap", boot, "-o", dst, id)
+	code, _, errOut = runCmd(t, "fetch", "--bootstrap", nodes[1].Addrs()[0].String(), "-o", dst, id)
 	require.Equal(t, 0, code, errOut)
 	requireSameFile(t, src, dst)
 	var lies int64
