@@ -122,6 +122,10 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	defer cancel()
 	var errs []error
 	var seeds []*peer.Record
+	addrs, err := resolve(ctx, addrs)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBootstrap, err)
+	}
 	for _, a := range addrs {
 		rec, err := n.Ping(ctx, a)
 		if err != nil {

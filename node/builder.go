@@ -66,6 +66,7 @@ type Builder struct {
 	logger       *slog.Logger
 	clock        clock.Clock
 	client       bool
+	announce     []ma.Multiaddr
 	errs         []error
 }
 
@@ -107,6 +108,15 @@ func (b *Builder) ListenString(addrs ...string) *Builder {
 		}
 		b.listen = append(b.listen, a)
 	}
+	return b
+}
+
+// Announce sets the addresses the node's record gives peers to reach it,
+// in place of those its transports listen on: the public address behind a
+// NAT or a proxy. Default: the listening addresses, with an unspecified IP
+// (0.0.0.0, ::) replaced by each of the host's addresses.
+func (b *Builder) Announce(addrs ...ma.Multiaddr) *Builder {
+	b.announce = append(b.announce, addrs...)
 	return b
 }
 
@@ -195,6 +205,7 @@ type config struct {
 	logger       *slog.Logger
 	clock        clock.Clock
 	client       bool
+	announce     []ma.Multiaddr
 }
 
 // validate checks the choices and fills defaults, reporting every problem.
@@ -208,6 +219,7 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 		policy: b.policy, mode: b.mode, k: b.k, alpha: b.alpha, rpcTimeout: b.rpcTimeout,
 		retries: b.retries, recordTTL: b.recordTTL, refresh: b.refresh, republish: b.republish,
 		sweep: b.sweep, hopBudget: b.hopBudget, valuesPerKey: b.valuesPerKey, logger: b.logger, clock: b.clock, client: b.client,
+		announce: slices.Clone(b.announce),
 	}
 	positive := func(name string, v *time.Duration, def time.Duration) {
 		switch {
@@ -265,6 +277,11 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 	for i, t := range b.transports {
 		if t == nil {
 			bad("transport %d is nil", i)
+		}
+	}
+	for _, a := range c.announce {
+		if transport.Protocol(a) == "" && len(b.transports) == 0 {
+			bad("announced address %s is not /ip4|ip6/HOST/udp|tcp/PORT", a)
 		}
 	}
 	if c.policy == nil {

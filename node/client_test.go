@@ -3,11 +3,13 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/transport/mem"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
 )
 
@@ -55,4 +57,31 @@ func TestEveryValueIsFoundAfterBootstrapWithSmallBuckets(t *testing.T) {
 		}
 	}
 	require.Empty(t, missed, "values not found")
+}
+
+func TestANodeOnAnUnspecifiedAddressAnnouncesReachableOnesAndJoinsByName(t *testing.T) {
+	ctx := context.Background()
+	seed, err := node.NewBuilder().ListenString("/ip4/0.0.0.0/udp/0").Build(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = seed.Close() })
+	var port string
+	for _, a := range seed.Addrs() {
+		require.NotContains(t, a.String(), "/0.0.0.0/", "an unspecified address is never announced")
+		if strings.HasPrefix(a.String(), "/ip4/127.0.0.1/udp/") {
+			port = strings.TrimPrefix(a.String(), "/ip4/127.0.0.1/udp/")
+		}
+	}
+	require.NotEmpty(t, port, "loopback is among the announced addresses: %v", seed.Addrs())
+
+	joiner, err := node.NewBuilder().Announce(ma.StringCast("/ip4/127.0.0.1/udp/9")).ListenString("/ip4/127.0.0.1/udp/0").Build(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = joiner.Close() })
+	require.Equal(t, []ma.Multiaddr{ma.StringCast("/ip4/127.0.0.1/udp/9")}, joiner.Addrs(), "Announce replaces the listening addresses")
+
+	client, err := node.NewBuilder().Client(true).ListenString("/ip4/127.0.0.1/udp/0").Build(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close() })
+	require.NoError(t, client.Bootstrap(ctx, ma.StringCast("/dns4/localhost/udp/"+port)), "bootstrap by name")
+	_, err = client.Put(ctx, []byte("k"), []byte("v"))
+	require.NoError(t, err)
 }

@@ -63,9 +63,15 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	if _, err := crand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("node: seed: %w", err)
 	}
-	var addrs []ma.Multiaddr
-	for _, t := range transports {
-		addrs = append(addrs, t.Addrs()...)
+	addrs := c.announce
+	if len(addrs) == 0 {
+		var listening []ma.Multiaddr
+		for _, t := range transports {
+			listening = append(listening, t.Addrs()...)
+		}
+		addrs = advertised(listening, hostAddrs())
+		// A host with many interfaces says the first ones: routable first.
+		addrs = addrs[:min(len(addrs), peer.MaxRecordAddrs)]
 	}
 	if len(addrs) > peer.MaxRecordAddrs {
 		return nil, fmt.Errorf("%w: %d listen addresses, at most %d", ErrConfig, len(addrs), peer.MaxRecordAddrs)

@@ -120,16 +120,17 @@ func TestFlagsMayFollowPositionalArguments(t *testing.T) {
 	require.Equal(t, "json", c.codec)
 }
 
-func TestClientListensOnLoopbackOfTheBootstrapsKinds(t *testing.T) {
-	got := loopbackFor([]ma.Multiaddr{
+func TestClientListensWhereItsBootstrapPeersCanAnswer(t *testing.T) {
+	got := listenFor([]ma.Multiaddr{
 		ma.StringCast("/ip4/10.1.2.3/udp/4001"),
 		ma.StringCast("/ip4/127.0.0.1/udp/4002"),
 		ma.StringCast("/ip4/127.0.0.1/tcp/4003"),
 		ma.StringCast("/ip6/::1/udp/4004"),
+		ma.StringCast("/dns4/localhost/tcp/4005"),
 	})
 	var s []string
 	for _, a := range got {
 		s = append(s, a.String())
 	}
-	require.Equal(t, []string{"/ip4/127.0.0.1/udp/0", "/ip4/127.0.0.1/tcp/0", "/ip6/::1/udp/0"}, s)
+	require.Equal(t, []string{"/ip4/0.0.0.0/udp/0", "/ip4/127.0.0.1/udp/0", "/ip4/127.0.0.1/tcp/0", "/ip6/::1/udp/0"}, s)
 }

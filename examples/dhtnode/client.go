@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/dhtkit/dhtkit/node"
@@ -20,7 +21,7 @@ const defaultClientTimeout = 10 * time.Second
 // and how long to try.
 type clientFlags struct {
 	parts
-	bootstrap addrList
+	bootstrap peerList
 	timeout   time.Duration
 }
 
@@ -40,7 +41,7 @@ func joinClient(ctx context.Context, c *clientFlags, id *peer.Identity, stderr i
 	}
 	listen := c.listen
 	if len(listen) == 0 {
-		listen = loopbackFor(c.bootstrap)
+		listen = listenFor(c.bootstrap)
 	}
 	n, err := b.Client(true).Identity(id).Listen(listen...).Build(ctx)
 	if err != nil {
@@ -54,22 +55,49 @@ func joinClient(ctx context.Context, c *clientFlags, id *peer.Identity, stderr i
 	return n, nil
 }
 
-// loopbackFor returns a port-0 loopback address for each distinct transport
-// kind (udp, tcp) and IP family among addrs.
-func loopbackFor(addrs []ma.Multiaddr) []ma.Multiaddr {
+// listenFor returns, for each distinct transport kind (udp, tcp) and IP
+// family among the bootstrap addresses, a port-0 address to listen on where
+// they can answer: loopback for a loopback bootstrap peer, and otherwise
+// every interface (the node then announces the host's concrete addresses),
+// so that a client on one host reaches peers on another with no flag.
+func listenFor(addrs []ma.Multiaddr) []ma.Multiaddr {
 	var out []ma.Multiaddr
 	seen := make(map[string]bool)
 	for _, a := range addrs {
-		s := "/ip4/127.0.0.1/" + transport.Protocol(a) + "/0"
-		if a[0].Code() == ma.P_IP6 {
-			s = "/ip6/::1/" + transport.Protocol(a) + "/0"
+		if len(a) == 0 || transport.Protocol(a) == "" && a[0].Code() != ma.P_DNS && a[0].Code() != ma.P_DNS4 && a[0].Code() != ma.P_DNS6 {
+			continue
 		}
+		proto := a[len(a)-1].Protocol().Name
+		v6 := a[0].Code() == ma.P_IP6 || a[0].Code() == ma.P_DNS6
+		host := "/ip4/0.0.0.0/"
+		switch {
+		case v6 && isLoopbackHost(a):
+			host = "/ip6/::1/"
+		case v6:
+			host = "/ip6/::/"
+		case isLoopbackHost(a):
+			host = "/ip4/127.0.0.1/"
+		}
+		s := host + proto + "/0"
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, ma.StringCast(s))
 		}
 	}
 	return out
+}
+
+// isLoopbackHost reports whether a names this host: a loopback IP or
+// localhost.
+func isLoopbackHost(a ma.Multiaddr) bool {
+	switch a[0].Code() {
+	case ma.P_IP4, ma.P_IP6:
+		ip, ok := netip.AddrFromSlice(a[0].RawValue())
+		return ok && ip.Unmap().IsLoopback()
+	case ma.P_DNS, ma.P_DNS4, ma.P_DNS6:
+		return a[0].Value() == "localhost"
+	}
+	return false
 }
 
 // checkClient validates what put and get need beyond their flags.

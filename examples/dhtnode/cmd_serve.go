@@ -42,7 +42,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--trust-roots FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
 	var (
 		p         parts
-		bootstrap addrList
+		bootstrap peerList
 		identity  identityFlag
 		metrics   string
 		roots     string

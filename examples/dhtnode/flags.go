@@ -291,3 +291,32 @@ func fail(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "dhtnode %s: %v\n", cmd, err)
 	return 1
 }
+
+// isDNSAddr reports whether a is /dns|dns4|dns6/NAME/udp|tcp/PORT, which
+// the node resolves when it bootstraps.
+func isDNSAddr(a ma.Multiaddr) bool {
+	if len(a) != 2 {
+		return false
+	}
+	switch a[0].Code() {
+	case ma.P_DNS, ma.P_DNS4, ma.P_DNS6:
+		return a[1].Code() == ma.P_UDP || a[1].Code() == ma.P_TCP
+	}
+	return false
+}
+
+// peerList is a repeatable flag of peers' addresses: as addrList, and also
+// /dns|dns4|dns6/NAME/udp|tcp/PORT, which the node resolves when it
+// bootstraps.
+type peerList []ma.Multiaddr
+
+func (l *peerList) String() string { return (*addrList)(l).String() }
+
+func (l *peerList) Set(s string) error {
+	a, err := ma.NewMultiaddr(s)
+	if err == nil && isDNSAddr(a) {
+		*l = append(*l, a)
+		return nil
+	}
+	return (*addrList)(l).Set(s)
+}

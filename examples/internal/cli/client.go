@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/dhtkit/dhtkit/node"
@@ -21,7 +22,7 @@ const DefaultClientTimeout = 10 * time.Second
 // to try.
 type Client struct {
 	Parts
-	Bootstrap AddrList
+	Bootstrap PeerList
 	Identity  string
 	Timeout   time.Duration
 }
@@ -65,7 +66,7 @@ func (c *Client) Builder(stderr io.Writer) (*node.Builder, error) {
 	}
 	listen := c.Listen
 	if len(listen) == 0 {
-		listen = LoopbackFor(c.Bootstrap)
+		listen = ListenFor(c.Bootstrap)
 	}
 	return b.Client(true).Listen(listen...), nil
 }
@@ -84,22 +85,49 @@ func (c *Client) Join(ctx context.Context, b *node.Builder) (*node.Node, error) 
 	return n, nil
 }
 
-// LoopbackFor returns a port-0 loopback address for each distinct transport
-// kind (udp, tcp) and IP family among addrs.
-func LoopbackFor(addrs []ma.Multiaddr) []ma.Multiaddr {
+// ListenFor returns, for each distinct transport kind (udp, tcp) and IP
+// family among the bootstrap addresses, a port-0 address to listen on where
+// they can answer: loopback for a loopback bootstrap peer, and otherwise
+// every interface (the node then announces the host's concrete addresses),
+// so that a client on one host reaches peers on another with no flag.
+func ListenFor(addrs []ma.Multiaddr) []ma.Multiaddr {
 	var out []ma.Multiaddr
 	seen := make(map[string]bool)
 	for _, a := range addrs {
-		s := "/ip4/127.0.0.1/" + transport.Protocol(a) + "/0"
-		if a[0].Code() == ma.P_IP6 {
-			s = "/ip6/::1/" + transport.Protocol(a) + "/0"
+		if len(a) == 0 || transport.Protocol(a) == "" && a[0].Code() != ma.P_DNS && a[0].Code() != ma.P_DNS4 && a[0].Code() != ma.P_DNS6 {
+			continue
 		}
+		proto := a[len(a)-1].Protocol().Name
+		v6 := a[0].Code() == ma.P_IP6 || a[0].Code() == ma.P_DNS6
+		host := "/ip4/0.0.0.0/"
+		switch {
+		case v6 && isLoopbackHost(a):
+			host = "/ip6/::1/"
+		case v6:
+			host = "/ip6/::/"
+		case isLoopbackHost(a):
+			host = "/ip4/127.0.0.1/"
+		}
+		s := host + proto + "/0"
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, ma.StringCast(s))
 		}
 	}
 	return out
+}
+
+// isLoopbackHost reports whether a names this host: a loopback IP or
+// localhost.
+func isLoopbackHost(a ma.Multiaddr) bool {
+	switch a[0].Code() {
+	case ma.P_IP4, ma.P_IP6:
+		ip, ok := netip.AddrFromSlice(a[0].RawValue())
+		return ok && ip.Unmap().IsLoopback()
+	case ma.P_DNS, ma.P_DNS4, ma.P_DNS6:
+		return a[0].Value() == "localhost"
+	}
+	return false
 }
 
 // LoadOrCreateIdentity reads the key in path, or makes a new one and saves

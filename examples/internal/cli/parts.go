@@ -151,3 +151,32 @@ func ParseAddr(s string) (ma.Multiaddr, error) {
 	}
 	return a, nil
 }
+
+// isDNSAddr reports whether a is /dns|dns4|dns6/NAME/udp|tcp/PORT, which
+// the node resolves when it bootstraps.
+func isDNSAddr(a ma.Multiaddr) bool {
+	if len(a) != 2 {
+		return false
+	}
+	switch a[0].Code() {
+	case ma.P_DNS, ma.P_DNS4, ma.P_DNS6:
+		return a[1].Code() == ma.P_UDP || a[1].Code() == ma.P_TCP
+	}
+	return false
+}
+
+// PeerList is a repeatable flag of peers' addresses: as AddrList, and also
+// /dns|dns4|dns6/NAME/udp|tcp/PORT, which the node resolves when it
+// bootstraps.
+type PeerList []ma.Multiaddr
+
+func (l *PeerList) String() string { return (*AddrList)(l).String() }
+
+func (l *PeerList) Set(s string) error {
+	a, err := ma.NewMultiaddr(s)
+	if err == nil && isDNSAddr(a) {
+		*l = append(*l, a)
+		return nil
+	}
+	return (*AddrList)(l).Set(s)
+}
