@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dhtkit/dhtkit/msgenc"
@@ -120,30 +121,23 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	}
 	ctx, cancel := n.callCtx(ctx)
 	defer cancel()
-	var errs []error
-	var seeds []*peer.Record
+	if len(addrs) == 0 {
+		// Rejoin through the contacts a state file kept.
+		addrs = n.restoredSeeds()
+	}
 	addrs, err := resolve(ctx, addrs)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBootstrap, err)
 	}
-	for _, a := range addrs {
-		rec, err := n.Ping(ctx, a)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", a, err))
-			continue
-		}
-		if rec != nil {
-			seeds = append(seeds, rec)
-		}
-	}
-	ok := len(seeds)
+	seeds, errs := n.pingAll(ctx, addrs)
 	n.seeds.Store(&seeds)
-	if ok == 0 {
+	if len(seeds) == 0 {
 		if len(errs) == 0 {
-			return fmt.Errorf("%w: no bootstrap address given", ErrBootstrap)
+			return fmt.Errorf("%w: no bootstrap address given and no saved contacts", ErrBootstrap)
 		}
 		return fmt.Errorf("%w: %w", ErrBootstrap, errors.Join(errs...))
 	}
+	defer n.saveState()
 	if n.cfg.client {
 		// A one-shot client starts its operations from the seeds: it
 		// needs no table of its own, so it pays for no join.
@@ -224,4 +218,36 @@ func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*p
 	}
 	n.table.Refreshed(id, n.cfg.clock.Now())
 	return rec, nil
+}
+
+// pingAll pings every address at once (a few at a time) and returns the
+// records of the peers that answered, and what happened at the others.
+func (n *Node) pingAll(ctx context.Context, addrs []ma.Multiaddr) ([]*peer.Record, []error) {
+	type result struct {
+		addr ma.Multiaddr
+		rec  *peer.Record
+		err  error
+	}
+	results := make(chan result, len(addrs))
+	limit := make(chan struct{}, 16)
+	for _, a := range addrs {
+		go func() {
+			limit <- struct{}{}
+			defer func() { <-limit }()
+			rec, err := n.Ping(ctx, a)
+			results <- result{a, rec, err}
+		}()
+	}
+	var seeds []*peer.Record
+	var errs []error
+	for range addrs {
+		r := <-results
+		switch {
+		case r.err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", r.addr, r.err))
+		case r.rec != nil && !slices.ContainsFunc(seeds, func(s *peer.Record) bool { return s.ID == r.rec.ID }):
+			seeds = append(seeds, r.rec)
+		}
+	}
+	return seeds, errs
 }

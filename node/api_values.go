@@ -70,6 +70,7 @@ func (n *Node) PutValue(ctx context.Context, v *trust.Value, opts ...CallOption)
 	acks, err := n.putRecord(ctx, &rec, o)
 	if err == nil {
 		n.published.add(v, &rec)
+		n.saveState()
 	}
 	return acks, err
 }

@@ -67,6 +67,7 @@ type Builder struct {
 	clock        clock.Clock
 	client       bool
 	announce     []ma.Multiaddr
+	stateFile    string
 	errs         []error
 }
 
@@ -119,6 +120,14 @@ func (b *Builder) Announce(addrs ...ma.Multiaddr) *Builder {
 	b.announce = append(b.announce, addrs...)
 	return b
 }
+
+// StateFile makes the node keep, in the file at path, a bounded set of good
+// contacts and the values it publishes, replaced atomically after every
+// publish, every refresh and on Close. A node started again with the same
+// file and identity rejoins with Bootstrap(ctx) and no address (it pings
+// the saved contacts first) and keeps republishing its values. A corrupt
+// file, or one of another identity, is logged and ignored. Default: none.
+func (b *Builder) StateFile(path string) *Builder { b.stateFile = path; return b }
 
 // Store sets the record store. The node owns it from Build on. Default: a
 // memory store.
@@ -206,6 +215,7 @@ type config struct {
 	clock        clock.Clock
 	client       bool
 	announce     []ma.Multiaddr
+	stateFile    string
 }
 
 // validate checks the choices and fills defaults, reporting every problem.
@@ -219,7 +229,7 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 		policy: b.policy, mode: b.mode, k: b.k, alpha: b.alpha, rpcTimeout: b.rpcTimeout,
 		retries: b.retries, recordTTL: b.recordTTL, refresh: b.refresh, republish: b.republish,
 		sweep: b.sweep, hopBudget: b.hopBudget, valuesPerKey: b.valuesPerKey, logger: b.logger, clock: b.clock, client: b.client,
-		announce: slices.Clone(b.announce),
+		announce: slices.Clone(b.announce), stateFile: b.stateFile,
 	}
 	positive := func(name string, v *time.Duration, def time.Duration) {
 		switch {

@@ -109,6 +109,7 @@ func (n *Node) Refresh(ctx context.Context) error {
 func (n *Node) refreshRound(ctx context.Context) {
 	n.refreshPolicy(ctx, nil)
 	n.refreshBuckets(ctx)
+	n.saveState()
 }
 
 // refreshBuckets looks up a random ID in every range of the key space that

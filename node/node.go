@@ -39,7 +39,11 @@ type Node struct {
 	// seeds are the peers that answered the last Bootstrap: lookups start
 	// from them too, when the table alone cannot (a client, a policy that
 	// admitted no one yet, a seed sharing this node's ID).
-	seeds    atomic.Pointer[[]*peer.Record]
+	seeds atomic.Pointer[[]*peer.Record]
+	// restored are the contacts of the state file, for Bootstrap without
+	// an address.
+	restored atomic.Pointer[[]*peer.Record]
+	stateMu  sync.Mutex // one state file write at a time
 	health   health
 	lastSeq  atomic.Uint64 // of this node's latest plain value
 	evicting sync.Map      // peer.ID → struct{}: ping-before-evict in flight
@@ -102,6 +106,7 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.queries.init()
 	n.published.init()
 	n.health.init(c.rpcTimeout)
+	n.loadState()
 	n.fwdDups.init()
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })
@@ -144,6 +149,7 @@ func (n *Node) Hasher() peer.Hasher { return n.cfg.hasher }
 func (n *Node) Close() error {
 	var err error
 	n.once.Do(func() {
+		n.saveState()
 		n.closed.Store(true)
 		n.cancel()
 		var errs []error

@@ -24,6 +24,11 @@ With --identity FILE the node keeps its ID across restarts: the key is read
 from FILE, or generated and saved there (mode 0600) when FILE does not exist.
 With --store bbolt:PATH it keeps the values it holds across restarts too.
 
+With --store bbolt:PATH or --identity FILE the node also keeps, in
+PATH.state (or FILE.state), its good contacts and the values it publishes:
+started again without --bootstrap, it rejoins through those contacts and
+keeps republishing its values.
+
 With --trust-roots FILE it runs a web of trust: FILE lists public keys in
 hex ('dhtnode id' prints them), one a line; they and the node's own key are
 the roots. The node admits to its table, relays for and keeps the values of
@@ -93,6 +98,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if len(listen) == 0 {
 		listen = addrList{ma.StringCast(node.DefaultListenAddr)}
 	}
+	state := statePath(p.store, identity)
+	if state != "" {
+		b.StateFile(state)
+	}
 	n, err := b.Identity(id).Listen(listen...).Build(ctx)
 	if err != nil {
 		store.Close()
@@ -120,6 +129,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return fail(stderr, "serve", fmt.Errorf("cannot join the network: %w", err))
 		}
 		fmt.Fprintf(stderr, "joined: %s known\n", plural(n.Stats().TableSize, "peer"))
+	} else if state != "" {
+		// A restart: rejoin through the contacts saved last time, if any.
+		if err := n.Bootstrap(ctx); err == nil {
+			fmt.Fprintf(stderr, "rejoined through saved contacts: %s known\n", plural(n.Stats().TableSize, "peer"))
+		} else if ctx.Err() != nil {
+			return closeNode(n, ms, stderr)
+		}
 	}
 	fmt.Fprintln(stdout, "ready")
 
@@ -152,4 +168,17 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %sies", n, stem)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// statePath is where serve keeps its contacts and published values: beside
+// a durable store, else beside the identity file; "" for a node that keeps
+// nothing across restarts.
+func statePath(store storeSpec, identity identityFlag) string {
+	switch {
+	case store.kind == "bbolt":
+		return store.path + ".state"
+	case identity.set():
+		return identity.path + ".state"
+	}
+	return ""
 }
