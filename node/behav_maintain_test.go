@@ -178,3 +178,32 @@ func TestAPeerThePolicyStopsAcceptingLeavesTheTableWithinOneRefreshInterval(t *t
 	btEventually(t, func() bool { return a.Stats().TableSize == 0 && policy.refreshes.Load() > joined },
 		"one refresh interval after its policy refused it, the peer is still in the table")
 }
+
+func TestASilentPeerIsQuestionedAndDroppedWhenItDoesNotAnswer(t *testing.T) {
+	net := btNet(t)
+	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	const refresh = time.Hour // peers are questioned after a quarter of it
+	cfg := func(b *node.Builder) { btClocked(clk)(b); b.RefreshInterval(refresh).RPCTimeout(time.Second) }
+	a := btNode(t, net, nil, cfg)
+	b := btNode(t, net, nil, cfg)
+	c := btNode(t, net, nil, cfg)
+	ctx := context.Background()
+	require.NoError(t, b.Bootstrap(ctx, a.Addrs()[0]))
+	require.NoError(t, c.Bootstrap(ctx, a.Addrs()[0]))
+	require.Equal(t, 2, a.Stats().TableSize)
+	require.NoError(t, net.Crash(b.Addrs()[0]))
+
+	pings := a.Stats().Requests
+	clk.Advance(refresh/4 - time.Minute)
+	require.Equal(t, pings, a.Stats().Requests, "no peer is questioned before it has been quiet a while")
+	// Quarter of an hour of silence: a pings b and c; c answers and stays,
+	// b's ping times out (the clock moves its retries on) and b goes.
+	clk.Advance(time.Minute)
+	btEventually(t, func() bool {
+		clk.Advance(250 * time.Millisecond)
+		return a.Stats().TableSize == 1
+	}, "a silent peer that does not answer is still in the table")
+	require.Greater(t, a.Stats().Requests, pings+1, "both quiet peers were pinged")
+	raw := btNewRaw(t, net)
+	require.Equal(t, []peer.ID{c.ID()}, raw.tableOf(a.Addrs()[0], c.ID()), "the peer that answered stays")
+}

@@ -85,7 +85,7 @@ func TestPingTimesOutAfterExactlyOnePlusRetriesSends(t *testing.T) {
 
 func TestAPeerThatStopsAnsweringIsNotAskedAgainNorHandedOut(t *testing.T) {
 	net := btNet(t)
-	fast := func(b *node.Builder) { b.RPCTimeout(10 * time.Millisecond).Retries(-1) }
+	fast := func(b *node.Builder) { b.RPCTimeout(200 * time.Millisecond).Retries(-1) }
 	a := btNode(t, net, nil, fast)
 	b := btNode(t, net, nil, fast)
 	c := btNode(t, net, nil, fast)

@@ -31,6 +31,7 @@ type peerHealth struct {
 	rtt      rtt
 	failures uint8
 	downTill int64 // Unix nanoseconds; 0 when not backing off
+	seen     int64 // Unix seconds of the last frame from the peer
 }
 
 // rtt is a smoothed round-trip estimate in microseconds.
@@ -107,7 +108,7 @@ func (h *health) answered(id peer.ID, d time.Duration) {
 	h.peers[id] = e
 }
 
-// heard forgives id: something arrived from it.
+// heard forgives id: it answered a request of ours.
 func (h *health) heard(id peer.ID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -115,6 +116,22 @@ func (h *health) heard(id peer.ID) {
 		e.failures, e.downTill = 0, 0
 		h.peers[id] = e
 	}
+}
+
+// saw records a verified frame from id at now.
+func (h *health) saw(id peer.ID, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e := h.room(id)
+	e.seen = now.Unix()
+	h.peers[id] = e
+}
+
+// quiet reports whether nothing has been heard from id after since.
+func (h *health) quiet(id peer.ID, since time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peers[id].seen <= since.Unix()
 }
 
 // failed records that id did not answer a request and its retries.

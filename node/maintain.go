@@ -61,6 +61,8 @@ func (p *publishedSet) snapshot() []*msgenc.ValueRecord {
 func (n *Node) maintain() {
 	c := n.cfg.clock
 	refresh := c.NewTimer(n.cfg.refresh)
+	check := c.NewTimer(n.livenessInterval())
+	defer check.Stop()
 	republish := c.NewTimer(n.cfg.republish)
 	sweep := c.NewTimer(n.cfg.sweep)
 	defer refresh.Stop()
@@ -70,6 +72,9 @@ func (n *Node) maintain() {
 		select {
 		case <-n.ctx.Done():
 			return
+		case <-check.C():
+			n.checkQuiet(n.ctx)
+			check.Reset(n.livenessInterval())
 		case <-refresh.C():
 			n.refreshRound(n.ctx)
 			refresh.Reset(n.cfg.refresh)
@@ -221,4 +226,42 @@ func (n *Node) refreshPolicy(ctx context.Context, seeds []*peer.Record) {
 	for _, s := range seeds {
 		n.sawPeer(s)
 	}
+}
+
+// livenessInterval is how long a table peer may stay silent before it is
+// questioned: a quarter of the refresh interval (15 minutes by default, as
+// BEP 5 has it).
+func (n *Node) livenessInterval() time.Duration { return max(n.cfg.refresh/4, time.Second) }
+
+// maxLivenessPings bounds the pings one liveness round sends.
+const maxLivenessPings = 64
+
+// checkQuiet keeps the table honest: every peer not heard from for the
+// liveness interval is pinged, a few at a time, and dropped if it does not
+// answer (BEP 5's good, questionable and bad). Lookups then hand out only
+// peers believed alive.
+func (n *Node) checkQuiet(ctx context.Context) {
+	since := n.cfg.clock.Now().Add(-n.livenessInterval())
+	var quiet []*peer.Record
+	for _, p := range n.table.Closest(n.id, n.table.Len()) {
+		if len(quiet) == maxLivenessPings {
+			break
+		}
+		if n.health.quiet(p.ID, since) {
+			quiet = append(quiet, p)
+		}
+	}
+	var wg sync.WaitGroup
+	limit := make(chan struct{}, 8)
+	for _, p := range quiet {
+		wg.Go(func() {
+			limit <- struct{}{}
+			defer func() { <-limit }()
+			_, err := n.call(ctx, contactOf(p), &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+			if err != nil && ctx.Err() == nil && n.table.Remove(p.ID) {
+				n.cfg.logger.Debug("silent peer dropped", "peer", p.ID.Short(), "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -154,6 +154,7 @@ func (n *Node) sawPeer(r *peer.Record) {
 	if r == nil || r.ID == n.id || r.ID.Len() != n.id.Len() {
 		return
 	}
+	n.health.saw(r.ID, n.cfg.clock.Now())
 	if err := n.cfg.policy.AcceptPeer(r); err != nil {
 		n.stats.drop(dropPolicy)
 		return
