@@ -63,11 +63,23 @@ func TestBuildDoesNotChangeTheBuilder(t *testing.T) {
 	require.NotEqual(t, n1.ID(), n2.ID(), "each build without an identity gets a fresh one")
 }
 
-func TestCloseIsIdempotentAndLaterCallsFail(t *testing.T) {
+func TestOneCloseStopsTheNodeAndEveryOtherCallReturnsErrClosed(t *testing.T) {
 	n, err := node.NewBuilder().Build(context.Background())
 	require.NoError(t, err)
-	require.NoError(t, n.Close())
-	require.NoError(t, n.Close())
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() { errs <- n.Close() }()
+	}
+	first := 0
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			require.ErrorIs(t, err, node.ErrClosed, "a Close that is not the first")
+		} else {
+			first++
+		}
+	}
+	require.Equal(t, 1, first, "exactly one of concurrent Closes is the first and returns nil")
+	require.ErrorIs(t, n.Close(), node.ErrClosed, "a later Close")
 	_, err = n.Get(context.Background(), []byte("k"))
 	require.ErrorIs(t, err, node.ErrClosed)
 	_, err = n.Put(context.Background(), []byte("k"), []byte("v"))

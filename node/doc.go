@@ -24,6 +24,11 @@
 // finds a peer's signed record; Ping checks one address; Stats reports
 // counters; Close stops everything the node started.
 //
+// Close means the same for the node and for every part (kvstore.Store,
+// transport.Transport): the first call releases everything and returns nil
+// or what went wrong; every later call, and every call that needs what was
+// released, returns the part's ErrClosed.
+//
 // # Query modes
 //
 // Direct (iterative) lookups ask alpha peers at a time and learn closer
