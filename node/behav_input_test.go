@@ -122,7 +122,7 @@ func FuzzNodeSurvivesAnyFrame(f *testing.F) {
 	net := btNet(f)
 	// Short enough that forwarded queries sent to r end fast; long enough
 	// that the node's replies (sent within one RPC timeout) always leave.
-	a := btNode(f, net, nil, func(b *node.Builder) { b.RPCTimeout(100 * time.Millisecond).Retries(-1) })
+	a := btNode(f, net, nil, func(b *node.Builder) { b.RPCTimeout(100 * time.Millisecond).Retries(node.NoRetries) })
 	r := btNewRaw(f, net)
 	to := a.Addrs()[0]
 	for _, m := range []*msgenc.Message{

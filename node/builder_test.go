@@ -88,11 +88,42 @@ func TestOneCloseStopsTheNodeAndEveryOtherCallReturnsErrClosed(t *testing.T) {
 }
 
 func TestParseModeReadsWhatStringWrites(t *testing.T) {
-	for _, m := range append(node.Modes(), node.Mixed(1), node.Mixed(7)) {
+	for _, m := range append(node.Modes(), node.Mixed(1), node.Mixed(7), node.Mixed(255)) {
 		got, err := node.ParseMode(m.String())
 		require.NoError(t, err)
 		require.Equal(t, m, got)
 	}
 	_, err := node.ParseMode("sideways")
 	require.ErrorIs(t, err, node.ErrConfig)
+}
+
+func TestBuildRefusesRetriesOtherThanNoRetriesBelowZeroAndAboveTen(t *testing.T) {
+	for _, n := range []int{-2, 11} {
+		_, err := node.NewBuilder().Retries(n).Build(context.Background())
+		require.ErrorIs(t, err, node.ErrConfig, "Retries(%d)", n)
+		require.ErrorContains(t, err, "NoRetries")
+	}
+}
+
+func TestAMixedModeOutOfRangeIsAnErrorWhereverItIsUsed(t *testing.T) {
+	ctx := context.Background()
+	for _, hops := range []int{-1, 0, 256, 1000} {
+		m := node.Mixed(hops)
+		_, err := node.NewBuilder().Mode(m).Build(ctx)
+		require.ErrorIs(t, err, node.ErrConfig, "Build with %v", m)
+		require.ErrorContains(t, err, "proxied hops must be between 1 and 255")
+		_, err = node.ParseMode(m.String())
+		require.ErrorIs(t, err, node.ErrConfig, "ParseMode(%q)", m)
+	}
+
+	n, err := node.NewBuilder().Build(ctx)
+	require.NoError(t, err)
+	defer n.Close()
+	bad := node.WithMode(node.Mixed(0))
+	_, err = n.Get(ctx, []byte("k"), bad)
+	require.ErrorIs(t, err, node.ErrConfig, "Get")
+	_, err = n.Put(ctx, []byte("k"), []byte("v"), bad)
+	require.ErrorIs(t, err, node.ErrConfig, "Put")
+	_, err = n.FindPeer(ctx, btRandomID(t), bad)
+	require.ErrorIs(t, err, node.ErrConfig, "FindPeer")
 }

@@ -15,7 +15,9 @@
 //		Build(ctx)
 //
 // Build reports every problem together (each wrapping ErrConfig) and never
-// panics. NewBuilder().Build(ctx) alone gives a working node.
+// panics. NewBuilder().Build(ctx) alone gives a working node. Zero, for any
+// setter, means the default; a feature that can be turned off has a named
+// value for it (Retries(NoRetries): requests are never resent).
 //
 // # Using it
 //
@@ -36,8 +38,11 @@
 // the query's state, and the answer retraces the path, so a far peer never
 // learns the originator's address. Direct-reply queries travel hop by hop
 // statelessly and the answering peer replies straight to the originator.
-// Mixed(n) is proxied for n hops, then direct reply to the n-th hop. The
-// default mode is set on the Builder; WithMode overrides it per call.
+// Mixed(n) is proxied for n hops, then direct reply to the n-th hop (n from
+// 1 to 255; another n makes an invalid mode that Build and every call
+// refuse with ErrConfig). The default mode is set on the Builder; WithMode
+// overrides it per call. A Mode is what callers choose; msgenc.Mode is only
+// its wire form.
 //
 // # Inside
 //

@@ -84,6 +84,9 @@ func (n *Node) hopTimeout(budget uint8) time.Duration {
 // value query, until vq.quorum paths brought values that verify.
 func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery) (forwardResult, error) {
 	var res forwardResult
+	if err := mode.check(); err != nil {
+		return res, err
+	}
 	first := n.seedsFor(target, n.tries(op))
 	if len(first) == 0 {
 		return res, ErrNoPeers

@@ -180,8 +180,8 @@ func TestNodesWithDifferentCodecsDoNotInteroperate(t *testing.T) {
 				t.Parallel()
 				net := mem.NewNetwork(mem.Options{})
 				t.Cleanup(func() { _ = net.Close() })
-				s := newMemNode(t, net, 0, func(b *node.Builder) { b.Codec(server).RPCTimeout(150 * time.Millisecond).Retries(-1) })
-				j := newMemNode(t, net, 1, func(b *node.Builder) { b.Codec(joiner).RPCTimeout(150 * time.Millisecond).Retries(-1) })
+				s := newMemNode(t, net, 0, func(b *node.Builder) { b.Codec(server).RPCTimeout(150 * time.Millisecond).Retries(node.NoRetries) })
+				j := newMemNode(t, net, 1, func(b *node.Builder) { b.Codec(joiner).RPCTimeout(150 * time.Millisecond).Retries(node.NoRetries) })
 
 				err := j.Bootstrap(context.Background(), s.Addrs()[0])
 				require.ErrorIs(t, err, node.ErrBootstrap)
