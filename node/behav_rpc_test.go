@@ -44,7 +44,7 @@ func TestRepliesWithAWrongTxIDOrFromAnotherPeerAreDroppedAsUnsolicited(t *testin
 	// forged replies have been handled.
 	require.Equal(t, []peer.ID{p.rec.ID}, p.tableOf(a.Addrs()[0], q.ID(peer.SHA256())),
 		"the peer behind a forged reply must not enter the table")
-	require.Equal(t, uint64(2), a.Stats().Dropped["unsolicited"], "both forged replies are dropped and counted")
+	require.Equal(t, uint64(2), a.Stats().Dropped[node.DropUnsolicited], "both forged replies are dropped and counted")
 	select {
 	case err := <-done:
 		t.Fatalf("the lookup ended on a forged reply: %v", err)
@@ -58,7 +58,7 @@ func TestRepliesWithAWrongTxIDOrFromAnotherPeerAreDroppedAsUnsolicited(t *testin
 		t.Fatal("the genuine reply did not end the lookup")
 	}
 	st := a.Stats()
-	require.Equal(t, uint64(2), st.Dropped["unsolicited"])
+	require.Equal(t, uint64(2), st.Dropped[node.DropUnsolicited])
 	require.Zero(t, st.Timeouts)
 }
 

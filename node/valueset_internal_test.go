@@ -193,7 +193,7 @@ func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
 	}
 	var bad uint64
 	for _, n := range honest {
-		bad += n.Stats().Dropped["bad-value"]
+		bad += n.Stats().Dropped[DropBadValue]
 	}
 	require.Positive(t, bad, "forged answers were seen, discarded and counted")
 }

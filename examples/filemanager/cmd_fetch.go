@@ -122,7 +122,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "%s: %d already here, %d fetched (%s in %v, %s%s)\n", cli.Plural(int(f.chunks.Load()), "chunk"),
 			f.already.Load(), f.fetched.Load(), ibytes(f.bytes.Load()), el.Round(time.Millisecond), rate(f.bytes.Load(), el), peakNote())
 	}
-	if bad := f.bad.Load() + int64(n.Stats().Dropped["bad-value"]); bad > 0 {
+	if bad := f.bad.Load() + int64(n.Stats().Dropped[node.DropBadValue]); bad > 0 {
 		fmt.Fprintf(stderr, "discarded %s that did not verify\n", cli.Plural(int(bad), "value"))
 	}
 	if err != nil {
