@@ -338,7 +338,7 @@ func (b *Builder) Build(ctx context.Context) (*Node, error) {
 	for _, a := range listen {
 		t, err := listenBuiltin(a)
 		if err != nil {
-			return fail(fmt.Errorf("node: listen on %s: %w", a, err))
+			return fail(err) // the transport's error names the address
 		}
 		made = append(made, t)
 		transports = append(transports, t)

@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dhtkit/dhtkit/node"
@@ -126,4 +127,18 @@ func TestAMixedModeOutOfRangeIsAnErrorWhereverItIsUsed(t *testing.T) {
 	require.ErrorIs(t, err, node.ErrConfig, "Put")
 	_, err = n.FindPeer(ctx, btRandomID(t), bad)
 	require.ErrorIs(t, err, node.ErrConfig, "FindPeer")
+}
+
+func TestBuildOnABusyPortNamesTheAddressOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, proto := range []string{"udp", "tcp"} {
+		first, err := node.NewBuilder().ListenString("/ip4/127.0.0.1/" + proto + "/0").Build(ctx)
+		require.NoError(t, err)
+		defer first.Close()
+		busy := first.Addrs()[0].String()
+		_, err = node.NewBuilder().ListenString(busy).Build(ctx)
+		require.Error(t, err)
+		require.Equal(t, 1, strings.Count(err.Error(), busy), "%s: %v", proto, err)
+		require.Equal(t, proto+": listen on "+busy+": bind: address already in use", err.Error())
+	}
 }

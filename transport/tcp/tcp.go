@@ -151,7 +151,7 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 	}
 	ln, err := net.ListenTCP(network, net.TCPAddrFromAddrPort(ap))
 	if err != nil {
-		return nil, fmt.Errorf("tcp: listen on %v: %w", addr, err)
+		return nil, fmt.Errorf("tcp: listen on %v: %w", addr, cause(err))
 	}
 	local := ln.Addr().(*net.TCPAddr).AddrPort()
 	self, err := transport.FromAddrPort(local, transport.TCP)
@@ -328,7 +328,7 @@ func (t *Transport) dial(ctx context.Context, ap netip.AddrPort) (*conn, error) 
 			return nil, fmt.Errorf("tcp: dial %v: %w", ap, ctx.Err())
 		}
 		// Refused, or no answer within DialTimeout.
-		return nil, fmt.Errorf("tcp: dial %v: %w: %w", ap, transport.ErrUnreachable, err)
+		return nil, fmt.Errorf("tcp: dial %v: %w: %w", ap, transport.ErrUnreachable, cause(err))
 	}
 	from, err := transport.FromAddrPort(ap, transport.TCP)
 	if err != nil {
@@ -436,4 +436,15 @@ func (t *Transport) Close() error {
 		return fmt.Errorf("tcp: close: %w", err)
 	}
 	return nil
+}
+
+// cause returns what went wrong under a *net.OpError: its operation and
+// address are what this package's own message states, in the caller's
+// terms (a multiaddr), so that an error names each of them once.
+func cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }
