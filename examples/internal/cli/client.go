@@ -17,12 +17,10 @@ import (
 const DefaultClientTimeout = 10 * time.Second
 
 // Client are the flags of a command that joins a running network for a
-// moment: the part flags, where to join, with which identity, and how long
-// to try.
+// moment as a client: the part flags, where to join, and how long to try.
 type Client struct {
 	Parts
 	Bootstrap AddrList
-	Identity  string
 	Timeout   time.Duration
 }
 
@@ -31,7 +29,6 @@ type Client struct {
 func (c *Client) Register(fs *FlagSet, timeoutDoc string) {
 	c.Parts.Register(fs, "`multiaddr` for this client to listen on, repeatable (default: a free loopback port of each transport kind the bootstrap addresses use)")
 	fs.Var(&c.Bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable (required)")
-	fs.StringVar(&c.Identity, "identity", "", "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each run")
 	fs.DurationVar(&c.Timeout, "timeout", DefaultClientTimeout, timeoutDoc)
 }
 
@@ -49,25 +46,18 @@ func (c *Client) Check(fs *FlagSet, stderr io.Writer) (code int, ok bool) {
 
 // Builder returns a Builder for a client node (one that queries and stores
 // but never enters other peers' tables) with the chosen parts, the
-// identity of --identity, and listen addresses: --listen, or a loopback
-// port of each kind the bootstrap addresses use.
-func (c *Client) Builder(stderr io.Writer) (*node.Builder, error) {
+// identity id (nil: a fresh key), and listen addresses: --listen, or a
+// loopback port of each kind the bootstrap addresses use.
+func (c *Client) Builder(id *peer.Identity, stderr io.Writer) (*node.Builder, error) {
 	b, err := c.Parts.Builder(stderr)
 	if err != nil {
 		return nil, err
-	}
-	if c.Identity != "" {
-		id, err := LoadOrCreateIdentity(c.Identity, stderr)
-		if err != nil {
-			return nil, err
-		}
-		b.Identity(id)
 	}
 	listen := c.Listen
 	if len(listen) == 0 {
 		listen = LoopbackFor(c.Bootstrap)
 	}
-	return b.Client(true).Listen(listen...), nil
+	return b.Identity(id).Client(true).Listen(listen...), nil
 }
 
 // Join builds the node b describes and bootstraps it through the
@@ -79,7 +69,7 @@ func (c *Client) Join(ctx context.Context, b *node.Builder) (*node.Node, error) 
 	}
 	if err := n.Bootstrap(ctx, c.Bootstrap...); err != nil {
 		n.Close()
-		return nil, fmt.Errorf("cannot reach the network: %w", err)
+		return nil, err // node.ErrBootstrap says what failed
 	}
 	return n, nil
 }
@@ -100,6 +90,29 @@ func LoopbackFor(addrs []ma.Multiaddr) []ma.Multiaddr {
 		}
 	}
 	return out
+}
+
+// Identity is --identity FILE, which every subcommand that acts as one key
+// shares: a node's key (dhtnode serve), a publisher's (dhtnode put,
+// filemanager publish), an endorser's (dhtnode endorse), and dhtnode id's.
+// It means the same in each: the key in FILE, made and saved there first
+// when FILE does not exist.
+type Identity struct{ Path string }
+
+// Register adds --identity to fs.
+func (f *Identity) Register(fs *FlagSet, doc string) {
+	fs.StringVar(&f.Path, "identity", "", doc)
+}
+
+// Set reports whether --identity was given.
+func (f *Identity) Set() bool { return f.Path != "" }
+
+// Load returns the identity in the file, or nil without --identity.
+func (f *Identity) Load(stderr io.Writer) (*peer.Identity, error) {
+	if !f.Set() {
+		return nil, nil
+	}
+	return LoadOrCreateIdentity(f.Path, stderr)
 }
 
 // LoadOrCreateIdentity reads the key in path, or makes a new one and saves
