@@ -1,5 +1,9 @@
 // Package node assembles dhtkit's parts into a running DHT peer.
 //
+// docs/tutorial.md, in the repository, walks from an empty module to a DHT
+// of chosen parts with a plug-in of your own; every Go block in it is
+// compiled and tested.
+//
 // # Building a node
 //
 // A Builder records choices; Build validates them all at once and fills the
