@@ -96,9 +96,9 @@ func NewFlagSet(prog, name, synopsis, about string) *FlagSet {
 	return fs
 }
 
-// Dashes returns how a flag is written: --name, or -x for a one-letter
+// dashes returns how a flag is written: --name, or -x for a one-letter
 // name.
-func Dashes(name string) string {
+func dashes(name string) string {
 	if len(name) == 1 {
 		return "-" + name
 	}
@@ -106,12 +106,12 @@ func Dashes(name string) string {
 }
 
 // printFlags writes the flags as flag.PrintDefaults does, but with the
-// dashes of Dashes: "  --name value" and the usage on the next line,
+// dashes the usage and docs use: "  --name value" and the usage on the next line,
 // followed by the default when the usage does not state it.
 func (fs *FlagSet) printFlags(w io.Writer) {
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
-		line := "  " + Dashes(f.Name)
+		line := "  " + dashes(f.Name)
 		if name != "" {
 			line += " " + name
 		}

@@ -65,7 +65,7 @@ func TestProgramDispatchesHelpAndRejectsUnknownCommands(t *testing.T) {
 }
 
 func TestClientListensOnLoopbackOfTheBootstrapsKinds(t *testing.T) {
-	got := LoopbackFor([]ma.Multiaddr{
+	got := loopbackFor([]ma.Multiaddr{
 		ma.StringCast("/ip4/10.1.2.3/udp/4001"),
 		ma.StringCast("/ip4/127.0.0.1/udp/4002"),
 		ma.StringCast("/ip4/127.0.0.1/tcp/4003"),
@@ -129,19 +129,19 @@ func TestTheZeroPartsAreNodesDefaults(t *testing.T) {
 
 func TestStoreIsADirectoryOfOneFilePerNode(t *testing.T) {
 	for in, want := range map[string]string{"memory": "memory", "bbolt:/d": "bbolt:/d"} {
-		s, err := ParseStore(in)
+		s, err := parseStore(in)
 		require.NoError(t, err)
 		require.Equal(t, want, s.String())
 	}
 	for _, bad := range []string{"bbolt:", "bbolt", "redis:x"} {
-		_, err := ParseStore(bad)
+		_, err := parseStore(bad)
 		require.Error(t, err, bad)
 	}
 	dir := filepath.Join(t.TempDir(), "made", "if-missing")
-	s, err := ParseStore("bbolt:" + dir)
+	s, err := parseStore("bbolt:" + dir)
 	require.NoError(t, err)
 	for _, name := range []string{"node-0000", "node-0001"} {
-		st, err := s.Open(name)
+		st, err := s.open(name)
 		require.NoError(t, err)
 		require.NoError(t, st.Close())
 		require.FileExists(t, filepath.Join(dir, name+".db"))

@@ -13,8 +13,8 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// DefaultClientTimeout bounds a client's join and its first answers.
-const DefaultClientTimeout = 10 * time.Second
+// defaultClientTimeout bounds a client's join and its first answers.
+const defaultClientTimeout = 10 * time.Second
 
 // Client are the flags of a command that joins a running network for a
 // moment as a client: the part flags, where to join, and how long to try.
@@ -29,7 +29,7 @@ type Client struct {
 func (c *Client) Register(fs *FlagSet, timeoutDoc string) {
 	c.Parts.Register(fs, "`multiaddr` for this client to listen on, repeatable (default: a free loopback port of each transport kind the bootstrap addresses use)")
 	fs.Var(&c.Bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable (required)")
-	fs.DurationVar(&c.Timeout, "timeout", DefaultClientTimeout, timeoutDoc)
+	fs.DurationVar(&c.Timeout, "timeout", defaultClientTimeout, timeoutDoc)
 }
 
 // Check validates what a client needs beyond its flags' syntax, reporting a
@@ -55,7 +55,7 @@ func (c *Client) Builder(id *peer.Identity, stderr io.Writer) (*node.Builder, er
 	}
 	listen := c.Listen
 	if len(listen) == 0 {
-		listen = LoopbackFor(c.Bootstrap)
+		listen = loopbackFor(c.Bootstrap)
 	}
 	return b.Identity(id).Client(true).Listen(listen...), nil
 }
@@ -74,9 +74,9 @@ func (c *Client) Join(ctx context.Context, b *node.Builder) (*node.Node, error) 
 	return n, nil
 }
 
-// LoopbackFor returns a port-0 loopback address for each distinct transport
+// loopbackFor returns a port-0 loopback address for each distinct transport
 // kind (udp, tcp) and IP family among addrs.
-func LoopbackFor(addrs []ma.Multiaddr) []ma.Multiaddr {
+func loopbackFor(addrs []ma.Multiaddr) []ma.Multiaddr {
 	var out []ma.Multiaddr
 	seen := make(map[string]bool)
 	for _, a := range addrs {
@@ -112,14 +112,14 @@ func (f *Identity) Load(stderr io.Writer) (*peer.Identity, error) {
 	if !f.Set() {
 		return nil, nil
 	}
-	return LoadOrCreateIdentity(f.Path, stderr)
+	return loadOrCreateIdentity(f.Path, stderr)
 }
 
-// LoadOrCreateIdentity reads the key in path, or makes a new one and saves
+// loadOrCreateIdentity reads the key in path, or makes a new one and saves
 // it there when the file does not exist, saying so on stderr. A corrupt or
 // group/world-readable file is an error: replacing it silently would change
 // the holder's identity.
-func LoadOrCreateIdentity(path string, stderr io.Writer) (*peer.Identity, error) {
+func loadOrCreateIdentity(path string, stderr io.Writer) (*peer.Identity, error) {
 	id, err := peer.LoadIdentity(path)
 	if err == nil {
 		return id, nil

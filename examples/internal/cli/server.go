@@ -38,14 +38,14 @@ func (s *Server) Register(fs *FlagSet, listenDoc string) {
 	s.Parts.Register(fs, listenDoc)
 	s.Route = "kademlia"
 	fs.Func("route", "routing `table`: kademlia, toymap or trustorder (peers ranked by serve --trust-roots' web of trust, then distance; default kademlia)", func(v string) error {
-		if _, err := TableFunc(v, nil); err != nil {
+		if _, err := tableFunc(v, nil); err != nil {
 			return err
 		}
 		s.Route = v
 		return nil
 	})
 	fs.Func("store", "record `store`: memory, or bbolt:DIR for durable files in directory DIR, made if missing (default memory)", func(v string) error {
-		spec, err := ParseStore(v)
+		spec, err := parseStore(v)
 		if err != nil {
 			return err
 		}
@@ -66,20 +66,20 @@ func (s *Server) Builder(name string, stderr io.Writer) (*node.Builder, kvstore.
 	if route == "" {
 		route = "kademlia"
 	}
-	table, err := TableFunc(route, s.Level)
+	table, err := tableFunc(route, s.Level)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := s.Store.Open(name)
+	store, err := s.Store.open(name)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b.Table(table).Store(store), store, nil
 }
 
-// TableFunc returns the node.TableFunc of a routing table by name. level
+// tableFunc returns the node.TableFunc of a routing table by name. level
 // grades peers for trustorder; nil grades every peer 0.
-func TableFunc(name string, level func(peer.ID) int) (node.TableFunc, error) {
+func tableFunc(name string, level func(peer.ID) int) (node.TableFunc, error) {
 	switch name {
 	case "kademlia":
 		return func(self peer.ID, k int) (route.Table, error) {
@@ -108,8 +108,8 @@ type StoreSpec struct {
 	Dir string // the bbolt directory; "" for memory
 }
 
-// ParseStore reads a --store value.
-func ParseStore(s string) (StoreSpec, error) {
+// parseStore reads a --store value.
+func parseStore(s string) (StoreSpec, error) {
 	if s == "memory" {
 		return StoreSpec{}, nil
 	}
@@ -129,9 +129,9 @@ func (s StoreSpec) String() string {
 	return "memory"
 }
 
-// Open opens the store of the node called name: a fresh memory store, or
+// open opens the store of the node called name: a fresh memory store, or
 // the bbolt file DIR/NAME.db, making DIR (mode 0700) if it is missing.
-func (s StoreSpec) Open(name string) (kvstore.Store, error) {
+func (s StoreSpec) open(name string) (kvstore.Store, error) {
 	if s.Dir == "" {
 		return memory.New(memory.Options{}), nil
 	}
