@@ -55,7 +55,7 @@ func (s *Server) Register(fs *FlagSet, listenDoc string) {
 }
 
 // Builder returns a Builder holding the chosen parts, with a store opened
-// for the node called name (see StoreSpec.Open). The caller owns the store
+// for the node called name (see StoreSpec). The caller owns the store
 // until Build succeeds, and must close it when Build fails.
 func (s *Server) Builder(name string, stderr io.Writer) (*node.Builder, kvstore.Store, error) {
 	b, err := s.Parts.Builder(stderr)
