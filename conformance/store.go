@@ -20,7 +20,8 @@ import (
 // suite controls: the store must read time only through now, so that the
 // suite can test expiry by advancing a fake clock instead of sleeping. The
 // suite closes each store itself; a factory may also close it in
-// t.Cleanup, since Close is idempotent.
+// t.Cleanup (the second Close returns kvstore.ErrClosed and does nothing
+// else, as the close-once rule checks).
 //
 // Contexts: a store must return an error matching ctx.Err() (errors.Is)
 // from any method called with a context that is already done, without doing

@@ -97,8 +97,8 @@ func storeLifecycleRules() []rule[storeFactory] {
 			},
 		},
 		{
-			name: "close-idempotent",
-			doc:  "Close returns nil, and so do later and concurrent calls to Close.",
+			name: "close-once",
+			doc:  "Of concurrent calls to Close exactly one returns nil; the others, and every later call, return kvstore.ErrClosed.",
 			check: func(e *env, f storeFactory) error {
 				s, _, err := storeOpen(e, f)
 				if err != nil {
@@ -107,27 +107,12 @@ func storeLifecycleRules() []rule[storeFactory] {
 				if err := s.Put(e.ctx, storeKey(e.rng, 0), storeRecord(e.rng, time.Time{})); err != nil {
 					return fmt.Errorf("Put = %w", err)
 				}
-				errs := make(chan error, 4)
-				var wg sync.WaitGroup
-				for range 4 {
-					wg.Go(func() { errs <- s.Close() })
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					if err != nil {
-						return fmt.Errorf("concurrent Close = %w, want nil", err)
-					}
-				}
-				if err := s.Close(); err != nil {
-					return fmt.Errorf("Close after Close = %w, want nil", err)
-				}
-				return nil
+				return closeOnce(s.Close, kvstore.ErrClosed)
 			},
 		},
 		{
 			name: "use-after-close",
-			doc:  "After Close every method but Close returns kvstore.ErrClosed, and Update does not call fn.",
+			doc:  "After Close every method returns kvstore.ErrClosed, and Update does not call fn.",
 			check: func(e *env, f storeFactory) error {
 				s, _, err := storeOpen(e, f)
 				if err != nil {

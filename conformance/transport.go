@@ -49,7 +49,7 @@ var transportRules = []rule[transportFactory]{
 	{"silent-peer-does-not-block", "flooding a peer that never calls Receive neither blocks Send past its ctx nor delays frames to another peer", transportCheckSilentPeer},
 	{"addrs-dialable", "CanDial is true for the endpoint's own Addrs and false for another protocol's address", transportCheckAddrsDialable},
 	{"unsupported-address", "Send to an address CanDial rejects fails with ErrUnsupportedAddr", transportCheckUnsupported},
-	{"close-idempotent", "Close can be called many times, concurrently, and returns promptly with nil or ErrClosed", transportCheckCloseIdempotent},
+	{"close-once", "of concurrent calls to Close exactly one returns nil, the others and every later call ErrClosed, all promptly", transportCheckCloseOnce},
 	{"use-after-close", "after Close, Send and Receive return ErrClosed, and a Receive blocked during Close returns ErrClosed", transportCheckUseAfterClose},
 	{"returned-data-is-owned", "a received Data belongs to the caller: later frames neither change it nor are changed by writes to it", transportCheckReceivedOwned},
 	{"send-does-not-keep-frame", "changing a frame after Send returns does not change what arrives", transportCheckSendKeeps},

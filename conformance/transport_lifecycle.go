@@ -141,33 +141,22 @@ func transportCheckUnsupported(e *env, newGroup transportFactory) error {
 	return nil
 }
 
-func transportCheckCloseIdempotent(e *env, newGroup transportFactory) error {
+func transportCheckCloseOnce(e *env, newGroup transportFactory) error {
 	ts, err := transportGroup(e, newGroup, 1)
 	if err != nil {
 		return err
 	}
 	defer transportCloseAll(ts)
-	tr := ts[0]
-	errs := make(chan error, 4)
-	for range cap(errs) {
-		go func() { errs <- tr.Close() }()
-	}
+	done := make(chan error, 1)
+	go func() { done <- closeOnce(ts[0].Close, transport.ErrClosed) }()
 	timer := time.NewTimer(transportPrompt)
 	defer timer.Stop()
-	for range cap(errs) {
-		select {
-		case err := <-errs:
-			if err != nil && !errors.Is(err, transport.ErrClosed) {
-				return fmt.Errorf("concurrent Close returned %v, want nil or ErrClosed", err)
-			}
-		case <-timer.C:
-			return fmt.Errorf("concurrent Close calls did not all return within %v", transportPrompt)
-		}
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("concurrent Close calls did not all return within %v", transportPrompt)
 	}
-	if err := tr.Close(); err != nil && !errors.Is(err, transport.ErrClosed) {
-		return fmt.Errorf("Close of a closed transport returned %v, want nil or ErrClosed", err)
-	}
-	return nil
 }
 
 func transportCheckUseAfterClose(e *env, newGroup transportFactory) error {

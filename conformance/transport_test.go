@@ -151,6 +151,23 @@ func TestTransportSuiteCatchesNilAfterClose(t *testing.T) {
 	transportExpect(t, errs, []string{"use-after-close"})
 }
 
+// transportCloseAlwaysNil returns nil from every Close, the first or not.
+type transportCloseAlwaysNil struct{ *udp.Transport }
+
+func (b transportCloseAlwaysNil) Close() error {
+	if err := b.Transport.Close(); !errors.Is(err, transport.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+func TestTransportSuiteCatchesASecondCloseReturningNil(t *testing.T) {
+	errs := conformance.CheckTransport(t, transportUDPGroup(func(u *udp.Transport) transport.Transport {
+		return transportCloseAlwaysNil{u}
+	}))
+	transportExpect(t, errs, []string{"close-once"})
+}
+
 // transportMisaddressed reports its own address as every frame's sender,
 // so replies go astray.
 type transportMisaddressed struct{ *udp.Transport }

@@ -73,8 +73,13 @@ type UpdateFunc func(cur *Record) (*Record, error)
 //
 // Keys and records passed in are copied; the caller may reuse them. Records
 // returned are copies the caller owns. A record whose Expires is at or
-// before the store's clock is never returned. After Close every method but
-// Close returns ErrClosed; Close itself is idempotent.
+// before the store's clock is never returned.
+//
+// Close is the same in every dhtkit part (stores, transports, node.Node):
+// the first call releases the store and returns nil or the error of
+// releasing it; after it every method returns ErrClosed, and so does every
+// later call to Close, which does nothing else. Of concurrent calls, one is
+// the first.
 //
 // A method called with a context that is already done returns the context's
 // error and changes nothing. A write already under way when the context ends
@@ -95,8 +100,9 @@ type Store interface {
 	// Len returns the number of records held, expired ones not yet swept
 	// included.
 	Len(ctx context.Context) (int, error)
-	// Close releases the store. Acknowledged writes are durable by then for
-	// stores that promise durability.
+	// Close releases the store; later calls return ErrClosed (see above).
+	// Acknowledged writes are durable by then for stores that promise
+	// durability.
 	Close() error
 }
 

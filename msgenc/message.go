@@ -172,7 +172,9 @@ type Error struct {
 	Seq uint64
 }
 
-// Mode is how a forwarded query travels and how its answer returns.
+// Mode is how a forwarded query travels and how its answer returns: the
+// wire form of node.Mode's forwarded modes. Callers choose a node.Mode; the
+// node writes this field from it, and codecs carry it.
 type Mode uint8
 
 // Routing modes that travel in Forward. Direct (iterative) lookups use plain

@@ -244,7 +244,7 @@ func (n *Node) pingAll(ctx context.Context, addrs []ma.Multiaddr) ([]*peer.Recor
 		r := <-results
 		switch {
 		case r.err != nil:
-			errs = append(errs, fmt.Errorf("%s: %w", r.addr, r.err))
+			errs = append(errs, r.err) // which names the address
 		case r.rec != nil && !slices.ContainsFunc(seeds, func(s *peer.Record) bool { return s.ID == r.rec.ID }):
 			seeds = append(seeds, r.rec)
 		}

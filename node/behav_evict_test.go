@@ -26,7 +26,7 @@ type btBucketScene struct {
 func btFullBucket(t *testing.T, extra int) *btBucketScene {
 	t.Helper()
 	net := btNet(t)
-	cfg := func(b *node.Builder) { b.K(2).RPCTimeout(50 * time.Millisecond).Retries(-1) }
+	cfg := func(b *node.Builder) { b.K(2).RPCTimeout(50 * time.Millisecond).Retries(node.NoRetries) }
 	aID := btIdentity(t)
 	self := aID.ID(peer.SHA256())
 	// inBucket0 returns a fresh identity whose ID lands in a's bucket 0.

@@ -55,8 +55,8 @@ func TestBadFramesAreDroppedCountedAndNeverAnswered(t *testing.T) {
 	require.Zero(t, other.queued())
 
 	st := a.Stats()
-	require.Equal(t, uint64(len(undecodable)), st.Dropped["decode"])
-	require.Equal(t, uint64(6), st.Dropped["bad-record"])
+	require.Equal(t, uint64(len(undecodable)), st.Dropped[node.DropDecode])
+	require.Equal(t, uint64(6), st.Dropped[node.DropBadRecord])
 	require.Zero(t, st.TableSize, "a peer with a bad record must not enter the table")
 	require.Equal(t, uint64(1), st.Served, "only the good ping is served")
 }
@@ -101,7 +101,7 @@ func TestForgedRecordsInAPeersReplyNeverEnterTheTableNorGetAsked(t *testing.T) {
 		t.Fatal("lookup did not end")
 	}
 	require.Zero(t, forged.queued(), "no forged record may be contacted")
-	require.Equal(t, uint64(3), a.Stats().Dropped["bad-record"])
+	require.Equal(t, uint64(3), a.Stats().Dropped[node.DropBadRecord])
 	held := p.tableRecords(to, forged.rec.ID)
 	require.Len(t, held, 2, "only the two peers that answered enter the table")
 	for _, w := range held {
@@ -122,7 +122,7 @@ func FuzzNodeSurvivesAnyFrame(f *testing.F) {
 	net := btNet(f)
 	// Short enough that forwarded queries sent to r end fast; long enough
 	// that the node's replies (sent within one RPC timeout) always leave.
-	a := btNode(f, net, nil, func(b *node.Builder) { b.RPCTimeout(100 * time.Millisecond).Retries(-1) })
+	a := btNode(f, net, nil, func(b *node.Builder) { b.RPCTimeout(100 * time.Millisecond).Retries(node.NoRetries) })
 	r := btNewRaw(f, net)
 	to := a.Addrs()[0]
 	for _, m := range []*msgenc.Message{

@@ -127,7 +127,7 @@ func TestAStaleBucketRefreshLearnsAPeerThatJoinedLate(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, b.Bootstrap(ctx, a.Addrs()[0]))
 	require.NoError(t, late.Bootstrap(ctx, b.Addrs()[0]))
-	require.Positive(t, a.Stats().Dropped["policy"], "late's joining reached a")
+	require.Positive(t, a.Stats().Dropped[node.DropPolicy], "late's joining reached a")
 	require.Equal(t, 1, a.Stats().TableSize)
 	gate.open.Store(true)
 

@@ -14,7 +14,7 @@ import (
 
 func TestRepliesWithAWrongTxIDOrFromAnotherPeerAreDroppedAsUnsolicited(t *testing.T) {
 	net := btNet(t)
-	a := btNode(t, net, nil, func(b *node.Builder) { b.RPCTimeout(time.Minute).Retries(-1) })
+	a := btNode(t, net, nil, func(b *node.Builder) { b.RPCTimeout(time.Minute).Retries(node.NoRetries) })
 	p := btNewRaw(t, net)
 	p.introduce(a.Addrs()[0])
 	// q is a genuine, correctly signed peer, but not the one asked.
@@ -44,7 +44,7 @@ func TestRepliesWithAWrongTxIDOrFromAnotherPeerAreDroppedAsUnsolicited(t *testin
 	// forged replies have been handled.
 	require.Equal(t, []peer.ID{p.rec.ID}, p.tableOf(a.Addrs()[0], q.ID(peer.SHA256())),
 		"the peer behind a forged reply must not enter the table")
-	require.Equal(t, uint64(2), a.Stats().Dropped["unsolicited"], "both forged replies are dropped and counted")
+	require.Equal(t, uint64(2), a.Stats().Dropped[node.DropUnsolicited], "both forged replies are dropped and counted")
 	select {
 	case err := <-done:
 		t.Fatalf("the lookup ended on a forged reply: %v", err)
@@ -58,19 +58,23 @@ func TestRepliesWithAWrongTxIDOrFromAnotherPeerAreDroppedAsUnsolicited(t *testin
 		t.Fatal("the genuine reply did not end the lookup")
 	}
 	st := a.Stats()
-	require.Equal(t, uint64(2), st.Dropped["unsolicited"])
+	require.Equal(t, uint64(2), st.Dropped[node.DropUnsolicited])
 	require.Zero(t, st.Timeouts)
 }
 
 func TestPingTimesOutAfterExactlyOnePlusRetriesSends(t *testing.T) {
-	for _, retries := range []int{0, 1, 3} {
-		t.Run(fmt.Sprintf("retries=%d", retries), func(t *testing.T) {
+	for _, c := range []struct {
+		set, retries int
+	}{
+		{node.NoRetries, 0},
+		{0, node.DefaultRetries}, // zero means the default
+		{1, 1},
+		{3, 3},
+	} {
+		retries := c.retries
+		t.Run(fmt.Sprintf("Retries(%d)", c.set), func(t *testing.T) {
 			net := btNet(t)
-			set := retries
-			if set == 0 {
-				set = -1 // Retries(0) means the default
-			}
-			a := btNode(t, net, nil, func(b *node.Builder) { b.RPCTimeout(5 * time.Millisecond).Retries(set) })
+			a := btNode(t, net, nil, func(b *node.Builder) { b.RPCTimeout(5 * time.Millisecond).Retries(c.set) })
 			silent := btNewRaw(t, net)
 			_, err := a.Ping(context.Background(), silent.addr())
 			require.ErrorIs(t, err, node.ErrTimeout)
@@ -85,7 +89,7 @@ func TestPingTimesOutAfterExactlyOnePlusRetriesSends(t *testing.T) {
 
 func TestAPeerThatStopsAnsweringIsNotAskedAgainNorHandedOut(t *testing.T) {
 	net := btNet(t)
-	fast := func(b *node.Builder) { b.RPCTimeout(200 * time.Millisecond).Retries(-1) }
+	fast := func(b *node.Builder) { b.RPCTimeout(200 * time.Millisecond).Retries(node.NoRetries) }
 	a := btNode(t, net, nil, fast)
 	b := btNode(t, net, nil, fast)
 	c := btNode(t, net, nil, fast)

@@ -20,9 +20,15 @@ import (
 
 // Defaults that Build fills in for every choice left unset.
 const (
-	DefaultK                 = 20
-	DefaultAlpha             = 3
-	DefaultRPCTimeout        = 2 * time.Second
+	DefaultK     = 20
+	DefaultAlpha = 3
+	// DefaultRPCTimeout is the most a request waits for its answer before
+	// it is resent, and the first wait on a peer not yet measured; a peer
+	// that has answered gets a timeout from its own round trips (RFC 6298),
+	// kept under this one. One second is TCP's initial timeout (RFC 6298,
+	// 2.1): far above a round trip on any usable path, and it keeps the
+	// cost of a dead peer, one send and one resend, to about 2s.
+	DefaultRPCTimeout        = time.Second
 	DefaultRetries           = 1
 	DefaultRecordTTL         = 24 * time.Hour
 	DefaultRefreshInterval   = time.Hour
@@ -32,6 +38,14 @@ const (
 	DefaultValuesPerKey      = 8
 	DefaultListenAddr        = "/ip4/127.0.0.1/udp/0"
 )
+
+// NoRetries, given to Builder.Retries, makes every request a single send:
+// a request that times out is not resent.
+const NoRetries = -1
+
+// maxRetries bounds Builder.Retries: each resend waits longer than the one
+// before, so more would only make a dead peer cost more.
+const maxRetries = 10
 
 // TableFunc makes the routing table once the node's own ID is known.
 type TableFunc func(self peer.ID, k int) (route.Table, error)
@@ -44,44 +58,29 @@ type TableFunc func(self peer.ID, k int) (route.Table, error)
 // working node: a fresh identity, SHA-256 key space, a Kademlia table with
 // k=20, UDP on a free loopback port, a memory store, CBOR, the Open trust
 // policy and direct routing.
+//
+// Zero means the default, for every setter: K(0), RPCTimeout(0) or a nil
+// part leave the choice to Build, just as not calling the setter does.
+// Where a feature can be turned off, a named value says so (Retries
+// takes NoRetries); a negative number or duration is otherwise an error.
 type Builder struct {
-	identity     *peer.Identity
-	hasher       peer.Hasher
-	table        TableFunc
-	transports   []transport.Transport
-	listen       []ma.Multiaddr
-	store        kvstore.Store
-	codec        msgenc.Codec
-	policy       trust.Policy
-	mode         Mode
-	k, alpha     int
-	rpcTimeout   time.Duration
-	retries      int
-	recordTTL    time.Duration
-	refresh      time.Duration
-	republish    time.Duration
-	sweep        time.Duration
-	hopBudget    int
-	valuesPerKey int
-	logger       *slog.Logger
-	clock        clock.Clock
-	client       bool
-	announce     []ma.Multiaddr
-	stateFile    string
-	errs         []error
+	cfg        config // the choices, zero where left to Build
+	transports []transport.Transport
+	listen     []ma.Multiaddr
+	errs       []error // found while recording (ListenString)
 }
 
 // NewBuilder returns a Builder with nothing chosen.
 func NewBuilder() *Builder { return &Builder{} }
 
 // Identity sets the node's key pair. Default: a fresh one.
-func (b *Builder) Identity(id *peer.Identity) *Builder { b.identity = id; return b }
+func (b *Builder) Identity(id *peer.Identity) *Builder { b.cfg.identity = id; return b }
 
 // Hasher sets the key space. Default: peer.SHA256().
-func (b *Builder) Hasher(h peer.Hasher) *Builder { b.hasher = h; return b }
+func (b *Builder) Hasher(h peer.Hasher) *Builder { b.cfg.hasher = h; return b }
 
 // Table sets how the routing table is made. Default: kademlia with k.
-func (b *Builder) Table(f TableFunc) *Builder { b.table = f; return b }
+func (b *Builder) Table(f TableFunc) *Builder { b.cfg.table = f; return b }
 
 // Transport adds listening transports. The node owns them from Build on and
 // closes them on Close.
@@ -92,7 +91,7 @@ func (b *Builder) Transport(ts ...transport.Transport) *Builder {
 
 // Listen adds addresses for Build to listen on with the built-in transport
 // for their protocol: udp or tcp. Default, when no transport is given:
-// /ip4/127.0.0.1/udp/0.
+// DefaultListenAddr.
 func (b *Builder) Listen(addrs ...ma.Multiaddr) *Builder {
 	b.listen = append(b.listen, addrs...)
 	return b
@@ -117,7 +116,7 @@ func (b *Builder) ListenString(addrs ...string) *Builder {
 // NAT or a proxy. Default: the listening addresses, with an unspecified IP
 // (0.0.0.0, ::) replaced by each of the host's addresses.
 func (b *Builder) Announce(addrs ...ma.Multiaddr) *Builder {
-	b.announce = append(b.announce, addrs...)
+	b.cfg.announce = append(b.cfg.announce, addrs...)
 	return b
 }
 
@@ -127,73 +126,80 @@ func (b *Builder) Announce(addrs ...ma.Multiaddr) *Builder {
 // file and identity rejoins with Bootstrap(ctx) and no address (it pings
 // the saved contacts first) and keeps republishing its values. A corrupt
 // file, or one of another identity, is logged and ignored. Default: none.
-func (b *Builder) StateFile(path string) *Builder { b.stateFile = path; return b }
+func (b *Builder) StateFile(path string) *Builder { b.cfg.stateFile = path; return b }
 
 // Store sets the record store. The node owns it from Build on. Default: a
 // memory store.
-func (b *Builder) Store(s kvstore.Store) *Builder { b.store = s; return b }
+func (b *Builder) Store(s kvstore.Store) *Builder { b.cfg.store = s; return b }
 
 // Codec sets the wire codec; every node of a network must use the same.
 // Default: CBOR.
-func (b *Builder) Codec(c msgenc.Codec) *Builder { b.codec = c; return b }
+func (b *Builder) Codec(c msgenc.Codec) *Builder { b.cfg.codec = c; return b }
 
 // Policy sets the trust policy. Default: trust.Open().
-func (b *Builder) Policy(p trust.Policy) *Builder { b.policy = p; return b }
+func (b *Builder) Policy(p trust.Policy) *Builder { b.cfg.policy = p; return b }
 
 // Mode sets the default query mode; each call may override it. Default:
-// Direct.
-func (b *Builder) Mode(m Mode) *Builder { b.mode = m; return b }
+// Direct. An invalid mode (Mixed with hops out of range) is reported by
+// Build.
+func (b *Builder) Mode(m Mode) *Builder { b.cfg.mode = m; return b }
 
-// K sets the replication factor and bucket size. Default: 20.
-func (b *Builder) K(k int) *Builder { b.k = k; return b }
+// K sets the replication factor and bucket size, 1 to msgenc.MaxPeers.
+// Default: DefaultK.
+func (b *Builder) K(k int) *Builder { b.cfg.k = k; return b }
 
-// Alpha sets how many requests a direct lookup keeps in flight. Default: 3.
-func (b *Builder) Alpha(a int) *Builder { b.alpha = a; return b }
+// Alpha sets how many requests a direct lookup keeps in flight, 1 to 64.
+// Default: DefaultAlpha.
+func (b *Builder) Alpha(a int) *Builder { b.cfg.alpha = a; return b }
 
-// RPCTimeout sets how long one request waits for its reply before a retry.
-// Default: 2s.
-func (b *Builder) RPCTimeout(d time.Duration) *Builder { b.rpcTimeout = d; return b }
+// RPCTimeout sets the most one request waits for its reply before it is
+// resent. Default: DefaultRPCTimeout.
+func (b *Builder) RPCTimeout(d time.Duration) *Builder { b.cfg.rpcTimeout = d; return b }
 
-// Retries sets how many times a timed-out request is resent. Default: 1.
-// Negative means none.
-func (b *Builder) Retries(n int) *Builder { b.retries = n; return b }
+// Retries sets how many times a timed-out request is resent, 1 to 10, or
+// NoRetries for none. Default (0): DefaultRetries.
+func (b *Builder) Retries(n int) *Builder { b.cfg.retries = n; return b }
 
 // RecordTTL sets how long stored values live unless republished. Default:
-// 24h.
-func (b *Builder) RecordTTL(d time.Duration) *Builder { b.recordTTL = d; return b }
+// DefaultRecordTTL.
+func (b *Builder) RecordTTL(d time.Duration) *Builder { b.cfg.recordTTL = d; return b }
 
 // RefreshInterval sets how long a bucket may go without a lookup before it
-// is refreshed. Default: 1h.
-func (b *Builder) RefreshInterval(d time.Duration) *Builder { b.refresh = d; return b }
+// is refreshed. Default: DefaultRefreshInterval.
+func (b *Builder) RefreshInterval(d time.Duration) *Builder { b.cfg.refresh = d; return b }
 
 // RepublishInterval sets how often publishers and replicas republish their
-// records. Default: 1h.
-func (b *Builder) RepublishInterval(d time.Duration) *Builder { b.republish = d; return b }
+// records. Default: DefaultRepublishInterval.
+func (b *Builder) RepublishInterval(d time.Duration) *Builder { b.cfg.republish = d; return b }
 
-// SweepInterval sets how often expired records are dropped. Default: 10m.
-func (b *Builder) SweepInterval(d time.Duration) *Builder { b.sweep = d; return b }
+// SweepInterval sets how often expired records are dropped. Default:
+// DefaultSweepInterval.
+func (b *Builder) SweepInterval(d time.Duration) *Builder { b.cfg.sweep = d; return b }
 
-// HopBudget sets how many hops a forwarded query may take. Default: 20.
-func (b *Builder) HopBudget(n int) *Builder { b.hopBudget = n; return b }
+// HopBudget sets how many hops a forwarded query may take, 1 to 255.
+// Default: DefaultHopBudget.
+func (b *Builder) HopBudget(n int) *Builder { b.cfg.hopBudget = n; return b }
 
 // ValuesPerKey sets how many values a replica keeps under one key: the
 // immutable one, the mutable one and one plain value per publisher, so it
 // decides how many publishers may share a plain key. A store that would add
-// one more is refused with ErrQuota. Default: 8.
-func (b *Builder) ValuesPerKey(n int) *Builder { b.valuesPerKey = n; return b }
+// one more is refused with ErrQuota. Default: DefaultValuesPerKey.
+func (b *Builder) ValuesPerKey(n int) *Builder { b.cfg.valuesPerKey = n; return b }
 
 // Logger sets the logger. Default: discard.
-func (b *Builder) Logger(l *slog.Logger) *Builder { b.logger = l; return b }
+func (b *Builder) Logger(l *slog.Logger) *Builder { b.cfg.logger = l; return b }
 
 // Clock sets the time source for timeouts and maintenance. Default: the
 // system clock.
-func (b *Builder) Clock(c clock.Clock) *Builder { b.clock = c; return b }
+func (b *Builder) Clock(c clock.Clock) *Builder { b.cfg.clock = c; return b }
 
 // Client makes the node a client: it queries and stores but never announces
 // itself, so it never enters other peers' tables and serves no one.
-func (b *Builder) Client(on bool) *Builder { b.client = on; return b }
+// Default: false, a full peer.
+func (b *Builder) Client(on bool) *Builder { b.cfg.client = on; return b }
 
-// config is the validated, defaulted copy of a Builder's choices.
+// config holds a Builder's choices; validate returns it checked, with the
+// defaults filled in, and the node keeps that copy.
 type config struct {
 	identity     *peer.Identity
 	hasher       peer.Hasher
@@ -204,7 +210,7 @@ type config struct {
 	mode         Mode
 	k, alpha     int
 	rpcTimeout   time.Duration
-	retries      int
+	retries      int // resends: 0 in a validated config means none
 	recordTTL    time.Duration
 	refresh      time.Duration
 	republish    time.Duration
@@ -224,13 +230,8 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
 	}
-	c := config{
-		identity: b.identity, hasher: b.hasher, table: b.table, store: b.store, codec: b.codec,
-		policy: b.policy, mode: b.mode, k: b.k, alpha: b.alpha, rpcTimeout: b.rpcTimeout,
-		retries: b.retries, recordTTL: b.recordTTL, refresh: b.refresh, republish: b.republish,
-		sweep: b.sweep, hopBudget: b.hopBudget, valuesPerKey: b.valuesPerKey, logger: b.logger, clock: b.clock, client: b.client,
-		announce: slices.Clone(b.announce), stateFile: b.stateFile,
-	}
+	c := b.cfg
+	c.announce = slices.Clone(c.announce)
 	positive := func(name string, v *time.Duration, def time.Duration) {
 		switch {
 		case *v == 0:
@@ -259,10 +260,10 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 	switch {
 	case c.retries == 0:
 		c.retries = DefaultRetries
-	case c.retries < 0:
+	case c.retries == NoRetries:
 		c.retries = 0
-	case c.retries > 10:
-		bad("retries must be at most 10, got %d", c.retries)
+	case c.retries < 0 || c.retries > maxRetries:
+		bad("retries must be between 1 and %d, or NoRetries, got %d", maxRetries, c.retries)
 	}
 	switch {
 	case c.hopBudget == 0:
@@ -275,6 +276,9 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 		c.valuesPerKey = DefaultValuesPerKey
 	case c.valuesPerKey < 1 || c.valuesPerKey > maxValueSetEntries:
 		bad("values per key must be between 1 and %d, got %d", maxValueSetEntries, c.valuesPerKey)
+	}
+	if err := c.mode.check(); err != nil {
+		errs = append(errs, err)
 	}
 	positive("RPC timeout", &c.rpcTimeout, DefaultRPCTimeout)
 	positive("record TTL", &c.recordTTL, DefaultRecordTTL)
@@ -290,8 +294,8 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 		}
 	}
 	for _, a := range c.announce {
-		if transport.Protocol(a) == "" && len(b.transports) == 0 {
-			bad("announced address %s is not /ip4|ip6/HOST/udp|tcp/PORT", a)
+		if len(a) == 0 {
+			bad("an announced address is empty")
 		}
 	}
 	if c.policy == nil {
@@ -359,7 +363,7 @@ func (b *Builder) Build(ctx context.Context) (*Node, error) {
 	for _, a := range listen {
 		t, err := listenBuiltin(a)
 		if err != nil {
-			return fail(fmt.Errorf("node: listen on %s: %w", a, err))
+			return fail(err) // the transport's error names the address
 		}
 		made = append(made, t)
 		transports = append(transports, t)

@@ -1,5 +1,9 @@
 // Package node assembles dhtkit's parts into a running DHT peer.
 //
+// docs/tutorial.md, in the repository, walks from an empty module to a DHT
+// of chosen parts with a plug-in of your own; every Go block in it is
+// compiled and tested.
+//
 // # Building a node
 //
 // A Builder records choices; Build validates them all at once and fills the
@@ -15,7 +19,9 @@
 //		Build(ctx)
 //
 // Build reports every problem together (each wrapping ErrConfig) and never
-// panics. NewBuilder().Build(ctx) alone gives a working node.
+// panics. NewBuilder().Build(ctx) alone gives a working node. Zero, for any
+// setter, means the default; a feature that can be turned off has a named
+// value for it (Retries(NoRetries): requests are never resent).
 //
 // # Using it
 //
@@ -24,6 +30,11 @@
 // finds a peer's signed record; Ping checks one address; Stats reports
 // counters; Close stops everything the node started.
 //
+// Close means the same for the node and for every part (kvstore.Store,
+// transport.Transport): the first call releases everything and returns nil
+// or what went wrong; every later call, and every call that needs what was
+// released, returns the part's ErrClosed.
+//
 // # Query modes
 //
 // Direct (iterative) lookups ask alpha peers at a time and learn closer
@@ -31,8 +42,11 @@
 // the query's state, and the answer retraces the path, so a far peer never
 // learns the originator's address. Direct-reply queries travel hop by hop
 // statelessly and the answering peer replies straight to the originator.
-// Mixed(n) is proxied for n hops, then direct reply to the n-th hop. The
-// default mode is set on the Builder; WithMode overrides it per call.
+// Mixed(n) is proxied for n hops, then direct reply to the n-th hop (n from
+// 1 to 255; another n makes an invalid mode that Build and every call
+// refuse with ErrConfig). The default mode is set on the Builder; WithMode
+// overrides it per call. A Mode is what callers choose; msgenc.Mode is only
+// its wire form.
 //
 // # Inside
 //

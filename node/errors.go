@@ -54,19 +54,19 @@ var (
 // RemoteError is an error reply from a peer, or the same refusal by this
 // node for the replica it keeps itself.
 type RemoteError struct {
-	Code    uint16
+	Code    msgenc.ErrorCode
 	Message string
 	// Seq is, for a conflict, the sequence number the replica holds.
 	Seq uint64
 }
 
 func (e *RemoteError) Error() string {
-	return "node: peer replied with error " + msgenc.ErrorCode(e.Code).String() + ": " + e.Message
+	return "node: peer replied with error " + e.Code.String() + ": " + e.Message
 }
 
 // Is matches the sentinel that the error's code names.
 func (e *RemoteError) Is(target error) bool {
-	switch msgenc.ErrorCode(e.Code) {
+	switch e.Code {
 	case msgenc.CodeConflict:
 		return target == ErrConflict
 	case msgenc.CodeInvalid:
@@ -91,9 +91,9 @@ func (e *RemoteError) wire() *msgenc.Error {
 	if len(msg) > msgenc.MaxErrorText {
 		msg = msg[:msgenc.MaxErrorText]
 	}
-	return &msgenc.Error{Code: msgenc.ErrorCode(e.Code), Message: strings.ToValidUTF8(msg, "?"), Seq: e.Seq}
+	return &msgenc.Error{Code: e.Code, Message: strings.ToValidUTF8(msg, "?"), Seq: e.Seq}
 }
 
 func remoteError(e *msgenc.Error) *RemoteError {
-	return &RemoteError{Code: uint16(e.Code), Message: e.Message, Seq: e.Seq}
+	return &RemoteError{Code: e.Code, Message: e.Message, Seq: e.Seq}
 }

@@ -84,6 +84,9 @@ func (n *Node) hopTimeout(budget uint8) time.Duration {
 // value query, until vq.quorum paths brought values that verify.
 func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery) (forwardResult, error) {
 	var res forwardResult
+	if err := mode.check(); err != nil {
+		return res, err
+	}
 	first := n.seedsFor(target, n.tries(op))
 	if len(first) == 0 {
 		return res, ErrNoPeers
@@ -222,7 +225,7 @@ func (n *Node) handleForward(in *incoming) {
 	f := in.msg.Forward
 	n.stats.forwarded.Add(1)
 	if err := n.cfg.policy.AcceptRelay(in.from); err != nil {
-		n.stats.drop(dropPolicy)
+		n.stats.drop(DropPolicy)
 		n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: &msgenc.Error{Code: msgenc.CodeRejected, Message: err.Error()}})
 		return
 	}
@@ -411,7 +414,7 @@ func (n *Node) answerForward(in *incoming, fr *msgenc.ForwardReply) {
 	}
 	t, to, err := n.transportFor(addrs)
 	if err != nil {
-		n.stats.drop(dropUnexpected)
+		n.stats.drop(DropUnexpected)
 		return
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
@@ -425,7 +428,7 @@ func (n *Node) verifyPeers(ws []msgenc.PeerRecord) []*peer.Record {
 	for i := range ws {
 		r, err := n.verifyRecord(&ws[i])
 		if err != nil {
-			n.stats.drop(dropBadRecord)
+			n.stats.drop(DropBadRecord)
 			continue
 		}
 		out = append(out, r)

@@ -37,7 +37,7 @@ func (n *Node) handleRequest(in *incoming) {
 		}
 		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindStoreAck, StoreAck: &msgenc.StoreAck{Seq: seq}})
 	default:
-		n.stats.drop(dropUnexpected)
+		n.stats.drop(DropUnexpected)
 	}
 }
 

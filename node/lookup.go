@@ -277,7 +277,7 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 		}
 		r, verr := n.verifyRecord(&peers[i])
 		if verr != nil {
-			n.stats.drop(dropBadRecord)
+			n.stats.drop(DropBadRecord)
 			continue
 		}
 		if r.ID.Len() == n.id.Len() {
@@ -308,7 +308,7 @@ func (f *lookupFailures) add(err error) {
 		if f.refused == nil {
 			f.refused = make(map[string]int)
 		}
-		f.refused[msgenc.ErrorCode(re.Code).String()]++
+		f.refused[re.Code.String()]++
 	case errors.Is(err, ErrTimeout):
 		f.timeouts++
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

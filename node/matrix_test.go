@@ -165,7 +165,7 @@ func mxCheckComposition(t *testing.T, proto string, parts ...mxPart) {
 		require.Equal(t, b.Addrs(), rec.Addrs, "found record carries the peer's addresses")
 	}
 	for _, n := range nodes {
-		require.Zero(t, n.Stats().Dropped["decode"], "node %s dropped frames it could not decode", n.ID().Short())
+		require.Zero(t, n.Stats().Dropped[node.DropDecode], "node %s dropped frames it could not decode", n.ID().Short())
 	}
 }
 
@@ -180,13 +180,13 @@ func TestNodesWithDifferentCodecsDoNotInteroperate(t *testing.T) {
 				t.Parallel()
 				net := mem.NewNetwork(mem.Options{})
 				t.Cleanup(func() { _ = net.Close() })
-				s := newMemNode(t, net, 0, func(b *node.Builder) { b.Codec(server).RPCTimeout(150 * time.Millisecond).Retries(-1) })
-				j := newMemNode(t, net, 1, func(b *node.Builder) { b.Codec(joiner).RPCTimeout(150 * time.Millisecond).Retries(-1) })
+				s := newMemNode(t, net, 0, func(b *node.Builder) { b.Codec(server).RPCTimeout(150 * time.Millisecond).Retries(node.NoRetries) })
+				j := newMemNode(t, net, 1, func(b *node.Builder) { b.Codec(joiner).RPCTimeout(150 * time.Millisecond).Retries(node.NoRetries) })
 
 				err := j.Bootstrap(context.Background(), s.Addrs()[0])
 				require.ErrorIs(t, err, node.ErrBootstrap)
 				require.True(t, errors.Is(err, node.ErrTimeout), "the server never answers a frame it cannot read: %v", err)
-				require.Eventually(t, func() bool { return s.Stats().Dropped["decode"] >= 1 }, 5*time.Second, time.Millisecond,
+				require.Eventually(t, func() bool { return s.Stats().Dropped[node.DropDecode] >= 1 }, 5*time.Second, time.Millisecond,
 					"the %s node counts the %s frame as a decode drop", server.Name(), joiner.Name())
 				require.Zero(t, s.Stats().Served, "the server served nothing")
 				require.Zero(t, s.Stats().TableSize, "the joiner did not enter the server's table")

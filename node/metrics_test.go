@@ -58,7 +58,7 @@ func TestMetricsAgreeWithStatsAfterPutAndGet(t *testing.T) {
 	)
 	btEventually(t, func() bool {
 		s, m = a.Stats(), a.Metrics()
-		return s.RPCsSent == sumKinds(m.Sent) && s.RPCsReceived-s.Dropped["decode"] == sumKinds(m.Received)
+		return s.RPCsSent == sumKinds(m.Sent) && s.RPCsReceived-s.Dropped[node.DropDecode] == sumKinds(m.Received)
 	}, "frames by kind must sum to RPCsSent, and to RPCsReceived less decode drops")
 	require.NotZero(t, m.Sent[msgenc.KindPing], "bootstrap pings")
 	require.NotZero(t, m.Sent[msgenc.KindStore], "put stores")
@@ -88,7 +88,7 @@ func TestMetricsAgreeWithStatsAfterPutAndGet(t *testing.T) {
 	require.NotZero(t, m.Buckets[len(m.Buckets)-1], "Buckets ends at the deepest non-empty bucket")
 
 	require.Len(t, m.Dropped, 8, "every drop reason is listed, zeros included")
-	for _, code := range []string{"internal", "bad-request", "rejected", "conflict", "too-large", "unsupported", "overloaded", "not-found", "hop-limit", "invalid", "quota", "unknown"} {
+	for code := msgenc.ErrorCode(0); code <= msgenc.CodeQuota; code++ { // 0: codes msgenc does not name
 		v, ok := m.Refused[code]
 		require.True(t, ok, "refusal code %s is listed", code)
 		require.Zero(t, v, "nothing was refused")
@@ -132,8 +132,8 @@ func TestMetricsCountRefusalsByCode(t *testing.T) {
 	// peer has it.
 	var m node.Metrics
 	btEventually(t, func() bool { m = n.Metrics(); return m.Sent[msgenc.KindError] == 2 }, "two error replies sent")
-	require.Equal(t, uint64(1), m.Refused["bad-request"])
-	require.Equal(t, uint64(1), m.Refused["rejected"])
+	require.Equal(t, uint64(1), m.Refused[msgenc.CodeBadRequest])
+	require.Equal(t, uint64(1), m.Refused[msgenc.CodeRejected])
 	require.Equal(t, uint64(1), m.Received[msgenc.KindFindNode])
 	require.Equal(t, uint64(1), m.Received[msgenc.KindStore])
 	require.NotEmpty(t, m.Buckets)

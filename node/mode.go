@@ -4,23 +4,36 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/dhtkit/dhtkit/msgenc"
 )
 
 // Mode is how a query travels through the network and how its answer
-// returns. The zero Mode is Direct.
+// returns: what a caller chooses, on the Builder or per call (WithMode).
+// The zero Mode is Direct.
+//
+// msgenc.Mode is the wire form of the forwarded modes: a query made in
+// Proxied, DirectReply or Mixed(n) mode travels in a msgenc.Forward whose
+// Mode is msgenc.ModeProxied, ModeDirectReply or ModeMixed (with n in
+// ProxyHops). Direct lookups forward nothing and have no wire mode.
+// Callers choose a Mode here; only codecs and the node read msgenc.Mode.
 type Mode struct {
-	kind  modeKind
-	proxy uint8 // proxied hops, for mixed mode
+	kind  msgenc.Mode // the wire mode; kindDirect for direct lookups
+	proxy int         // proxied hops, for mixed mode
 }
 
-type modeKind uint8
-
+// The kinds of Mode: msgenc's wire modes, and 0 for direct lookups, which
+// forward nothing.
 const (
-	kindDirect modeKind = iota
-	kindProxied
-	kindDirectReply
-	kindMixed
+	kindDirect      msgenc.Mode = 0
+	kindProxied                 = msgenc.ModeProxied
+	kindDirectReply             = msgenc.ModeDirectReply
+	kindMixed                   = msgenc.ModeMixed
 )
+
+// maxProxyHops is the most proxied hops Mixed takes: the wire's
+// Forward.ProxyHops is one byte.
+const maxProxyHops = 255
 
 // Direct is iterative routing: the originator asks alpha peers at a time and
 // each answer names closer peers. Every peer asked learns the originator's
@@ -39,11 +52,15 @@ func DirectReply() Mode { return Mode{kind: kindDirectReply} }
 
 // Mixed routing: proxied for n hops, then direct reply to the n-th hop,
 // which relays the answer back along the proxied path. Only the proxies near
-// the originator learn its address. n is clamped to 1..255.
-func Mixed(n int) Mode { return Mode{kind: kindMixed, proxy: uint8(max(1, min(n, 255)))} }
+// the originator learn its address.
+//
+// n must be between 1 and 255. Mixed does not correct another n: the mode
+// it returns is invalid, and Build reports it (wrapping ErrConfig), as does
+// any call given it with WithMode. ParseMode refuses it in text form.
+func Mixed(n int) Mode { return Mode{kind: kindMixed, proxy: n} }
 
 // ProxyHops is the number of proxied hops of a mixed mode, 0 otherwise.
-func (m Mode) ProxyHops() int { return int(m.proxy) }
+func (m Mode) ProxyHops() int { return m.proxy }
 
 // String returns the mode as ParseMode reads it: "direct", "proxied",
 // "direct-reply" or "mixed:N".
@@ -56,12 +73,22 @@ func (m Mode) String() string {
 	case kindDirectReply:
 		return "direct-reply"
 	case kindMixed:
-		return "mixed:" + strconv.Itoa(int(m.proxy))
+		return "mixed:" + strconv.Itoa(m.proxy)
 	}
 	return "unknown"
 }
 
+// check reports an invalid mode: Mixed(n) with n out of range.
+func (m Mode) check() error {
+	if m.kind == kindMixed && (m.proxy < 1 || m.proxy > maxProxyHops) {
+		return fmt.Errorf("%w: query mode %s: proxied hops must be between 1 and %d", ErrConfig, m, maxProxyHops)
+	}
+	return nil
+}
+
 // ParseMode reads a mode written by String; "mixed" alone means mixed:2.
+// Anything else, mixed:N with N out of range included, is an error
+// wrapping ErrConfig.
 func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "direct", "":
@@ -75,11 +102,11 @@ func ParseMode(s string) (Mode, error) {
 	}
 	if rest, ok := strings.CutPrefix(s, "mixed:"); ok {
 		n, err := strconv.Atoi(rest)
-		if err == nil && n >= 1 && n <= 255 {
-			return Mixed(n), nil
+		if m := Mixed(n); err == nil && m.check() == nil {
+			return m, nil
 		}
 	}
-	return Mode{}, fmt.Errorf("%w: unknown query mode %q (want direct, proxied, direct-reply or mixed:N)", ErrConfig, s)
+	return Mode{}, fmt.Errorf("%w: unknown query mode %q (want direct, proxied, direct-reply or mixed:N, N from 1 to %d)", ErrConfig, s, maxProxyHops)
 }
 
 // Modes returns one of each query mode, mixed with two proxied hops.

@@ -143,11 +143,13 @@ func (n *Node) Mode() Mode { return n.cfg.mode }
 func (n *Node) Hasher() peer.Hasher { return n.cfg.hasher }
 
 // Close stops the node: it cancels every call in progress, waits for every
-// goroutine it started, and closes its transports and store. Later calls
-// return ErrClosed. Close is idempotent; the first call's error is returned
-// by every call.
+// goroutine it started, and closes its transports and store. It returns nil
+// or what went wrong closing them. After it, every call that uses the
+// network or the store returns ErrClosed, and so does every later Close: a
+// Close concurrent with the first returns ErrClosed once the node has
+// stopped. (Stats, Metrics and the accessors still answer.)
 func (n *Node) Close() error {
-	var err error
+	err := ErrClosed
 	n.once.Do(func() {
 		n.saveState()
 		n.closed.Store(true)
@@ -165,10 +167,7 @@ func (n *Node) Close() error {
 		err = errors.Join(errs...)
 		n.cfg.logger.Info("node closed", "id", n.id.Short())
 	})
-	if err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
 // live returns ErrClosed once Close has begun.

@@ -50,7 +50,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	n.stats.received.Add(1)
 	m, err := n.cfg.codec.Unmarshal(p.Data)
 	if err != nil {
-		n.stats.drop(dropDecode)
+		n.stats.drop(DropDecode)
 		return
 	}
 	n.stats.receivedMsg(m.Kind)
@@ -58,14 +58,14 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	if m.Sender != nil {
 		from, err = n.verifyRecord(m.Sender)
 		if err != nil {
-			n.stats.drop(dropBadRecord)
+			n.stats.drop(DropBadRecord)
 			return
 		}
 	}
 	if isReply(m.Kind) {
 		if m.Kind == msgenc.KindForwardReply && m.TxID == 0 {
 			if !n.queries.deliver(m.ForwardReply) {
-				n.stats.drop(dropUnsolicited)
+				n.stats.drop(DropUnsolicited)
 				return
 			}
 			n.sawPeer(from)
@@ -79,12 +79,12 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 			}
 			n.sawPeer(from)
 		}) {
-			n.stats.drop(dropUnsolicited)
+			n.stats.drop(DropUnsolicited)
 		}
 		return
 	}
 	if n.cfg.client {
-		n.stats.drop(dropClient)
+		n.stats.drop(DropClient)
 		return
 	}
 	n.sawPeer(from)
@@ -103,7 +103,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 			})
 		default:
 			n.fwdDups.end(dup)
-			n.stats.drop(dropOverloaded)
+			n.stats.drop(DropOverloaded)
 			n.replyError(in, msgenc.CodeOverloaded, "too many forwarded queries")
 		}
 		return
@@ -156,7 +156,7 @@ func (n *Node) sawPeer(r *peer.Record) {
 	}
 	n.health.saw(r.ID, n.cfg.clock.Now())
 	if err := n.cfg.policy.AcceptPeer(r); err != nil {
-		n.stats.drop(dropPolicy)
+		n.stats.drop(DropPolicy)
 		return
 	}
 	res := n.table.Update(r, n.cfg.clock.Now())

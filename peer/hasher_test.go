@@ -1,7 +1,6 @@
 package peer_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/dhtkit/dhtkit/peer"
@@ -42,27 +41,6 @@ func TestHasherKnownAnswers(t *testing.T) {
 				t.Fatalf("Sum(%q) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestHasherByNameFindsBuiltIns(t *testing.T) {
-	for _, name := range []string{"sha1", "sha256"} {
-		h, err := peer.HasherByName(name)
-		if err != nil {
-			t.Fatalf("HasherByName(%q): %v", name, err)
-		}
-		if h.Name() != name {
-			t.Fatalf("HasherByName(%q).Name() = %q", name, h.Name())
-		}
-	}
-	for _, name := range []string{"", "SHA256", "md5", "sha512"} {
-		h, err := peer.HasherByName(name)
-		if err == nil || h != nil {
-			t.Fatalf("HasherByName(%q) = %v, %v; want an error", name, h, err)
-		}
-		if !strings.HasPrefix(err.Error(), "peer: ") || !strings.Contains(err.Error(), "unknown hasher") {
-			t.Fatalf("HasherByName(%q) error %q does not say what went wrong", name, err)
-		}
 	}
 }
 

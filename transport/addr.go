@@ -44,12 +44,6 @@ func Protocol(addr ma.Multiaddr) string {
 	return ""
 }
 
-// IsUDP reports whether addr is /ip4|ip6/HOST/udp/PORT.
-func IsUDP(addr ma.Multiaddr) bool { return Protocol(addr) == UDP }
-
-// IsTCP reports whether addr is /ip4|ip6/HOST/tcp/PORT.
-func IsTCP(addr ma.Multiaddr) bool { return Protocol(addr) == TCP }
-
 // ToAddrPort converts /ip4|ip6/HOST/PROTOCOL/PORT, where PROTOCOL is UDP or
 // TCP, to an address and port. Any other address fails with an error that
 // matches ErrUnsupportedAddr. It does not allocate.

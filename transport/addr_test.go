@@ -29,12 +29,6 @@ func TestProtocolNamesOnlyPlainIPAddresses(t *testing.T) {
 		if got := transport.Protocol(addr); got != tc.want {
 			t.Errorf("Protocol(%s) = %q, want %q", tc.addr, got, tc.want)
 		}
-		if got := transport.IsUDP(addr); got != (tc.want == transport.UDP) {
-			t.Errorf("IsUDP(%s) = %v", tc.addr, got)
-		}
-		if got := transport.IsTCP(addr); got != (tc.want == transport.TCP) {
-			t.Errorf("IsTCP(%s) = %v", tc.addr, got)
-		}
 	}
 	if transport.Protocol(nil) != "" {
 		t.Error(`Protocol(nil) != ""`)

@@ -49,8 +49,13 @@ type Packet struct {
 //
 // Frames are best effort: they may be lost, duplicated or reordered, but never
 // truncated, merged or corrupted. A slow or silent peer never blocks sends to
-// others. After Close, Send and Receive return ErrClosed; Close is idempotent
-// and waits for every goroutine the transport started.
+// others.
+//
+// Close is the same in every dhtkit part (stores, transports, node.Node):
+// the first call stops the transport, waits for every goroutine it
+// started, and returns nil or the error of releasing its sockets; after it
+// Send and Receive return ErrClosed, and so does every later call to Close,
+// which does nothing else. Of concurrent calls, one is the first.
 type Transport interface {
 	// Send sends one frame to the address. A frame larger than MaxFrameSize
 	// fails with a *FrameTooLargeError and is not sent. Send does not keep
@@ -67,6 +72,8 @@ type Transport interface {
 	CanDial(addr ma.Multiaddr) bool
 	// MaxFrameSize is the largest frame Send accepts and Receive delivers.
 	MaxFrameSize() int
-	// Close stops the transport and releases its sockets.
+	// Close stops the transport and releases its sockets; later calls
+	// return ErrClosed (see above). A Receive blocked when Close is
+	// called returns ErrClosed.
 	Close() error
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,30 +23,37 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 }
 
 func TestHelpOfEverySubcommandShowsItsFlags(t *testing.T) {
-	want := map[string][]string{
-		"serve":   {"-listen", "-bootstrap", "-identity", "-metrics", "/debug/pprof/"},
-		"put":     {"-bootstrap", "-timeout", "KEY VALUE", "-identity", "-immutable", "-mutable", "-salt", "-seq", "-cas", `"-"`},
-		"get":     {"-bootstrap", "-timeout", "KEY", "HEXKEY", "-immutable", "-mutable", "-publisher", "-salt", "-all", "-quorum"},
-		"testnet": {"-nodes", "-lookups", "90%"},
+	// Every node takes the part flags; servers add the table and the
+	// store, clients where to join and for how long.
+	parts := []string{"--codec", "--mode", "--listen", "--rpc-timeout", "--verbose"}
+	server := append([]string{"--route", "--store"}, parts...)
+	client := append([]string{"--bootstrap", "--timeout"}, parts...)
+	want := map[string]struct {
+		flags, absent []string
+	}{
+		"serve":   {append([]string{"--bootstrap", "--identity", "--metrics", "/debug/pprof/", "DIR/node.db"}, server...), []string{"--timeout"}},
+		"testnet": {append([]string{"--nodes", "--lookups", "90%", "node-0000.db"}, server...), []string{"--bootstrap", "--identity"}},
+		"put":     {append([]string{"KEY VALUE", "--identity", "--immutable", "--mutable", "--salt", "--seq", "--cas", `"-"`}, client...), []string{"--route", "--store"}},
+		"get":     {append([]string{"KEY", "HEXKEY", "--immutable", "--mutable", "--publisher", "--salt", "--all", "--quorum"}, client...), []string{"--route", "--store", "--identity"}},
+		"endorse": {append([]string{"PEER", "--identity", "--level", "--valid"}, client...), []string{"--route", "--store"}},
+		"revoke":  {append([]string{"PEER", "--identity"}, client...), []string{"--route", "--store", "--level"}},
+		"id":      {[]string{"--identity FILE", "publickey HEX"}, append([]string{"--bootstrap"}, server...)},
 	}
-	for cmd, flags := range want {
+	for cmd, w := range want {
 		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}} {
 			code, out, errOut := runCmd(t, args...)
 			require.Equal(t, 0, code, "%v", args)
 			require.Empty(t, errOut, "%v: help goes to stdout", args)
 			require.Contains(t, out, "usage: dhtnode "+cmd)
-			// The part flags are the same in every subcommand.
-			for _, f := range append(flags, "-codec", "-route", "-mode", "-store") {
+			for _, f := range w.flags {
 				require.Contains(t, out, f, "%v documents %s", args, f)
 			}
+			for _, f := range w.absent {
+				require.NotContains(t, out, f, "%v offers %s, which means nothing to it", args, f)
+			}
+			require.NotRegexp(t, `(^|[\s\[])-[a-z]{2,}`, out, "%v writes every flag --flag, as its synopsis does", args)
 		}
 	}
-	// id builds no node, so it has no part flags.
-	code, out, _ := runCmd(t, "id", "--help")
-	require.Equal(t, 0, code)
-	require.Contains(t, out, "usage: dhtnode id --identity FILE")
-	require.Contains(t, out, "publickey HEX")
-	require.NotContains(t, out, "-codec")
 }
 
 func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
@@ -61,10 +67,12 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"serve", "--codec", "xml"}, `unknown codec "xml"`},
 		{[]string{"serve", "--route", "chord"}, `unknown routing table "chord"`},
 		{[]string{"serve", "--store", "redis:x"}, `unknown store "redis:x"`},
-		{[]string{"serve", "--store", "bbolt:"}, "bbolt store needs a path"},
+		{[]string{"serve", "--store", "bbolt:"}, "bbolt store needs a directory"},
+		{[]string{"put", boot, "--store", "memory", "k", "v"}, "flag provided but not defined: --store"},
+		{[]string{"get", boot, "--route", "toymap", "k"}, "flag provided but not defined: --route"},
 		{[]string{"serve", "--listen", "not-an-addr"}, `bad multiaddr "not-an-addr"`},
 		{[]string{"serve", "--listen", "/dns4/example.com/udp/1"}, "unsupported address"},
-		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined: --no-such-flag"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
 		{[]string{"serve", "--metrics", "9101"}, "want HOST:PORT"},
 		{[]string{"put", "--mode", "sideways", boot, "k", "v"}, `unknown query mode "sideways"`},
@@ -79,7 +87,7 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"put", boot, "--immutable", "--cas", "0", "v"}, "--seq and --cas need --mutable"},
 		{[]string{"put", boot, "--mutable", "v"}, "--mutable needs --identity FILE"},
 		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "0", "v"}, "--seq must be at least 1"},
-		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "-1", "v"}, `invalid value "-1" for flag -seq`},
+		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--seq", "-1", "v"}, `invalid value "-1" for flag --seq`},
 		{[]string{"put", boot, "--mutable", "--identity", "unused.key", "--salt", strings.Repeat("s", 65), "v"}, "--salt is 65 bytes, at most 64"},
 		{[]string{"get", "--bootstrap", "/ip4/127.0.0.1/udp/notaport", "k"}, "bad multiaddr"},
 		{[]string{"get", boot}, "want KEY"},
@@ -107,30 +115,4 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 	}
 	_, err := os.Stat("unused.key")
 	require.ErrorIs(t, err, fs.ErrNotExist, "no identity file is made before the arguments are checked")
-}
-
-func TestFlagsMayFollowPositionalArguments(t *testing.T) {
-	fs := newFlagSet("put", "put", "")
-	var c clientFlags
-	c.register(fs)
-	var out, errOut strings.Builder
-	pos, _, done := parseArgs(fs, []string{"key", "--codec", "json", "value", "--", "--not-a-flag"}, &out, &errOut)
-	require.False(t, done, errOut.String())
-	require.Equal(t, []string{"key", "value", "--not-a-flag"}, pos)
-	require.Equal(t, "json", c.codec)
-}
-
-func TestClientListensWhereItsBootstrapPeersCanAnswer(t *testing.T) {
-	got := listenFor([]ma.Multiaddr{
-		ma.StringCast("/ip4/10.1.2.3/udp/4001"),
-		ma.StringCast("/ip4/127.0.0.1/udp/4002"),
-		ma.StringCast("/ip4/127.0.0.1/tcp/4003"),
-		ma.StringCast("/ip6/::1/udp/4004"),
-		ma.StringCast("/dns4/localhost/tcp/4005"),
-	})
-	var s []string
-	for _, a := range got {
-		s = append(s, a.String())
-	}
-	require.Equal(t, []string{"/ip4/0.0.0.0/udp/0", "/ip4/127.0.0.1/udp/0", "/ip4/127.0.0.1/tcp/0", "/ip6/::1/udp/0"}, s)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/trust/wot"
 )
@@ -38,43 +39,43 @@ func endorseCommand(ctx context.Context, name string, args []string, stdout, std
 	if revoke {
 		about, synopsis = revokeAbout, name+" --bootstrap MULTIADDR --identity FILE [part flags] PEER"
 	}
-	fs := newFlagSet(name, synopsis, about)
+	fs := cli.NewFlagSet(prog, name, synopsis, about)
 	var (
-		c        clientFlags
-		identity identityFlag
+		c        cli.Client
+		identity cli.Identity
 		level    = 1
 		valid    = 30 * 24 * time.Hour
 	)
-	c.register(fs)
-	identity.register(fs, "key `file` of the endorser (required)")
+	c.Register(fs, "give up after this long, joining included")
+	identity.Register(fs, "key `file` of the endorser (required)")
 	if !revoke {
 		fs.IntVar(&level, "level", level, "trust `level` given, 1 to 255")
 		fs.DurationVar(&valid, "valid", valid, "how long the endorsement holds")
 	}
-	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
 	}
 	switch {
 	case len(pos) != 1:
-		return usageError(fs, stderr, "want PEER, got %d arguments", len(pos))
-	case !identity.set():
-		return usageError(fs, stderr, "--identity is required: it is the endorser")
+		return fs.UsageError(stderr, "want PEER, got %d arguments", len(pos))
+	case !identity.Set():
+		return fs.UsageError(stderr, "--identity is required: it is the endorser")
 	case !revoke && (level < 1 || level > wot.MaxEncodableLevel):
-		return usageError(fs, stderr, "--level must be between 1 and %d", wot.MaxEncodableLevel)
+		return fs.UsageError(stderr, "--level must be between 1 and %d", wot.MaxEncodableLevel)
 	case valid <= 0:
-		return usageError(fs, stderr, "--valid must be positive")
+		return fs.UsageError(stderr, "--valid must be positive")
 	}
-	if code, ok := checkClient(fs, &c, stderr); !ok {
+	if code, ok := c.Check(fs, stderr); !ok {
 		return code
 	}
 	endorsee, err := parsePeerID(pos[0])
 	if err != nil {
-		return usageError(fs, stderr, "%v", err)
+		return fs.UsageError(stderr, "%v", err)
 	}
-	id, err := identity.load(stderr)
+	id, err := identity.Load(stderr)
 	if err != nil {
-		return fail(stderr, name, err)
+		return fs.Fail(stderr, err)
 	}
 	if revoke {
 		level = 0
@@ -82,23 +83,23 @@ func endorseCommand(ctx context.Context, name string, args []string, stdout, std
 	now := time.Now()
 	v, err := wot.NewEndorsement(id, peer.SHA256(), endorsee, level, now.Add(valid), uint64(now.UnixNano()))
 	if err != nil {
-		return fail(stderr, name, err)
+		return fs.Fail(stderr, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	n, err := joinClient(ctx, &c, id, stderr)
 	if err != nil {
-		return fail(stderr, name, err)
+		return fs.Fail(stderr, err)
 	}
 	defer n.Close()
 	acks, err := n.PutValue(ctx, v)
 	if err != nil {
-		return fail(stderr, name, err)
+		return fs.Fail(stderr, err)
 	}
 	what := fmt.Sprintf("endorsed %s at level %d until %s", endorsee.Short(), level, now.Add(valid).UTC().Format(time.DateOnly))
 	if revoke {
 		what = "revoked the endorsement of " + endorsee.Short()
 	}
-	fmt.Fprintf(stdout, "%s: %s acknowledged\n", what, plural(acks, "replica"))
-	return 0
+	fmt.Fprintf(stdout, "%s: %s acknowledged\n", what, cli.Plural(acks, "replica"))
+	return cli.ExitOK
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 )
@@ -40,7 +40,7 @@ version among them, so that one stale replica cannot hide a newer one.`
 
 // getFlags are get's flags.
 type getFlags struct {
-	clientFlags
+	cli.Client
 	kindFlags
 	publisher pubKeyFlag
 	all       bool
@@ -48,14 +48,14 @@ type getFlags struct {
 }
 
 func runGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("get", getSynopsis, getAbout)
+	fs := cli.NewFlagSet(prog, "get", getSynopsis, getAbout)
 	var f getFlags
-	f.clientFlags.register(fs)
+	f.Client.Register(fs, "give up after this long, joining included")
 	f.kindFlags.register(fs)
 	fs.Var(&f.publisher, "publisher", "the publisher's ed25519 public `key` in hex: whose plain value to read (required with --mutable)")
 	fs.BoolVar(&f.all, "all", false, "print every publisher's plain value under KEY")
 	fs.IntVar(&f.quorum, "quorum", 1, "wait for the answers of this many `replicas` and take the newest version")
-	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
 	}
@@ -66,14 +66,14 @@ func runGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	if f.immutable {
 		var err error
 		if key, err = peer.ParseID(pos[0]); err != nil || key.Len() != peer.IDLen256 {
-			return usageError(fs, stderr, "HEXKEY %q is not the %d hex digits 'dhtnode put --immutable' prints", pos[0], 2*peer.IDLen256)
+			return fs.UsageError(stderr, "HEXKEY %q is not the %d hex digits 'dhtnode put --immutable' prints", pos[0], 2*peer.IDLen256)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
-	n, err := joinClient(ctx, &f.clientFlags, nil, stderr)
+	n, err := joinClient(ctx, &f.Client, nil, stderr)
 	if err != nil {
-		return fail(stderr, "get", err)
+		return fs.Fail(stderr, err)
 	}
 	defer n.Close()
 	terminal := isTerminal(stdout)
@@ -88,34 +88,34 @@ func runGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		err = f.getPlain(ctx, n, pos[0], stdout, terminal)
 	}
 	if err != nil {
-		return fail(stderr, "get", err)
+		return fs.Fail(stderr, err)
 	}
-	return 0
+	return cli.ExitOK
 }
 
 // check reports a wrong use of get's flags and arguments.
-func (f *getFlags) check(fs *flag.FlagSet, pos []string, stderr io.Writer) (code int, ok bool) {
+func (f *getFlags) check(fs *cli.FlagSet, pos []string, stderr io.Writer) (code int, ok bool) {
 	if code, ok := f.kindFlags.check(fs, stderr); !ok {
 		return code, false
 	}
 	hasPublisher := f.publisher.key != nil
 	switch {
 	case f.all && (f.immutable || f.mutable || hasPublisher):
-		return usageError(fs, stderr, "--all lists the plain values of every publisher; it excludes --immutable, --mutable and --publisher"), false
+		return fs.UsageError(stderr, "--all lists the plain values of every publisher; it excludes --immutable, --mutable and --publisher"), false
 	case f.immutable && hasPublisher:
-		return usageError(fs, stderr, "--publisher does not apply to --immutable: an immutable value has none"), false
+		return fs.UsageError(stderr, "--publisher does not apply to --immutable: an immutable value has none"), false
 	case f.mutable && !hasPublisher:
-		return usageError(fs, stderr, "--mutable needs --publisher PUBKEY: whose mutable value to read"), false
+		return fs.UsageError(stderr, "--mutable needs --publisher PUBKEY: whose mutable value to read"), false
 	case f.mutable && len(pos) != 0:
-		return usageError(fs, stderr, "want no arguments with --mutable (--publisher and --salt name the value), got %d", len(pos)), false
+		return fs.UsageError(stderr, "want no arguments with --mutable (--publisher and --salt name the value), got %d", len(pos)), false
 	case f.immutable && len(pos) != 1:
-		return usageError(fs, stderr, "want HEXKEY, got %d arguments", len(pos)), false
+		return fs.UsageError(stderr, "want HEXKEY, got %d arguments", len(pos)), false
 	case !f.immutable && !f.mutable && len(pos) != 1:
-		return usageError(fs, stderr, "want KEY, got %d arguments", len(pos)), false
+		return fs.UsageError(stderr, "want KEY, got %d arguments", len(pos)), false
 	case f.quorum < 1:
-		return usageError(fs, stderr, "--quorum must be at least 1, got %d", f.quorum), false
+		return fs.UsageError(stderr, "--quorum must be at least 1, got %d", f.quorum), false
 	}
-	return checkClient(fs, &f.clientFlags, stderr)
+	return f.Client.Check(fs, stderr)
 }
 
 // getPlain writes the newest plain value under key, or the --publisher

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/peer"
 )
 
@@ -19,25 +20,25 @@ When FILE does not exist, a new key is generated and saved there (mode 0600)
 first, as serve and put do, so this is also how to make a key.`
 
 func runID(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("id", "id --identity FILE", idAbout)
-	var identity identityFlag
-	identity.register(fs, "key `file`: loaded, or generated and saved (0600) when missing (required)")
-	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	fs := cli.NewFlagSet(prog, "id", "id --identity FILE", idAbout)
+	var identity cli.Identity
+	identity.Register(fs, "key `file`: loaded, or generated and saved (0600) when missing (required)")
+	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
 	}
 	if len(pos) > 0 {
-		return usageError(fs, stderr, "unexpected argument %q", pos[0])
+		return fs.UsageError(stderr, "unexpected argument %q", pos[0])
 	}
-	if !identity.set() {
-		return usageError(fs, stderr, "--identity is required")
+	if !identity.Set() {
+		return fs.UsageError(stderr, "--identity is required")
 	}
-	id, err := identity.load(stderr)
+	id, err := identity.Load(stderr)
 	if err != nil {
-		return fail(stderr, "id", err)
+		return fs.Fail(stderr, err)
 	}
 	// SHA-256 is the key space of every node dhtnode builds (node's
 	// default; no flag changes it).
 	fmt.Fprintf(stdout, "id %s\npublickey %s\n", id.ID(peer.SHA256()), hex.EncodeToString(id.PublicKey()))
-	return 0
+	return cli.ExitOK
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 )
@@ -19,7 +19,8 @@ const putSynopsis = `put --bootstrap MULTIADDR [--identity FILE] [part flags] KE
 const putAbout = `Joins the network briefly as a client and stores a value at the peers
 closest to its key. It exits 0 when at least one replica acknowledged. A
 client never enters other peers' routing tables, so it leaves nothing stale
-behind. A VALUE of "-" is read from stdin.
+behind. A VALUE of "-" is read from stdin; a KEY is always taken as
+written, "-" included.
 
 KEY VALUE stores a plain value under KEY, signed by the --identity key, and
 prints how many replicas acknowledged. Other publishers keep their own
@@ -43,43 +44,43 @@ value over 512 KiB (over UDP, less than 64 KiB: one datagram).`
 
 // putFlags are put's flags.
 type putFlags struct {
-	clientFlags
+	cli.Client
 	kindFlags
-	identity identityFlag
+	identity cli.Identity
 	seq, cas uint64
 	// seqSet and casSet say whether --seq and --cas were given.
 	seqSet, casSet bool
 }
 
 func runPut(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("put", putSynopsis, putAbout)
+	fs := cli.NewFlagSet(prog, "put", putSynopsis, putAbout)
 	var f putFlags
-	f.clientFlags.register(fs)
+	f.Client.Register(fs, "give up after this long, joining included")
 	f.kindFlags.register(fs)
-	f.identity.register(fs, "key `file` that signs plain and mutable values: loaded, or generated and saved (0600) when missing; default: a fresh key each run")
+	f.identity.Register(fs, "key `file` that signs plain and mutable values: loaded, or generated and saved (0600) when missing; default: a fresh key each run")
 	fs.Uint64Var(&f.seq, "seq", 0, "with --mutable: the sequence `number` to store at (default: see above)")
 	fs.Uint64Var(&f.cas, "cas", 0, "with --mutable: store only where a replica holds this sequence `number` (0: none)")
-	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
 	}
-	f.seqSet, f.casSet = isSet(fs, "seq"), isSet(fs, "cas")
+	f.seqSet, f.casSet = fs.IsSet("seq"), fs.IsSet("cas")
 	if code, ok := f.check(fs, pos, stderr); !ok {
 		return code
 	}
 	value, err := readValue(pos[len(pos)-1], stdin)
 	if err != nil {
-		return fail(stderr, "put", err)
+		return fs.Fail(stderr, err)
 	}
-	id, err := f.identity.load(stderr)
+	id, err := f.identity.Load(stderr)
 	if err != nil {
-		return fail(stderr, "put", err)
+		return fs.Fail(stderr, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
-	n, err := joinClient(ctx, &f.clientFlags, id, stderr)
+	n, err := joinClient(ctx, &f.Client, id, stderr)
 	if err != nil {
-		return fail(stderr, "put", err)
+		return fs.Fail(stderr, err)
 	}
 	defer n.Close()
 	switch {
@@ -90,36 +91,36 @@ func runPut(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	default:
 		var acks int
 		if acks, err = n.Put(ctx, []byte(pos[0]), value); err == nil {
-			fmt.Fprintf(stdout, "stored %q: %s acknowledged\n", pos[0], plural(acks, "replica"))
+			fmt.Fprintf(stdout, "stored %q: %s acknowledged\n", pos[0], cli.Plural(acks, "replica"))
 		}
 	}
 	if held, ok := heldSeq(err); ok {
 		err = fmt.Errorf("conflict: a replica holds sequence %d: %w", held, err)
 	}
 	if err != nil {
-		return fail(stderr, "put", err)
+		return fs.Fail(stderr, err)
 	}
-	return 0
+	return cli.ExitOK
 }
 
 // check reports a wrong use of put's flags and arguments.
-func (f *putFlags) check(fs *flag.FlagSet, pos []string, stderr io.Writer) (code int, ok bool) {
+func (f *putFlags) check(fs *cli.FlagSet, pos []string, stderr io.Writer) (code int, ok bool) {
 	if code, ok := f.kindFlags.check(fs, stderr); !ok {
 		return code, false
 	}
 	switch {
 	case (f.seqSet || f.casSet) && !f.mutable:
-		return usageError(fs, stderr, "--seq and --cas need --mutable"), false
+		return fs.UsageError(stderr, "--seq and --cas need --mutable"), false
 	case f.seqSet && f.seq == 0:
-		return usageError(fs, stderr, "--seq must be at least 1"), false
-	case f.mutable && !f.identity.set():
-		return usageError(fs, stderr, "--mutable needs --identity FILE: only the key that published a mutable value can update it"), false
+		return fs.UsageError(stderr, "--seq must be at least 1"), false
+	case f.mutable && !f.identity.Set():
+		return fs.UsageError(stderr, "--mutable needs --identity FILE: only the key that published a mutable value can update it"), false
 	case !f.immutable && !f.mutable && len(pos) != 2:
-		return usageError(fs, stderr, "want KEY VALUE, got %d arguments", len(pos)), false
+		return fs.UsageError(stderr, "want KEY VALUE, got %d arguments", len(pos)), false
 	case (f.immutable || f.mutable) && len(pos) != 1:
-		return usageError(fs, stderr, "want VALUE, got %d arguments", len(pos)), false
+		return fs.UsageError(stderr, "want VALUE, got %d arguments", len(pos)), false
 	}
-	return checkClient(fs, &f.clientFlags, stderr)
+	return f.Client.Check(fs, stderr)
 }
 
 // putImmutable stores value under its hash and prints the key.
@@ -129,7 +130,7 @@ func putImmutable(ctx context.Context, n *node.Node, value []byte, stdout, stder
 		return err
 	}
 	fmt.Fprintln(stdout, key)
-	fmt.Fprintf(stderr, "stored: %s acknowledged\n", plural(acks, "replica"))
+	fmt.Fprintf(stderr, "stored: %s acknowledged\n", cli.Plural(acks, "replica"))
 	return nil
 }
 
@@ -149,7 +150,7 @@ func (f *putFlags) putMutable(ctx context.Context, n *node.Node, id *peer.Identi
 		return err
 	}
 	fmt.Fprintln(stdout, seq)
-	fmt.Fprintf(stderr, "stored at sequence %d: %s acknowledged\n", seq, plural(acks, "replica"))
+	fmt.Fprintf(stderr, "stored at sequence %d: %s acknowledged\n", seq, cli.Plural(acks, "replica"))
 	return nil
 }
 

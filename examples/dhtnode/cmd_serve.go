@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
+	"path/filepath"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/trust/wot"
@@ -22,12 +23,14 @@ An unreachable bootstrap address is an error: the node exits 1.
 
 With --identity FILE the node keeps its ID across restarts: the key is read
 from FILE, or generated and saved there (mode 0600) when FILE does not exist.
-With --store bbolt:PATH it keeps the values it holds across restarts too.
+With --store bbolt:DIR it keeps the values it holds across restarts too, in
+DIR/node.db (DIR is made if missing; testnet's --store takes a directory
+the same way).
 
-With --store bbolt:PATH or --identity FILE the node also keeps, in
-PATH.state (or FILE.state), its good contacts and the values it publishes:
-started again without --bootstrap, it rejoins through those contacts and
-keeps republishing its values.
+With --store bbolt:DIR or --identity FILE the node also keeps, in
+DIR/node.state (or FILE.state), its good contacts and the values it
+publishes: started again without --bootstrap, it rejoins through those
+contacts and keeps republishing its values.
 
 With --trust-roots FILE it runs a web of trust: FILE lists public keys in
 hex ('dhtnode id' prints them), one a line; they and the node's own key are
@@ -44,17 +47,17 @@ reaches the address can read the profiles and the command line: bind it to
 loopback or a private network.`
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--trust-roots FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
+	fs := cli.NewFlagSet(prog, "serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--store bbolt:DIR] [--trust-roots FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
 	var (
-		p         parts
-		bootstrap peerList
-		identity  identityFlag
+		s         cli.Server
+		bootstrap cli.PeerList
+		identity  cli.Identity
 		metrics   string
 		roots     string
 	)
-	p.register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
+	s.Register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
 	fs.Var(&bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable")
-	identity.register(fs, "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
+	identity.Register(fs, "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
 	fs.StringVar(&roots, "trust-roots", "", "run a web of trust: `file` of the root public keys in hex, one a line; the node admits, relays for and stores the values of peers endorsed from them ('dhtnode endorse')")
 	fs.Func("metrics", "serve Prometheus metrics at /metrics and Go profiles at /debug/pprof/ over HTTP on `host:port` (port 0: any free port; the URLs are printed on stderr)", func(s string) error {
 		if _, _, err := net.SplitHostPort(s); err != nil {
@@ -63,55 +66,55 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		metrics = s
 		return nil
 	})
-	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
 	}
 	if len(pos) > 0 {
-		return usageError(fs, stderr, "unexpected argument %q", pos[0])
+		return fs.UsageError(stderr, "unexpected argument %q", pos[0])
 	}
 
-	id, err := identity.load(stderr)
+	id, err := identity.Load(stderr)
 	if err != nil {
-		return fail(stderr, "serve", err)
+		return fs.Fail(stderr, err)
 	}
 	var policy *wot.Policy
 	if roots != "" {
 		if id == nil {
 			if id, err = peer.GenerateIdentity(nil); err != nil {
-				return fail(stderr, "serve", err)
+				return fs.Fail(stderr, err)
 			}
 		}
 		if policy, err = webOfTrust(roots, id); err != nil {
-			return fail(stderr, "serve", err)
+			return fs.Fail(stderr, err)
 		}
-		p.level = policy.Level
+		s.Level = policy.Level
 	}
-	b, store, err := p.builder("", stderr)
+	b, store, err := s.Builder("node", stderr)
 	if err != nil {
-		return fail(stderr, "serve", err)
+		return fs.Fail(stderr, err)
 	}
 	if policy != nil {
 		b.Policy(policy)
 	}
-	listen := p.listen
+	listen := s.Listen
 	if len(listen) == 0 {
-		listen = addrList{ma.StringCast(node.DefaultListenAddr)}
+		listen = cli.AddrList{ma.StringCast(node.DefaultListenAddr)}
 	}
-	state := statePath(p.store, identity)
+	state := statePath(s.Store, identity)
 	if state != "" {
 		b.StateFile(state)
 	}
 	n, err := b.Identity(id).Listen(listen...).Build(ctx)
 	if err != nil {
 		store.Close()
-		return fail(stderr, "serve", err)
+		return fs.Fail(stderr, err)
 	}
 	defer n.Close()
 	var ms *metricsServer
 	if metrics != "" {
 		if ms, err = startMetrics(metrics, n); err != nil {
-			return fail(stderr, "serve", err)
+			return fs.Fail(stderr, err)
 		}
 		defer ms.close() // on the way out by an error; runs before n.Close
 		fmt.Fprintf(stderr, "metrics http://%s/metrics\nprofiles http://%s/debug/pprof/\n", ms.addr, ms.addr)
@@ -124,61 +127,50 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if len(bootstrap) > 0 {
 		if err := n.Bootstrap(ctx, bootstrap...); err != nil {
 			if ctx.Err() != nil {
-				return closeNode(n, ms, stderr)
+				return closeNode(fs, n, ms, stderr)
 			}
-			return fail(stderr, "serve", fmt.Errorf("cannot join the network: %w", err))
+			return fs.Fail(stderr, err) // node.ErrBootstrap says what failed
 		}
-		fmt.Fprintf(stderr, "joined: %s known\n", plural(n.Stats().TableSize, "peer"))
+		fmt.Fprintf(stderr, "joined: %s known\n", cli.Plural(n.Stats().TableSize, "peer"))
 	} else if state != "" {
 		// A restart: rejoin through the contacts saved last time, if any.
 		if err := n.Bootstrap(ctx); err == nil {
-			fmt.Fprintf(stderr, "rejoined through saved contacts: %s known\n", plural(n.Stats().TableSize, "peer"))
+			fmt.Fprintf(stderr, "rejoined through saved contacts: %s known\n", cli.Plural(n.Stats().TableSize, "peer"))
 		} else if ctx.Err() != nil {
-			return closeNode(n, ms, stderr)
+			return closeNode(fs, n, ms, stderr)
 		}
 	}
 	fmt.Fprintln(stdout, "ready")
 
 	<-ctx.Done()
-	return closeNode(n, ms, stderr)
+	return closeNode(fs, n, ms, stderr)
 }
 
 // closeNode stops the metrics server, when there is one, then closes n,
 // reports what it served and returns the exit code.
-func closeNode(n *node.Node, ms *metricsServer, stderr io.Writer) int {
+func closeNode(fs *cli.FlagSet, n *node.Node, ms *metricsServer, stderr io.Writer) int {
 	var merr error
 	if ms != nil {
 		merr = ms.close()
 	}
 	s := n.Stats()
 	if err := errors.Join(merr, n.Close()); err != nil {
-		return fail(stderr, "serve", fmt.Errorf("close: %w", err))
+		return fs.Fail(stderr, fmt.Errorf("close: %w", err))
 	}
 	fmt.Fprintf(stderr, "stopped: served %s, relayed %s, held %s\n",
-		plural(int(s.Served), "request"), plural(int(s.Forwarded), "forwarded query"), plural(s.Records, "record"))
-	return 0
-}
-
-// plural returns "1 peer", "2 peers", "3 forwarded queries".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if stem, ok := strings.CutSuffix(noun, "y"); ok {
-		return fmt.Sprintf("%d %sies", n, stem)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+		cli.Plural(int(s.Served), "request"), cli.Plural(int(s.Forwarded), "forwarded query"), cli.Plural(s.Records, "record"))
+	return cli.ExitOK
 }
 
 // statePath is where serve keeps its contacts and published values: beside
 // a durable store, else beside the identity file; "" for a node that keeps
 // nothing across restarts.
-func statePath(store storeSpec, identity identityFlag) string {
+func statePath(store cli.StoreSpec, identity cli.Identity) string {
 	switch {
-	case store.kind == "bbolt":
-		return store.path + ".state"
-	case identity.set():
-		return identity.path + ".state"
+	case store.Dir != "":
+		return filepath.Join(store.Dir, "node.state")
+	case identity.Set():
+		return identity.Path + ".state"
 	}
 	return ""
 }

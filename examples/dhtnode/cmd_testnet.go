@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/node"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -23,7 +23,8 @@ reader itself all the same ("local"), and, over the other reads, the median
 and 99th-percentile lookup latency and the RPCs and hops a lookup took.
 
 It exits 0 when every mode read back at least 90% of its values, and 1
-otherwise. --store bbolt:DIR gives each node its own file in DIR.`
+otherwise. --store bbolt:DIR gives each node its own file in directory DIR,
+node-0000.db and on (DIR is made if missing).`
 
 // passRate is the share of lookups every mode must get right for testnet to
 // exit 0. Loopback UDP loses nothing in practice, so a healthy network gets
@@ -32,74 +33,74 @@ const passRate = 0.9
 
 // testnetFlags are testnet's flags.
 type testnetFlags struct {
-	parts
+	cli.Server
 	nodes, lookups, k int
 	seed              uint64
 }
 
 func runTestnet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("testnet", "testnet [--nodes N] [--mode MODE] [--lookups L] [part flags]", testnetAbout)
+	fs := cli.NewFlagSet(prog, "testnet", "testnet [--nodes N] [--mode MODE] [--lookups L] [--store bbolt:DIR] [part flags]", testnetAbout)
 	var f testnetFlags
-	f.parts.register(fs, "`multiaddr` every node listens on, port 0, repeatable (default /ip4/127.0.0.1/udp/0)")
+	f.Server.Register(fs, "`multiaddr` every node listens on, port 0, repeatable (default /ip4/127.0.0.1/udp/0)")
 	fs.IntVar(&f.nodes, "nodes", 64, "how many nodes to run")
 	fs.IntVar(&f.lookups, "lookups", 64, "how many values to put and get in each mode")
 	fs.IntVar(&f.k, "k", 0, "replication factor and bucket size (default: nodes/8, between 2 and 20, so that values live on a small part of the network)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for choosing writers and readers")
-	pos, code, done := parseArgs(fs, args, stdout, stderr)
+	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
 	}
 	switch {
 	case len(pos) > 0:
-		return usageError(fs, stderr, "unexpected argument %q", pos[0])
+		return fs.UsageError(stderr, "unexpected argument %q", pos[0])
 	case f.nodes < 2 || f.nodes > 4096:
-		return usageError(fs, stderr, "--nodes must be between 2 and 4096, got %d", f.nodes)
+		return fs.UsageError(stderr, "--nodes must be between 2 and 4096, got %d", f.nodes)
 	case f.lookups < 1:
-		return usageError(fs, stderr, "--lookups must be positive, got %d", f.lookups)
+		return fs.UsageError(stderr, "--lookups must be positive, got %d", f.lookups)
 	case f.k < 0:
-		return usageError(fs, stderr, "--k must not be negative, got %d", f.k)
+		return fs.UsageError(stderr, "--k must not be negative, got %d", f.k)
 	}
-	for _, a := range f.listen {
+	for _, a := range f.Listen {
 		if port, _ := a.ValueForProtocol(a[1].Code()); port != "0" { // a is /ip4|ip6/HOST/udp|tcp/PORT
-			return usageError(fs, stderr, "--listen %s: port must be 0, every node needs its own", a)
+			return fs.UsageError(stderr, "--listen %s: port must be 0, every node needs its own", a)
 		}
 	}
-	if len(f.listen) == 0 {
-		f.listen = addrList{ma.StringCast("/ip4/127.0.0.1/udp/0")}
+	if len(f.Listen) == 0 {
+		f.Listen = cli.AddrList{ma.StringCast("/ip4/127.0.0.1/udp/0")}
 	}
 	if f.k == 0 {
 		f.k = min(20, max(2, f.nodes/8))
 	}
 	modes := node.Modes()
-	if f.modeSet {
-		modes = []node.Mode{f.mode}
+	if f.ModeSet {
+		modes = []node.Mode{f.Mode}
 	}
 
 	start := time.Now()
-	prog := newProgress(stderr)
-	tn, err := startTestnet(ctx, &f, prog)
+	bar := newProgress(stderr)
+	tn, err := startTestnet(ctx, &f, bar)
 	if err != nil {
-		prog.done()
-		return fail(stderr, "testnet", err)
+		bar.done()
+		return fs.Fail(stderr, err)
 	}
 	defer tn.close()
-	prog.done()
+	bar.done()
 	fmt.Fprintf(stdout, "%d nodes on %s (codec %s, table %s, store %s, k %d) up and joined in %v\n",
-		f.nodes, f.listen.String(), f.codec, f.table, f.store, f.k, time.Since(start).Round(time.Millisecond))
+		f.nodes, f.Listen.String(), f.Codec, f.Route, f.Store, f.k, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "%d values per mode, each put through one node and read through another\n\n", f.lookups)
 
 	rng := rand.New(rand.NewPCG(f.seed, f.seed))
 	var results []modeResult
 	for _, m := range modes {
-		prog.say("measuring " + m.String())
+		bar.say("measuring " + m.String())
 		r, err := tn.measure(ctx, m, f.lookups, rng)
 		if err != nil {
-			prog.done()
-			return fail(stderr, "testnet", err)
+			bar.done()
+			return fs.Fail(stderr, err)
 		}
 		results = append(results, r)
 	}
-	prog.done()
+	bar.done()
 	return report(stdout, stderr, results)
 }
 
@@ -131,21 +132,16 @@ type testnet struct {
 // startTestnet builds f.nodes nodes and joins each through node 0, one
 // after the other, as a network grows. Bootstrap's bucket refresh lets the
 // first joiners, who met a nearly empty network, hear of later ones.
-func startTestnet(ctx context.Context, f *testnetFlags, prog *progress) (*testnet, error) {
+func startTestnet(ctx context.Context, f *testnetFlags, bar *progress) (*testnet, error) {
 	tn := &testnet{k: f.k}
-	if f.store.kind == "bbolt" {
-		if err := os.MkdirAll(f.store.path, 0o700); err != nil {
-			return nil, fmt.Errorf("store directory: %w", err)
-		}
-	}
 	for i := range f.nodes {
-		n, err := buildTestnetNode(ctx, f, i, prog.w)
+		n, err := buildTestnetNode(ctx, f, i, bar.w)
 		if err != nil {
 			tn.close()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
 		tn.nodes = append(tn.nodes, n)
-		prog.step("starting nodes", i+1, f.nodes)
+		bar.step("starting nodes", i+1, f.nodes)
 	}
 	seed := tn.nodes[0].Addrs()
 	for i, n := range tn.nodes[1:] {
@@ -153,17 +149,17 @@ func startTestnet(ctx context.Context, f *testnetFlags, prog *progress) (*testne
 			tn.close()
 			return nil, fmt.Errorf("node %d: %w", i+1, err)
 		}
-		prog.step("joining", i+2, f.nodes)
+		bar.step("joining", i+2, f.nodes)
 	}
 	return tn, nil
 }
 
 func buildTestnetNode(ctx context.Context, f *testnetFlags, i int, stderr io.Writer) (*node.Node, error) {
-	b, store, err := f.builder(fmt.Sprintf("node-%04d.db", i), stderr)
+	b, store, err := f.Builder(fmt.Sprintf("node-%04d", i), stderr)
 	if err != nil {
 		return nil, err
 	}
-	n, err := b.K(f.k).Listen(f.listen...).Build(ctx)
+	n, err := b.K(f.k).Listen(f.Listen...).Build(ctx)
 	if err != nil {
 		_ = store.Close() // Build leaves a store it was given to the caller
 		return nil, err

@@ -10,7 +10,7 @@
 // line ("id HEX", "listening MULTIADDR", then "ready"), and runs until
 // SIGINT or SIGTERM:
 //
-//	dhtnode serve --listen /ip4/127.0.0.1/udp/4001 --identity node1.key --store bbolt:node1.db
+//	dhtnode serve --listen /ip4/127.0.0.1/udp/4001 --identity node1.key --store bbolt:node1
 //	dhtnode serve --listen /ip4/127.0.0.1/udp/4002 --bootstrap /ip4/127.0.0.1/udp/4001
 //
 // serve --metrics HOST:PORT serves the node's Prometheus metrics (names
@@ -26,7 +26,8 @@
 //
 // put and get join for a moment as clients, which never enter other peers'
 // routing tables. get writes the value exactly as stored, so it pipes (on
-// a terminal it adds a newline when the value has none):
+// a terminal it adds a newline when the value has none). A KEY is taken as
+// written, "-" included; only put's VALUE reads stdin on "-":
 //
 //	dhtnode put --bootstrap /ip4/127.0.0.1/udp/4001 greeting 'hello, world'
 //	dhtnode get --bootstrap /ip4/127.0.0.1/udp/4002 greeting > greeting.txt
@@ -65,17 +66,33 @@
 //	online
 //	seq 1
 //
-// # Part flags
+// # Flags
 //
-// Every subcommand but id takes the same flags for the parts a node is made
-// of:
+// A flag means the same in every subcommand that takes it, and in
+// filemanager's, and each subcommand takes only the flags that mean
+// something to it. Help, synopses and messages write flags --name (Go's
+// flag package also accepts -name). Every subcommand that builds a node
+// takes the part flags:
 //
 //	--codec cbor|json|bencode             wire codec (all nodes of a network must agree)
-//	--route kademlia|toymap               routing table
-//	--mode direct|proxied|direct-reply|mixed[:N]   default query mode
-//	--store memory|bbolt:PATH             record store (testnet: PATH is a directory)
+//	--mode direct|proxied|direct-reply|mixed[:N]   default query mode, N from 1 to 255
 //	--listen MULTIADDR                    /ip4|ip6/HOST/udp|tcp/PORT, repeatable
-//	--rpc-timeout DURATION                wait per request before its one retry (1s)
+//	--rpc-timeout DURATION                the most a request waits before its one resend
+//	                                      (1s: node.DefaultRPCTimeout)
+//	--verbose                             log the node's activity to stderr
+//
+// serve and testnet run full nodes, which hold other peers in their tables
+// and keep their values, and add:
+//
+//	--route kademlia|toymap|trustorder    routing table
+//	--store memory|bbolt:DIR              record store; DIR is a directory, made if
+//	                                      missing, with a file per node: serve's
+//	                                      DIR/node.db, testnet's DIR/node-0000.db ...
+//
+// put, get, endorse and revoke are clients, which enter no one's table and
+// keep no one's values, so they take neither; they add --bootstrap
+// MULTIADDR (required) and --timeout DURATION (10s). --identity FILE is
+// taken where a key acts: serve, put, endorse, revoke and id.
 //
 // # Exit codes
 //

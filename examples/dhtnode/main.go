@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 )
 
 func main() {
@@ -17,55 +18,28 @@ func main() {
 	os.Exit(code)
 }
 
-// command is one subcommand: its name, a one-line summary and its entry.
-// Only put reads stdin (a VALUE of "-").
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
-}
+const prog = "dhtnode"
 
-func commands() []command {
-	return []command{
-		{"serve", "run a node until SIGINT or SIGTERM", runServe},
-		{"put", "store a value in a running network", runPut},
-		{"get", "print a value from a running network", runGet},
-		{"id", "print the ID and public key of an identity file", runID},
-		{"endorse", "endorse a peer in the web of trust", runEndorse},
-		{"revoke", "revoke an endorsement", runRevoke},
-		{"testnet", "run a network of nodes in this process and measure lookups", runTestnet},
+func program() *cli.Program {
+	return &cli.Program{
+		Name:  prog,
+		About: "dhtnode runs and uses dhtkit DHT nodes.",
+		Hint:  "Start with 'dhtnode testnet': it runs 64 nodes on loopback and prints what lookups cost.",
+		Commands: []cli.Command{
+			{Name: "serve", Summary: "run a node until SIGINT or SIGTERM", Run: runServe},
+			{Name: "put", Summary: "store a value in a running network", Run: runPut},
+			{Name: "get", Summary: "print a value from a running network", Run: runGet},
+			{Name: "id", Summary: "print the ID and public key of an identity file", Run: runID},
+			{Name: "endorse", Summary: "endorse a peer in the web of trust", Run: runEndorse},
+			{Name: "revoke", Summary: "revoke an endorsement", Run: runRevoke},
+			{Name: "testnet", Summary: "run a network of nodes in this process and measure lookups", Run: runTestnet},
+		},
 	}
 }
 
 // run is the whole program: it returns the exit code, 0 on success, 1 on
-// failure and 2 on a usage error. ctx ends serve.
+// failure and 2 on a usage error. ctx ends serve; only put reads stdin (a
+// VALUE of "-").
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
-	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			return run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
-		}
-		usage(stdout)
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdin, stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "dhtnode: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, "dhtnode runs and uses dhtkit DHT nodes.\n\nusage: dhtnode COMMAND [flags] [args]\n\ncommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, "  help     show this text, or 'dhtnode help COMMAND' for a command's flags\n\n"+
-		"Start with 'dhtnode testnet': it runs 64 nodes on loopback and prints what lookups cost.\n")
+	return program().Run(ctx, args, stdin, stdout, stderr)
 }

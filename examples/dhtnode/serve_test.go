@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/stretchr/testify/require"
 )
@@ -25,9 +26,10 @@ func TestServeThenPutThenGetPrintsTheValueExactly(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := startServe(t, c.parts...)
-			// The client takes the same part flags, minus --listen: it
-			// listens on the bootstrap address's kind by itself.
-			clientParts := slicesWithout(c.parts, "--listen")
+			// The client takes the same part flags, minus --listen (it
+			// listens on the bootstrap address's kind by itself) and
+			// --route, which only a server's table has.
+			clientParts := slicesWithout(slicesWithout(c.parts, "--listen"), "--route")
 			const value = "hello,\tworld — no newline"
 			args := append([]string{"put", "--bootstrap", s.addrs[0]}, clientParts...)
 			code, out, errOut := runCmd(t, append(args, "greeting", value)...)
@@ -88,7 +90,7 @@ func TestUnreachableBootstrapFailsWithinSeconds(t *testing.T) {
 			elapsed := time.Since(start)
 			require.Equal(t, 1, code)
 			require.Contains(t, errOut, "bootstrap failed")
-			require.Less(t, elapsed, 2*defaultRPCTimeout+2*time.Second, "took %v", elapsed)
+			require.Less(t, elapsed, 2*node.DefaultRPCTimeout+2*time.Second, "took %v", elapsed)
 		})
 	}
 }
@@ -135,12 +137,13 @@ func TestCorruptOrExposedIdentityFileIsRefused(t *testing.T) {
 
 func TestBboltStoreKeepsValuesAcrossServeRestart(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"--identity", filepath.Join(dir, "node.key"), "--store", "bbolt:" + filepath.Join(dir, "records.db")}
+	args := []string{"--identity", filepath.Join(dir, "node.key"), "--store", "bbolt:" + filepath.Join(dir, "state")}
 	first := startServe(t, args...)
 	code, _, errOut := runCmd(t, "put", "--bootstrap", first.addrs[0], "durable", "survives restarts")
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, 0, first.stop(t))
 	require.Contains(t, first.stderr.String(), "held 1 record\n")
+	require.FileExists(t, filepath.Join(dir, "state", "node.db"), "--store bbolt:DIR keeps serve's records in DIR/node.db")
 
 	// The restarted node is alone: the value can only come from its store.
 	second := startServe(t, args...)

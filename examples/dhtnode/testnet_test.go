@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,13 +57,17 @@ func TestTestnetOfEightNodesSucceedsInEveryMode(t *testing.T) {
 }
 
 func TestTestnetWithOneModeOverOtherPartsMeasuresOnlyThatMode(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "made-by-testnet")
 	code, out, errOut := runCmd(t, "testnet", "--nodes", "6", "--lookups", "6", "--mode", "proxied",
-		"--codec", "json", "--route", "toymap", "--listen", "/ip4/127.0.0.1/tcp/0", "--store", "bbolt:"+t.TempDir())
+		"--codec", "json", "--route", "toymap", "--listen", "/ip4/127.0.0.1/tcp/0", "--store", "bbolt:"+dir)
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	rows := testnetRows(t, out)
 	require.Len(t, rows, 1, out)
 	require.Equal(t, 6, rows["proxied"].ok, out)
 	require.Contains(t, out, "codec json, table toymap, store bbolt:")
+	for i := range 6 {
+		require.FileExists(t, filepath.Join(dir, fmt.Sprintf("node-%04d.db", i)), "--store bbolt:DIR: one file a node in DIR")
+	}
 }
 
 func TestPercentileIsNearestRank(t *testing.T) {

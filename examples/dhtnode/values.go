@@ -1,16 +1,18 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/trust"
 )
 
@@ -21,29 +23,23 @@ type kindFlags struct {
 	salt               string
 }
 
-func (k *kindFlags) register(fs *flag.FlagSet) {
+func (k *kindFlags) register(fs *cli.FlagSet) {
 	fs.BoolVar(&k.immutable, "immutable", false, "an immutable value, stored under the hash of its bytes")
 	fs.BoolVar(&k.mutable, "mutable", false, "a mutable value: one publisher's, under a salt, with a growing sequence number")
 	fs.StringVar(&k.salt, "salt", "", "with --mutable: the `salt` that tells one publisher's mutable values apart (default empty)")
 }
 
 // check reports a wrong combination of the kind flags as a usage error.
-func (k *kindFlags) check(fs *flag.FlagSet, stderr io.Writer) (code int, ok bool) {
+func (k *kindFlags) check(fs *cli.FlagSet, stderr io.Writer) (code int, ok bool) {
 	switch {
 	case k.immutable && k.mutable:
-		return usageError(fs, stderr, "--immutable and --mutable exclude each other"), false
-	case isSet(fs, "salt") && !k.mutable:
-		return usageError(fs, stderr, "--salt needs --mutable"), false
+		return fs.UsageError(stderr, "--immutable and --mutable exclude each other"), false
+	case fs.IsSet("salt") && !k.mutable:
+		return fs.UsageError(stderr, "--salt needs --mutable"), false
 	case len(k.salt) > trust.MaxSaltSize:
-		return usageError(fs, stderr, "--salt is %d bytes, at most %d", len(k.salt), trust.MaxSaltSize), false
+		return fs.UsageError(stderr, "--salt is %d bytes, at most %d", len(k.salt), trust.MaxSaltSize), false
 	}
-	return 0, true
-}
-
-// isSet reports whether the flag called name was given.
-func isSet(fs *flag.FlagSet, name string) (set bool) {
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
+	return cli.ExitOK, true
 }
 
 // pubKeyFlag is a flag holding an ed25519 public key in hex, as id prints it.
@@ -127,4 +123,14 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// joinClient builds a client node from c's flags, signing with id (nil: a
+// fresh key), and bootstraps it.
+func joinClient(ctx context.Context, c *cli.Client, id *peer.Identity, stderr io.Writer) (*node.Node, error) {
+	b, err := c.Builder(id, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return c.Join(ctx, b)
 }

@@ -21,8 +21,8 @@ func TestHelpListsEverySubcommandAndEachShowsItsFlags(t *testing.T) {
 	require.Contains(t, errOut, "commands:")
 
 	want := map[string][]string{
-		"share":   {"-replicas", "-parallel", "-chunk-size", "PATH..."},
-		"fetch":   {"-o PATH", "-from", "-trusted", "-parallel", "ID"},
+		"share":   {"--replicas", "--parallel", "--chunk-size", "PATH..."},
+		"fetch":   {"-o PATH", "--from", "--trusted", "--parallel", "ID"},
 		"ls":      {"ID"},
 		"publish": {"NAME ID...", "--identity FILE"},
 	}
@@ -32,10 +32,18 @@ func TestHelpListsEverySubcommandAndEachShowsItsFlags(t *testing.T) {
 			require.Equal(t, 0, code, "%v", args)
 			require.Empty(t, errOut, "%v: help goes to stdout", args)
 			require.Contains(t, out, "usage: filemanager "+cmd)
-			// The part flags are dhtnode's, in every subcommand.
-			for _, f := range append(flags, "-bootstrap", "-codec", "-route", "-mode", "-listen", "-identity", "-rpc-timeout", "-timeout") {
+			// The client flags are dhtnode's clients', in every subcommand.
+			for _, f := range append(flags, "--bootstrap", "--codec", "--mode", "--listen", "--rpc-timeout", "--timeout", "--verbose") {
 				require.Contains(t, out, f, "%v documents %s", args, f)
 			}
+			// A client holds no one's table or values; only publish signs.
+			for _, f := range []string{"--route", "--store"} {
+				require.NotContains(t, out, f, "%v offers %s, which means nothing to a client", args, f)
+			}
+			if cmd != "publish" {
+				require.NotContains(t, out, "--identity", "%v: only publish signs", args)
+			}
+			require.NotRegexp(t, `(^|[\s\[])-[a-z]{2,}`, out, "%v writes every flag --flag, as its synopsis does", args)
 		}
 	}
 }

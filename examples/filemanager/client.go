@@ -6,13 +6,14 @@ import (
 
 	"github.com/dhtkit/dhtkit/examples/internal/cli"
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
 )
 
 // joiner returns a function that joins the network as a client with c's
-// flags, the Builder first adjusted by tune (nil for none). The Builder is
-// made once, so an identity file is read once however often it joins.
-func joiner(c *cli.Client, stderr io.Writer, tune func(*node.Builder)) (func(context.Context) (*node.Node, error), error) {
-	b, err := c.Builder(stderr)
+// flags and the key id (nil: a fresh one), the Builder first adjusted by
+// tune (nil for none).
+func joiner(c *cli.Client, id *peer.Identity, stderr io.Writer, tune func(*node.Builder)) (func(context.Context) (*node.Node, error), error) {
+	b, err := c.Builder(id, stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ const (
 	checkpointEvery = time.Second
 )
 
-func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runFetch(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet(prog, "fetch", "fetch --bootstrap MULTIADDR [-o PATH] [flags] ID\n"+
 		"       filemanager fetch --bootstrap MULTIADDR --from PUBKEY [--trusted FILE] [-o DIR] [flags] NAME", fetchAbout)
 	var c cli.Client
@@ -100,7 +100,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// flight that costs no throughput, and each chunk then crosses the
 	// network once rather than alpha times. A replica that fails costs one
 	// RPC timeout, and leaves the table after a few failures.
-	join, err := joiner(&c, stderr, func(b *node.Builder) { b.Alpha(1) })
+	join, err := joiner(&c, nil, stderr, func(b *node.Builder) { b.Alpha(1) })
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}
@@ -122,7 +122,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "%s: %d already here, %d fetched (%s in %v, %s%s)\n", cli.Plural(int(f.chunks.Load()), "chunk"),
 			f.already.Load(), f.fetched.Load(), ibytes(f.bytes.Load()), el.Round(time.Millisecond), rate(f.bytes.Load(), el), peakNote())
 	}
-	if bad := f.bad.Load() + int64(n.Stats().Dropped["bad-value"]); bad > 0 {
+	if bad := f.bad.Load() + int64(n.Stats().Dropped[node.DropBadValue]); bad > 0 {
 		fmt.Fprintf(stderr, "discarded %s that did not verify\n", cli.Plural(int(bad), "value"))
 	}
 	if err != nil {

@@ -14,7 +14,7 @@ for a directory, one for everything in it: the type (file or dir), the size
 in bytes (of a directory: of all the files in it), the number of chunks of a
 file, and the path. Nothing is written to disk.`
 
-func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runLs(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet(prog, "ls", "ls --bootstrap MULTIADDR [flags] ID", lsAbout)
 	var c cli.Client
 	c.Register(fs, "give up joining the network, or finding the ID, after this long")
@@ -32,7 +32,7 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fs.UsageError(stderr, "%v", err)
 	}
-	join, err := joiner(&c, stderr, nil)
+	join, err := joiner(&c, nil, stderr, nil)
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}

@@ -22,10 +22,14 @@ network holds.
 It prints the address on stdout, "PUBKEY NAME", for
 'filemanager fetch --from PUBKEY NAME'.`
 
-func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runPublish(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet(prog, "publish", "publish --bootstrap MULTIADDR --identity FILE [flags] NAME ID...", publishAbout)
-	var c cli.Client
+	var (
+		c        cli.Client
+		identity cli.Identity
+	)
 	c.Register(fs, "give up after this long")
+	identity.Register(fs, "key `file` that signs the share: loaded, or generated and saved (0600) when missing (required)")
 	pos, code, done := fs.Parse(args, stdout, stderr)
 	if done {
 		return code
@@ -36,7 +40,7 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if code, ok := c.Check(fs, stderr); !ok {
 		return code
 	}
-	if c.Identity == "" {
+	if !identity.Set() {
 		return fs.UsageError(stderr, "--identity is required: the share is signed with its key")
 	}
 	name, idArgs := pos[0], pos[1:]
@@ -53,14 +57,14 @@ func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return fs.UsageError(stderr, "%v", err)
 		}
 	}
-	id, err := cli.LoadOrCreateIdentity(c.Identity, stderr)
+	id, err := identity.Load(stderr)
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	join, err := joiner(&c, stderr, nil)
+	join, err := joiner(&c, id, stderr, nil)
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}

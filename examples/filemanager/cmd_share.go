@@ -31,7 +31,7 @@ const (
 	maxShareChunk = 44 << 10
 )
 
-func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runShare(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := cli.NewFlagSet(prog, "share", "share --bootstrap MULTIADDR [--replicas R] [flags] PATH...", shareAbout)
 	var c cli.Client
 	c.Register(fs, "give up joining the network after this long")
@@ -60,7 +60,7 @@ func runShare(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// The client's lookups need find only the R closest peers to a key:
 	// k = R+2 leaves room for peers that fail during a lookup, and asks
 	// far fewer peers per chunk than the network's k.
-	join, err := joiner(&c, stderr, func(b *node.Builder) { b.K(*replicas + lookupMargin) })
+	join, err := joiner(&c, nil, stderr, func(b *node.Builder) { b.K(*replicas + lookupMargin) })
 	if err != nil {
 		return fs.Fail(stderr, err)
 	}

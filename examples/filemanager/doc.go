@@ -13,9 +13,9 @@
 //	filemanager publish --bootstrap ADDR --identity me.key holiday ID1 ID2
 //	filemanager fetch --bootstrap ADDR --from PUBKEY holiday
 //
-// Every subcommand takes dhtnode's part flags (--bootstrap, --listen,
-// --codec, --route, --mode, --identity, --rpc-timeout, --timeout, --verbose)
-// and --help. Exit codes: 0 success, 1 failure (an ID no one holds, a chunk
+// Every subcommand takes the flags of a dhtnode client, meaning the same
+// (--bootstrap, --listen, --codec, --mode, --rpc-timeout, --timeout,
+// --verbose), and --help; publish adds --identity, the key that signs. Exit codes: 0 success, 1 failure (an ID no one holds, a chunk
 // no replica holds, an unreachable network, an output that exists with
 // other contents), 2 usage. Progress and reports go to stderr; stdout
 // carries only results (IDs, paths, listings), so the commands pipe.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/dhtkit/dhtkit/examples/internal/cli"
@@ -39,5 +40,5 @@ func program() *cli.Program {
 // run is the whole program: it returns the exit code, 0 on success, 1 on
 // failure and 2 on a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return program().Run(ctx, args, stdout, stderr)
+	return program().Run(ctx, args, strings.NewReader(""), stdout, stderr) // no command reads stdin
 }

@@ -70,9 +70,8 @@ func TestAFetchKilledHalfWayResumesWithOnlyTheMissingChunks(t *testing.T) {
 	require.NoError(t, os.WriteFile(half, data[:8<<20], 0o644))
 	r := runBin(t, "share", "--bootstrap", boot[0], half)
 	require.Equal(t, 0, r.code, r.stderr)
-	c := cli.Client{Bootstrap: cli.PeerList{mustAddr(t, boot[0])}, Timeout: waitFor}
-	c.Codec, c.Route, c.RPCTimeout = "cbor", "kademlia", cli.DefaultRPCTimeout
-	join, err := joiner(&c, os.Stderr, nil)
+	c := cli.Client{Bootstrap: cli.PeerList{mustAddr(t, boot[0])}, Timeout: waitFor} // the zero Parts: node's defaults
+	join, err := joiner(&c, nil, os.Stderr, nil)
 	require.NoError(t, err)
 	n, err := join(context.Background())
 	require.NoError(t, err)

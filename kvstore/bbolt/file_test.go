@@ -396,3 +396,14 @@ func boltFile(t *testing.T, path string, fn func(*bolt.Tx) error) {
 		t.Fatal(err)
 	}
 }
+
+func TestOpenInAMissingDirectoryNamesThePathOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "records.db")
+	_, err := bbolt.Open(path, bbolt.Options{})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open = %v, want an error matching os.ErrNotExist", err)
+	}
+	if want := "bbolt: open " + path + ": no such file or directory"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+}

@@ -114,7 +114,10 @@ func openDB(path string, timeout time.Duration) (db *bolt.DB, err error) {
 		return db, nil
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s (waited %v): %w", ErrLocked, path, timeout, err)
-	case errors.As(err, &pathErr) || !existing:
+	case errors.As(err, &pathErr) && pathErr.Op == "open" && pathErr.Path == path:
+		// Its text would repeat what this message states.
+		return nil, fmt.Errorf("bbolt: open %s: %w", path, pathErr.Err)
+	case pathErr != nil || !existing:
 		return nil, fmt.Errorf("bbolt: open %s: %w", path, err)
 	default:
 		// Invalid or mismatched meta pages, or a file too short to map.

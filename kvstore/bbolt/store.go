@@ -241,7 +241,9 @@ func (s *Store) Range(ctx context.Context, fn func(key []byte, rec kvstore.Recor
 }
 
 // Close commits every write already queued, stops the committer and closes
-// the file. Later calls to Close return nil; other methods ErrClosed.
+// the file. After it every method returns kvstore.ErrClosed, Close
+// included; a Close concurrent with the first returns once the file is
+// closed.
 func (s *Store) Close() error {
 	first := false
 	s.closeOnce.Do(func() {
@@ -258,7 +260,7 @@ func (s *Store) Close() error {
 	if first {
 		return s.closeErr
 	}
-	return nil
+	return kvstore.ErrClosed
 }
 
 func (s *Store) isClosed() bool {

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dhtkit/dhtkit/kvstore"
@@ -31,6 +32,7 @@ type Options struct {
 type Store struct {
 	now    func() time.Time
 	seed   maphash.Seed
+	closed atomic.Bool // set by the first Close
 	shards [shardCount]shard
 }
 
@@ -239,8 +241,12 @@ func (s *Store) Range(ctx context.Context, fn func(key []byte, rec kvstore.Recor
 	return nil
 }
 
-// Close drops every record. Later calls but Close return kvstore.ErrClosed.
+// Close drops every record and returns nil. After it every method returns
+// kvstore.ErrClosed, Close included.
 func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return kvstore.ErrClosed
+	}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()

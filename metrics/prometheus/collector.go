@@ -128,10 +128,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(d.served, s.Served)
 	counter(d.forwarded, s.Forwarded)
 	for _, r := range slices.Sorted(maps.Keys(m.Refused)) {
-		counter(d.refused, m.Refused[r], r)
+		counter(d.refused, m.Refused[r], r.String())
 	}
 	for _, r := range slices.Sorted(maps.Keys(m.Dropped)) {
-		counter(d.dropped, m.Dropped[r], r)
+		counter(d.dropped, m.Dropped[r], r.String())
 	}
 	counter(d.timeouts, s.Timeouts)
 	counter(d.sendErrors, s.SendErrors)

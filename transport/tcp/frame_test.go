@@ -78,7 +78,7 @@ func FuzzReadFrame(f *testing.F) {
 func TestReadFrameRejectsOversizePrefixWithoutAllocating(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := readFrame(bufio.NewReader(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3})), MaxMaxFrameSize)
+	_, err := readFrame(bufio.NewReader(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3})), maxFrameLimit)
 	runtime.ReadMemStats(&after)
 	if !errors.Is(err, ErrOversizeFrame) {
 		t.Fatalf("readFrame of a 4 GiB prefix: %v, want ErrOversizeFrame", err)

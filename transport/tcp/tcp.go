@@ -24,15 +24,16 @@ const (
 	DefaultMaxConns          = 256
 	DefaultSendQueueBytes    = 4 << 20
 	DefaultReceiveQueueBytes = 16 << 20
-	// MaxMaxFrameSize bounds Options.MaxFrameSize: a length prefix is 32 bits.
-	MaxMaxFrameSize = 1 << 30
+	// maxFrameLimit bounds Options.MaxFrameSize: a length prefix is 32 bits.
+	maxFrameLimit = 1 << 30
 	// queueLen bounds the number of frames in each queue, whatever their size.
 	queueLen = 1024
 )
 
 // Options configures a Transport. The zero value gives the defaults.
 type Options struct {
-	// MaxFrameSize is the frame limit (DefaultMaxFrameSize if 0).
+	// MaxFrameSize is the frame limit, up to 1 GiB (DefaultMaxFrameSize if
+	// 0).
 	MaxFrameSize int
 	// IdleTimeout closes a connection that carried no frame either way for
 	// this long (DefaultIdleTimeout if 0).
@@ -75,8 +76,8 @@ func (o Options) withDefaults() (Options, error) {
 	defDur(&o.WriteTimeout, DefaultWriteTimeout)
 	defDur(&o.DialTimeout, DefaultDialTimeout)
 	var errs []error
-	if o.MaxFrameSize < 0 || o.MaxFrameSize > MaxMaxFrameSize {
-		errs = append(errs, fmt.Errorf("tcp: MaxFrameSize %d outside 1..%d", o.MaxFrameSize, MaxMaxFrameSize))
+	if o.MaxFrameSize < 0 || o.MaxFrameSize > maxFrameLimit {
+		errs = append(errs, fmt.Errorf("tcp: MaxFrameSize %d outside 1..%d", o.MaxFrameSize, maxFrameLimit))
 	}
 	if o.MaxConns < 0 || o.SendQueueBytes < 0 || o.ReceiveQueueBytes < 0 {
 		errs = append(errs, errors.New("tcp: MaxConns, SendQueueBytes and ReceiveQueueBytes must not be negative"))
@@ -151,7 +152,7 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 	}
 	ln, err := net.ListenTCP(network, net.TCPAddrFromAddrPort(ap))
 	if err != nil {
-		return nil, fmt.Errorf("tcp: listen on %v: %w", addr, err)
+		return nil, fmt.Errorf("tcp: listen on %v: %w", addr, cause(err))
 	}
 	local := ln.Addr().(*net.TCPAddr).AddrPort()
 	self, err := transport.FromAddrPort(local, transport.TCP)
@@ -328,7 +329,7 @@ func (t *Transport) dial(ctx context.Context, ap netip.AddrPort) (*conn, error) 
 			return nil, fmt.Errorf("tcp: dial %v: %w", ap, ctx.Err())
 		}
 		// Refused, or no answer within DialTimeout.
-		return nil, fmt.Errorf("tcp: dial %v: %w: %w", ap, transport.ErrUnreachable, err)
+		return nil, fmt.Errorf("tcp: dial %v: %w: %w", ap, transport.ErrUnreachable, cause(err))
 	}
 	from, err := transport.FromAddrPort(ap, transport.TCP)
 	if err != nil {
@@ -436,4 +437,15 @@ func (t *Transport) Close() error {
 		return fmt.Errorf("tcp: close: %w", err)
 	}
 	return nil
+}
+
+// cause returns what went wrong under a *net.OpError: its operation and
+// address are what this package's own message states, in the caller's
+// terms (a multiaddr), so that an error names each of them once.
+func cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }

@@ -114,7 +114,7 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 	}
 	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(ap))
 	if err != nil {
-		return nil, fmt.Errorf("udp: listen on %v: %w", addr, err)
+		return nil, fmt.Errorf("udp: listen on %v: %w", addr, cause(err))
 	}
 	if err := setBuffers(conn, opts); err != nil {
 		conn.Close()
@@ -192,9 +192,9 @@ func (t *Transport) Send(ctx context.Context, to ma.Multiaddr, frame []byte) err
 		case errors.Is(err, net.ErrClosed):
 			return transport.ErrClosed
 		case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-			return fmt.Errorf("udp: send to %v: %w: %w", to, transport.ErrUnreachable, err)
+			return fmt.Errorf("udp: send to %v: %w: %w", to, transport.ErrUnreachable, cause(err))
 		}
-		return fmt.Errorf("udp: send to %v: %w", to, err)
+		return fmt.Errorf("udp: send to %v: %w", to, cause(err))
 	}
 	t.sent.Add(1)
 	return nil
@@ -350,5 +350,16 @@ func (t *Transport) Close() error {
 			err = fmt.Errorf("udp: close: %w", err)
 		}
 	})
+	return err
+}
+
+// cause returns what went wrong under a *net.OpError: its operation and
+// address are what this package's own message states, in the caller's
+// terms (a multiaddr), so that an error names each of them once.
+func cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -20,7 +21,7 @@ const (
 // which returns the exit code.
 type Command struct {
 	Name, Summary string
-	Run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	Run           func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 }
 
 // Program is a command made of subcommands.
@@ -38,7 +39,7 @@ type Program struct {
 // code. "help", "-h" and "--help" print the usage (or, followed by a
 // subcommand, that subcommand's) and return 0; no arguments or an unknown
 // subcommand print the usage to stderr and return 2.
-func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func (p *Program) Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		p.usage(stderr)
 		return ExitUsage
@@ -46,14 +47,14 @@ func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			return p.Run(ctx, []string{args[1], "--help"}, stdout, stderr)
+			return p.Run(ctx, []string{args[1], "--help"}, stdin, stdout, stderr)
 		}
 		p.usage(stdout)
 		return ExitOK
 	}
 	for _, c := range p.Commands {
 		if c.Name == args[0] {
-			return c.Run(ctx, args[1:], stdout, stderr)
+			return c.Run(ctx, args[1:], stdin, stdout, stderr)
 		}
 	}
 	fmt.Fprintf(stderr, "%s: unknown command %q\n\n", p.Name, args[0])
@@ -75,6 +76,10 @@ func (p *Program) usage(w io.Writer) {
 // FlagSet is a subcommand's flags. It reports errors instead of exiting,
 // and its usage text is the synopsis, a paragraph about the subcommand and
 // the flags.
+//
+// Flags are written one way everywhere, in usage texts, synopses, messages
+// and docs: --name, and -x for a one-letter name. (Go's flag package
+// accepts one dash or two for any flag, so -name works too.)
 type FlagSet struct {
 	*flag.FlagSet
 	prog string
@@ -86,10 +91,50 @@ func NewFlagSet(prog, name, synopsis, about string) *FlagSet {
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "usage: %s %s\n\n%s\n\nflags:\n", prog, synopsis, about)
-		fs.PrintDefaults()
+		fs.printFlags(w)
 	}
 	return fs
 }
+
+// dashes returns how a flag is written: --name, or -x for a one-letter
+// name.
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// printFlags writes the flags as flag.PrintDefaults does, but with the
+// dashes the usage and docs use: "  --name value" and the usage on the next line,
+// followed by the default when the usage does not state it.
+func (fs *FlagSet) printFlags(w io.Writer) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  " + dashes(f.Name)
+		if name != "" {
+			line += " " + name
+		}
+		if !strings.Contains(usage, "(default") && !zeroDefault(f) {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
+}
+
+// zeroDefault reports whether f's default is its type's zero value, which
+// goes without saying.
+func zeroDefault(f *flag.Flag) bool {
+	switch f.DefValue {
+	case "", "0", "false", "0s", "[]":
+		return true
+	}
+	return false
+}
+
+// flagInMessage finds the flag names the flag package writes with one dash
+// in its errors ("flag provided but not defined: -name").
+var flagInMessage = regexp.MustCompile(`(defined: |for flag |argument: )-([[:alnum:]][-_[:alnum:]]+)`)
 
 // Parse parses flags and positional arguments in any order ("--" ends the
 // flags). On -h or --help it prints the usage to stdout and returns done
@@ -109,7 +154,7 @@ func (fs *FlagSet) Parse(args []string, stdout, stderr io.Writer) (pos []string,
 			return nil, ExitOK, true
 		}
 		if err != nil {
-			return nil, fs.UsageError(stderr, "%v", err), true
+			return nil, fs.UsageError(stderr, "%s", flagInMessage.ReplaceAllString(err.Error(), "$1--$2")), true
 		}
 		rest := fs.Args()
 		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
@@ -124,6 +169,12 @@ func (fs *FlagSet) Parse(args []string, stdout, stderr io.Writer) (pos []string,
 	}
 	fs.SetOutput(stderr)
 	return pos, ExitOK, false
+}
+
+// IsSet reports whether the flag called name was given.
+func (fs *FlagSet) IsSet(name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // UsageError reports a wrong use of the subcommand and returns exit code 2.

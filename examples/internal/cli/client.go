@@ -14,16 +14,14 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// DefaultClientTimeout bounds a client's join and its first answers.
-const DefaultClientTimeout = 10 * time.Second
+// defaultClientTimeout bounds a client's join and its first answers.
+const defaultClientTimeout = 10 * time.Second
 
 // Client are the flags of a command that joins a running network for a
-// moment: the part flags, where to join, with which identity, and how long
-// to try.
+// moment as a client: the part flags, where to join, and how long to try.
 type Client struct {
 	Parts
 	Bootstrap PeerList
-	Identity  string
 	Timeout   time.Duration
 }
 
@@ -32,8 +30,7 @@ type Client struct {
 func (c *Client) Register(fs *FlagSet, timeoutDoc string) {
 	c.Parts.Register(fs, "`multiaddr` for this client to listen on, repeatable (default: a free loopback port of each transport kind the bootstrap addresses use)")
 	fs.Var(&c.Bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable (required)")
-	fs.StringVar(&c.Identity, "identity", "", "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each run")
-	fs.DurationVar(&c.Timeout, "timeout", DefaultClientTimeout, timeoutDoc)
+	fs.DurationVar(&c.Timeout, "timeout", defaultClientTimeout, timeoutDoc)
 }
 
 // Check validates what a client needs beyond its flags' syntax, reporting a
@@ -50,25 +47,18 @@ func (c *Client) Check(fs *FlagSet, stderr io.Writer) (code int, ok bool) {
 
 // Builder returns a Builder for a client node (one that queries and stores
 // but never enters other peers' tables) with the chosen parts, the
-// identity of --identity, and listen addresses: --listen, or a loopback
-// port of each kind the bootstrap addresses use.
-func (c *Client) Builder(stderr io.Writer) (*node.Builder, error) {
+// identity id (nil: a fresh key), and listen addresses: --listen, or a
+// loopback port of each kind the bootstrap addresses use.
+func (c *Client) Builder(id *peer.Identity, stderr io.Writer) (*node.Builder, error) {
 	b, err := c.Parts.Builder(stderr)
 	if err != nil {
 		return nil, err
 	}
-	if c.Identity != "" {
-		id, err := LoadOrCreateIdentity(c.Identity, stderr)
-		if err != nil {
-			return nil, err
-		}
-		b.Identity(id)
-	}
 	listen := c.Listen
 	if len(listen) == 0 {
-		listen = ListenFor(c.Bootstrap)
+		listen = listenFor(c.Bootstrap)
 	}
-	return b.Client(true).Listen(listen...), nil
+	return b.Identity(id).Client(true).Listen(listen...), nil
 }
 
 // Join builds the node b describes and bootstraps it through the
@@ -80,21 +70,21 @@ func (c *Client) Join(ctx context.Context, b *node.Builder) (*node.Node, error) 
 	}
 	if err := n.Bootstrap(ctx, c.Bootstrap...); err != nil {
 		n.Close()
-		return nil, fmt.Errorf("cannot reach the network: %w", err)
+		return nil, err // node.ErrBootstrap says what failed
 	}
 	return n, nil
 }
 
-// ListenFor returns, for each distinct transport kind (udp, tcp) and IP
+// listenFor returns, for each distinct transport kind (udp, tcp) and IP
 // family among the bootstrap addresses, a port-0 address to listen on where
 // they can answer: loopback for a loopback bootstrap peer, and otherwise
 // every interface (the node then announces the host's concrete addresses),
 // so that a client on one host reaches peers on another with no flag.
-func ListenFor(addrs []ma.Multiaddr) []ma.Multiaddr {
+func listenFor(addrs []ma.Multiaddr) []ma.Multiaddr {
 	var out []ma.Multiaddr
 	seen := make(map[string]bool)
 	for _, a := range addrs {
-		if len(a) == 0 || transport.Protocol(a) == "" && a[0].Code() != ma.P_DNS && a[0].Code() != ma.P_DNS4 && a[0].Code() != ma.P_DNS6 {
+		if len(a) == 0 || transport.Protocol(a) == "" && !isDNSAddr(a) {
 			continue
 		}
 		proto := a[len(a)-1].Protocol().Name
@@ -130,11 +120,34 @@ func isLoopbackHost(a ma.Multiaddr) bool {
 	return false
 }
 
-// LoadOrCreateIdentity reads the key in path, or makes a new one and saves
+// Identity is --identity FILE, which every subcommand that acts as one key
+// shares: a node's key (dhtnode serve), a publisher's (dhtnode put,
+// filemanager publish), an endorser's (dhtnode endorse), and dhtnode id's.
+// It means the same in each: the key in FILE, made and saved there first
+// when FILE does not exist.
+type Identity struct{ Path string }
+
+// Register adds --identity to fs.
+func (f *Identity) Register(fs *FlagSet, doc string) {
+	fs.StringVar(&f.Path, "identity", "", doc)
+}
+
+// Set reports whether --identity was given.
+func (f *Identity) Set() bool { return f.Path != "" }
+
+// Load returns the identity in the file, or nil without --identity.
+func (f *Identity) Load(stderr io.Writer) (*peer.Identity, error) {
+	if !f.Set() {
+		return nil, nil
+	}
+	return loadOrCreateIdentity(f.Path, stderr)
+}
+
+// loadOrCreateIdentity reads the key in path, or makes a new one and saves
 // it there when the file does not exist, saying so on stderr. A corrupt or
 // group/world-readable file is an error: replacing it silently would change
 // the holder's identity.
-func LoadOrCreateIdentity(path string, stderr io.Writer) (*peer.Identity, error) {
+func loadOrCreateIdentity(path string, stderr io.Writer) (*peer.Identity, error) {
 	id, err := peer.LoadIdentity(path)
 	if err == nil {
 		return id, nil

@@ -13,33 +13,28 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc/cbor"
 	msgjson "github.com/dhtkit/dhtkit/msgenc/json"
 	"github.com/dhtkit/dhtkit/node"
-	"github.com/dhtkit/dhtkit/peer"
-	"github.com/dhtkit/dhtkit/route"
-	"github.com/dhtkit/dhtkit/route/kademlia"
-	"github.com/dhtkit/dhtkit/route/toymap"
 	"github.com/dhtkit/dhtkit/transport"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// DefaultRPCTimeout is shorter than node's 2s default so that an
-// unreachable bootstrap address fails within about two seconds (one retry).
-const DefaultRPCTimeout = time.Second
-
-// Parts are the flags that choose which built-in part fills each plug-in
-// point of a node. They mean the same in every subcommand of every example.
+// Parts are the flags every command that builds a node takes, server or
+// client: the wire codec, the default query mode, where to listen, how
+// long a request waits, and logging. They mean the same in every
+// subcommand of every example. The zero Parts is node's defaults.
 type Parts struct {
-	Codec      string
-	Route      string
-	Mode       node.Mode
+	Codec string // "cbor", "json" or "bencode"; "" is cbor
+	Mode  node.Mode
+	// ModeSet says whether --mode was given.
+	ModeSet    bool
 	Listen     AddrList
-	RPCTimeout time.Duration
+	RPCTimeout time.Duration // 0 is node.DefaultRPCTimeout
 	Verbose    bool
 }
 
 // Register adds the part flags to fs; listenDoc explains --listen for the
 // subcommand at hand.
 func (p *Parts) Register(fs *FlagSet, listenDoc string) {
-	p.Codec, p.Route, p.RPCTimeout = "cbor", "kademlia", DefaultRPCTimeout
+	p.Codec, p.RPCTimeout = "cbor", node.DefaultRPCTimeout
 	fs.Func("codec", "wire `codec`: cbor, json or bencode (default cbor); every node of a network must use the same", func(s string) error {
 		if _, err := NewCodec(s); err != nil {
 			return err
@@ -47,40 +42,32 @@ func (p *Parts) Register(fs *FlagSet, listenDoc string) {
 		p.Codec = s
 		return nil
 	})
-	fs.Func("route", "routing `table`: kademlia or toymap (default kademlia)", func(s string) error {
-		if _, err := TableFunc(s); err != nil {
-			return err
-		}
-		p.Route = s
-		return nil
-	})
-	fs.Func("mode", "query `mode`: direct, proxied, direct-reply, mixed or mixed:N (default direct)", func(s string) error {
+	fs.Func("mode", "query `mode`: direct, proxied, direct-reply, mixed or mixed:N, N from 1 to 255 (default direct)", func(s string) error {
 		m, err := node.ParseMode(s)
 		if err != nil {
 			return errors.New(strings.TrimPrefix(err.Error(), node.ErrConfig.Error()+": "))
 		}
-		p.Mode = m
+		p.Mode, p.ModeSet = m, true
 		return nil
 	})
 	fs.Var(&p.Listen, "listen", listenDoc)
-	fs.DurationVar(&p.RPCTimeout, "rpc-timeout", DefaultRPCTimeout, "how long one request waits for its answer before its one retry")
+	fs.DurationVar(&p.RPCTimeout, "rpc-timeout", node.DefaultRPCTimeout, "the most one request waits for its answer before it is sent again, once")
 	fs.BoolVar(&p.Verbose, "verbose", false, "log the node's activity to stderr")
 }
 
 // Builder returns a Builder holding the chosen parts.
 func (p *Parts) Builder(stderr io.Writer) (*node.Builder, error) {
-	if p.RPCTimeout <= 0 {
+	if p.RPCTimeout < 0 {
 		return nil, fmt.Errorf("--rpc-timeout must be positive, got %v", p.RPCTimeout)
 	}
-	codec, err := NewCodec(p.Codec)
-	if err != nil {
-		return nil, err
+	b := node.NewBuilder().Mode(p.Mode).RPCTimeout(p.RPCTimeout)
+	if p.Codec != "" {
+		codec, err := NewCodec(p.Codec)
+		if err != nil {
+			return nil, err
+		}
+		b.Codec(codec)
 	}
-	table, err := TableFunc(p.Route)
-	if err != nil {
-		return nil, err
-	}
-	b := node.NewBuilder().Codec(codec).Table(table).Mode(p.Mode).RPCTimeout(p.RPCTimeout)
 	if p.Verbose {
 		b.Logger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
@@ -98,21 +85,6 @@ func NewCodec(name string) (msgenc.Codec, error) {
 		return bencode.New(), nil
 	}
 	return nil, fmt.Errorf("unknown codec %q (want cbor, json or bencode)", name)
-}
-
-// TableFunc returns the node.TableFunc of a routing table by name.
-func TableFunc(name string) (node.TableFunc, error) {
-	switch name {
-	case "kademlia":
-		return func(self peer.ID, k int) (route.Table, error) {
-			return kademlia.New(self, kademlia.Options{K: k})
-		}, nil
-	case "toymap":
-		return func(self peer.ID, _ int) (route.Table, error) {
-			return toymap.New(self, toymap.Options{})
-		}, nil
-	}
-	return nil, fmt.Errorf("unknown routing table %q (want kademlia or toymap)", name)
 }
 
 // AddrList is a repeatable multiaddr flag. It accepts only addresses a
