@@ -13,10 +13,14 @@ import (
 // bootstraps them itself and closes every node it was given, crashed ones
 // included, before it closes the harness.
 //
-// A harness may offer more: NetworkLossInjector, NetworkPartitioner and
-// NetworkObserver. Rules that need a capability the harness lacks are
-// skipped (TestNetwork) or not reported (CheckNetwork), as fstest.TestFS does
-// for optional interfaces.
+// A harness may offer more: NetworkLossInjector, NetworkPartitioner,
+// NetworkObserver, NetworkProber (a raw peer that sends what no node
+// would), NetworkHostile (nodes that forge their answers) and
+// NetworkClockAdvancer (a clock the rules can move forward). Rules that need
+// a capability the harness lacks are skipped (TestNetwork) or not reported
+// (CheckNetwork), as fstest.TestFS does for optional interfaces. Exported
+// helpers make each easy to add: NetworkRecorder, NetworkRawPeer,
+// NewNetworkForger and NetworkClock.
 type NetworkHarness interface {
 	// NewNode builds and starts node i, joined to nothing. Every node of a
 	// harness must reach every other by the addresses in its Addrs.

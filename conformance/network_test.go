@@ -1,15 +1,19 @@
 package conformance_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/trust"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // The network suite catches broken networks: each harness below breaks one
@@ -78,6 +82,18 @@ func (w *networkWrapped) Heal() error {
 
 func (w *networkWrapped) Received(n *node.Node) []conformance.NetworkFrame {
 	return w.NetworkHarness.(conformance.NetworkObserver).Received(n)
+}
+
+func (w *networkWrapped) Probe(ctx context.Context, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
+	return w.NetworkHarness.(conformance.NetworkProber).Probe(ctx, to, m)
+}
+
+func (w *networkWrapped) NewHostileNode(i int, o conformance.NetworkNodeOptions, forge conformance.NetworkForgery) (*node.Node, error) {
+	return w.NetworkHarness.(conformance.NetworkHostile).NewHostileNode(i, o, forge)
+}
+
+func (w *networkWrapped) Advance(d time.Duration) error {
+	return w.NetworkHarness.(conformance.NetworkClockAdvancer).Advance(d)
 }
 
 func TestNetworkSuiteReportsAnOriginatorThatIsNoClient(t *testing.T) {
