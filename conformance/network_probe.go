@@ -2,8 +2,10 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/transport"
@@ -68,4 +70,36 @@ func (r *NetworkRawPeer) Probe(ctx context.Context, to ma.Multiaddr, m *msgenc.M
 			return rep, nil
 		}
 	}
+}
+
+// networkProbeTimeout bounds one probe of a node by the harness's raw peer.
+const networkProbeTimeout = 5 * time.Second
+
+// networkProbe asks a prober with its own deadline, so that a node that
+// never answers costs one probe timeout, not the rule's watchdog.
+func networkProbe(w *networkNet, p NetworkProber, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
+	ctx, cancel := context.WithTimeout(w.e.ctx, networkProbeTimeout)
+	defer cancel()
+	rep, err := p.Probe(ctx, to, m)
+	if err != nil {
+		return nil, err
+	}
+	if rep == nil {
+		return nil, errors.New("Probe returned no reply and no error")
+	}
+	return rep, nil
+}
+
+// networkHeld asks the node at addr, anonymously, for the values it holds
+// under key: the records of its find-value answer, none when it answers
+// with peers.
+func networkHeld(w *networkNet, p NetworkProber, addr ma.Multiaddr, key []byte) ([]msgenc.ValueRecord, error) {
+	rep, err := networkProbe(w, p, addr, &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: key}})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Kind != msgenc.KindValue || rep.Value == nil {
+		return nil, fmt.Errorf("%s answered a find-value with a %s", addr, rep.Kind)
+	}
+	return rep.Value.Records, nil
 }
