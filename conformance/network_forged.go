@@ -9,7 +9,8 @@ import (
 	"github.com/dhtkit/dhtkit/trust"
 )
 
-// The rule about forged stores a stranger sends straight to a node.
+// The rule about forged stores a stranger sends straight to a node, and
+// the forgeries of values the forged-replies rule also uses.
 
 // networkWire is v's wire form, to live an hour.
 func networkWire(v *trust.Value) msgenc.ValueRecord {

@@ -56,7 +56,8 @@ func TestNetworkSuiteReportsANetworkThatStoresNothing(t *testing.T) {
 	networkExpect(t, errs,
 		[]string{"put-get-every-mode", "values-survive-crashes", "tolerates-10-percent-loss",
 			"partition-heals", "proxied-hides-originator", "no-goroutine-outlives-close",
-			"immutable-and-plain-round-trip", "sequence-only-grows", "compare-and-swap"})
+			"immutable-and-plain-round-trip", "sequence-only-grows", "compare-and-swap",
+			"forged-replies-discarded", "republish-keeps-signatures"})
 }
 
 // networkWrapped is a mem harness with one behaviour replaced; it keeps

@@ -41,6 +41,38 @@ func (w *networkNet) identity() (*peer.Identity, error) {
 	return id, nil
 }
 
+// networkKeyDraws bounds the keys keyNear draws.
+const networkKeyDraws = 512
+
+// keyNear draws keys from next and returns what next returned with the key
+// whose count nodes of all closest to it are most of them in near, the
+// closest counting most. It stops at a key whose count closest are all in
+// near (count is at most len(near)) and reports whether it found one: XOR
+// distance may allow none.
+func (w *networkNet) keyNear(all, near []*node.Node, count int, next func() (peer.ID, []byte)) ([]byte, bool) {
+	count = min(count, len(near), len(all))
+	full := 1<<count - 1
+	var best []byte
+	bestScore := -1
+	for range networkKeyDraws {
+		key, out := next()
+		byDistance := slices.SortedFunc(slices.Values(all), func(a, b *node.Node) int { return peer.CompareDistance(key, a.ID(), b.ID()) })
+		score := 0
+		for i, n := range byDistance[:count] {
+			if slices.Contains(near, n) {
+				score |= 1 << (count - 1 - i)
+			}
+		}
+		if score == full {
+			return out, true
+		}
+		if score > bestScore {
+			best, bestScore = out, score
+		}
+	}
+	return best, false
+}
+
 // networkSameValue checks that got is exactly want, signature included,
 // and verifies, as read by reader.
 func networkSameValue(reader *node.Node, got, want *trust.Value, what string) error {

@@ -245,12 +245,44 @@ func TestNetworkSuiteReportsAHasherThatLetsImmutableValuesBeForged(t *testing.T)
 	t.Parallel()
 	// With a hasher that reads 64 bytes, a longer immutable value can be
 	// changed past them and still "hash" to its key: replicas keep the
-	// forged store.
+	// forged store, and readers take the hostile nodes' forgeries. Every
+	// mode is read, so that some reader meets a forgery first (a reader
+	// keeps the first immutable value it verifies).
+	opts := networkValueOptions
+	opts.Modes = node.Modes()
 	errs := conformance.CheckNetwork(t, networkTamperedMem(networkTamper{
 		configure: func(b *node.Builder) { b.Hasher(networkPrefixHasher{64}) },
-	}), networkValueOptions)
-	networkExpect(t, errs, []string{"forged-writes-refused"})
+	}), opts)
+	networkExpect(t, errs, []string{"forged-writes-refused", "forged-replies-discarded"})
 	networkExpectReason(t, errs, "forged-writes-refused", "acknowledged an immutable value whose bytes do not hash to its key")
+	networkExpectReason(t, errs, "forged-replies-discarded", "immutable value returned")
+}
+
+func TestNetworkSuiteReportsHostileNodesThatForgeNothing(t *testing.T) {
+	t.Parallel()
+	// The harness claims hostile nodes but builds honest ones: the rule
+	// must notice that no forgery was ever met, not pass on nothing.
+	errs := conformance.CheckNetwork(t, networkTamperedMem(networkTamper{noForgery: true}), networkValueOptions)
+	networkExpect(t, errs, []string{"forged-replies-discarded"})
+	networkExpectReason(t, errs, "forged-replies-discarded", "nothing was checked")
+}
+
+func TestNetworkSuiteReportsARepublishThatBreaksSignatures(t *testing.T) {
+	t.Parallel()
+	// Once the clock has moved, every store a node sends carries a
+	// signature with one bit flipped, as a republish that re-encoded
+	// values carelessly would.
+	errs := conformance.CheckNetwork(t, networkTamperedMem(networkTamper{
+		send: func(m *msgenc.Message, advanced bool) bool {
+			if !advanced || m.Kind != msgenc.KindStore || len(m.Store.Record.Signature) == 0 {
+				return false
+			}
+			m.Store.Record.Signature[0] ^= 1
+			return true
+		},
+	}), networkValueOptions)
+	networkExpect(t, errs, []string{"republish-keeps-signatures"})
+	networkExpectReason(t, errs, "republish-keeps-signatures", "still holds none of it")
 }
 
 // networkSignedOnly is a trust policy that stores only signed values.
@@ -270,6 +302,8 @@ func TestNetworkSuiteReportsANetworkThatStoresNoImmutableValues(t *testing.T) {
 	errs := conformance.CheckNetwork(t, networkTamperedMem(networkTamper{
 		configure: func(b *node.Builder) { b.Policy(networkSignedOnly{}) },
 	}), networkValueOptions)
-	networkExpect(t, errs, []string{"immutable-and-plain-round-trip"})
+	// The round trips fail, and the forged-replies rule cannot store the
+	// immutable values it reads.
+	networkExpect(t, errs, []string{"immutable-and-plain-round-trip", "forged-replies-discarded"})
 	networkExpectReason(t, errs, "immutable-and-plain-round-trip", "PutImmutable")
 }
