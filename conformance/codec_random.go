@@ -56,6 +56,7 @@ func codecRandom(rng *rand.Rand) *msgenc.Message {
 		if f.Op == msgenc.KindStore {
 			r := codecRandRecord(rng)
 			f.Record = &r
+			f.CAS, f.ExpectSeq = rng.IntN(2) == 0, rng.Uint64()
 		}
 		m.Forward = f
 	case msgenc.KindForwardReply:

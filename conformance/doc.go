@@ -20,8 +20,12 @@
 // (transport.Transport), TestTable (route.Table), and TestNetwork, which
 // builds whole networks of nodes from a caller's NetworkHarness and checks
 // bootstrap, lookups and put/get in every query mode, crashes, loss,
-// partitions, proxied privacy and goroutine hygiene. NetworkMem is a ready
-// harness over the simulated mem network.
+// partitions, proxied privacy, goroutine hygiene, and signed values:
+// round trips of every kind, sequence numbers, compare-and-swap, forged
+// stores refused, forged answers discarded and republishing that keeps
+// signatures. NetworkMem is a ready harness over the simulated mem network;
+// NetworkRecorder, NetworkRawPeer, NewNetworkForger and NetworkClock help
+// any other harness offer the optional capabilities the rules use.
 //
 // BenchmarkCodec and BenchmarkTransportRoundTrip measure a codec or a
 // transport the way the built-in parts are measured, so figures compare.

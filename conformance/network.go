@@ -11,10 +11,14 @@ import (
 // bootstraps them itself and closes every node it was given, crashed ones
 // included, before it closes the harness.
 //
-// A harness may offer more: NetworkLossInjector, NetworkPartitioner and
-// NetworkObserver. Rules that need a capability the harness lacks are
-// skipped (TestNetwork) or not reported (CheckNetwork), as fstest.TestFS does
-// for optional interfaces.
+// A harness may offer more: NetworkLossInjector, NetworkPartitioner,
+// NetworkObserver, NetworkProber (a raw peer that sends what no node
+// would), NetworkHostile (nodes that forge their answers) and
+// NetworkClockAdvancer (a clock the rules can move forward). Rules that need
+// a capability the harness lacks are skipped (TestNetwork) or not reported
+// (CheckNetwork), as fstest.TestFS does for optional interfaces. Exported
+// helpers make each easy to add: NetworkRecorder, NetworkRawPeer,
+// NewNetworkForger and NetworkClock.
 type NetworkHarness interface {
 	// NewNode builds and starts node i, joined to nothing. Every node of a
 	// harness must reach every other by the addresses in its Addrs.
@@ -55,8 +59,9 @@ type NetworkPartitioner interface {
 // NetworkOptions sizes the suite.
 type NetworkOptions struct {
 	// Size is the number of nodes of each rule's network. Default 32.
-	// Under 4 is raised to 4. Rules must finish within the suite's 30 s
-	// watchdog, so keep Size modest over slow transports.
+	// Under 4 is raised to 4. The signed-value rules use at most 8. Rules
+	// must finish within the suite's 30 s watchdog, so keep Size modest
+	// over slow transports.
 	Size int
 	// Modes are the query modes the rules exercise. Default node.Modes().
 	Modes []node.Mode
@@ -80,6 +85,9 @@ func (o NetworkOptions) withDefaults() NetworkOptions {
 // network of opts.Size nodes through newHarness and checks one property of
 // the network as a whole (bootstrap, lookups, put and get in every mode,
 // crashes, loss, partitions, privacy of proxied routing, clean shutdown).
+// The rules for signed values (round trips of every kind, sequence numbers,
+// compare-and-swap, forged stores, forged answers, republishing) check
+// what each replica and reader does, and use at most 8 nodes.
 // Rules needing a capability the harness lacks are skipped with t.Skip.
 //
 // newHarness is called once per rule with the rule's subtest t; it may
@@ -118,6 +126,12 @@ var networkRules = []rule[networkSuite]{
 	{"bootstrap-reaches-every-node", "after every node bootstraps from one seed, every routing table is non-empty and every node is found by a direct lookup from another", networkCheckBootstrap},
 	{"every-node-finds-every-other", "FindPeer from any node returns the record of any other node, in every query mode", networkCheckFindPeer},
 	{"put-get-every-mode", "a value put through one node is returned by Get through any other node, in every query mode", networkCheckPutGet},
+	{"immutable-and-plain-round-trip", "in every query mode, an immutable value and plain values (the putter's own and one signed elsewhere) put through one node are read through another, verified, signatures intact", networkCheckRoundTrips},
+	{"sequence-only-grows", "in every query mode, once a mutable value is put at sequence 2, a put at sequence 1 (or at 2 with other bytes) fails with node.ErrConflict naming sequence 2, and every node reads sequence 2 with a quorum", networkCheckSequence},
+	{"compare-and-swap", "in every query mode, a conditional put naming the sequence held succeeds and one naming another fails with node.ErrConflict naming the sequence held", networkCheckCAS},
+	{"forged-writes-refused", "stores sent straight to a node of an unsigned value under a key not its hash, a value signed by another key than it names, a broken signature, bytes changed after signing, or immutable bytes not hashing to their key are refused by every node with the code invalid, and no node holds or returns them", networkCheckForgedWrites},
+	{"forged-replies-discarded", "where half the nodes answer value queries with forgeries (a higher sequence under the genuine publisher with a bad signature, immutable bytes not hashing to their key), gets from honest clients in every query mode return the genuine values, and the forgeries are discarded", networkCheckForgedReplies},
+	{"republish-keeps-signatures", "once the clock passes the republish interval, values reach the nodes that joined since, from their publisher and from replicas alone, with their original signature bytes, and a reader there verifies them", networkCheckRepublish},
 	{"values-survive-crashes", "values stay retrievable by direct Get after their originator and a third of the other nodes crash", networkCheckCrashes},
 	{"tolerates-10-percent-loss", "with 10% of frames lost on every link, Put, Get and FindPeer still succeed in every query mode", networkCheckLoss},
 	{"partition-heals", "each side of a partition keeps working, and once healed and re-bootstrapped, values put during the partition are retrievable from both sides", networkCheckPartition},

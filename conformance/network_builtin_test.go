@@ -2,10 +2,12 @@ package conformance_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/msgenc/cbor"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/transport"
@@ -15,7 +17,8 @@ import (
 )
 
 // The built-in parts pass the network suite: over the mem network with
-// every fault, and over real loopback sockets with crashes only. The
+// every fault, and over real loopback sockets with crashes, forged frames,
+// hostile nodes and a clock that jumps, but no loss or partitions. The
 // network tests run in parallel with each other: they mostly wait on
 // timeouts, and the leak rule counts only its own network's goroutines.
 
@@ -39,26 +42,46 @@ func TestNetworkSuitePassesOverTCP(t *testing.T) {
 }
 
 // networkSocketHarness builds nodes on real loopback sockets. It can crash
-// a node (by closing it) and observe frames, but not lose or partition.
+// a node (by closing it), observe frames, probe from a socket of its own,
+// build hostile nodes and move its nodes' clock, but not lose or partition.
 type networkSocketHarness struct {
 	listen func() (transport.Transport, error)
+	codec  msgenc.Codec
+	clock  *conformance.NetworkClock
 	recs   map[*node.Node]*conformance.NetworkRecorder
+
+	mu   sync.Mutex
+	raw  *conformance.NetworkRawPeer // made on the first Probe
+	rawT transport.Transport
 }
 
 func networkSockets(listen func() (transport.Transport, error)) func(t *testing.T) conformance.NetworkHarness {
 	return func(t *testing.T) conformance.NetworkHarness {
-		return &networkSocketHarness{listen: listen, recs: map[*node.Node]*conformance.NetworkRecorder{}}
+		return &networkSocketHarness{listen: listen, codec: cbor.New(), clock: conformance.NewNetworkClock(), recs: map[*node.Node]*conformance.NetworkRecorder{}}
 	}
 }
 
 func (h *networkSocketHarness) NewNode(i int, o conformance.NetworkNodeOptions) (*node.Node, error) {
+	return h.build(o, nil)
+}
+
+func (h *networkSocketHarness) NewHostileNode(i int, o conformance.NetworkNodeOptions, forge conformance.NetworkForgery) (*node.Node, error) {
+	return h.build(o, func(t transport.Transport) transport.Transport {
+		return conformance.NewNetworkForger(t, h.codec, forge)
+	})
+}
+
+func (h *networkSocketHarness) build(o conformance.NetworkNodeOptions, wrap func(transport.Transport) transport.Transport) (*node.Node, error) {
 	tr, err := h.listen()
 	if err != nil {
 		return nil, err
 	}
-	codec := cbor.New()
-	rec := conformance.NewNetworkRecorder(tr, codec)
-	n, err := node.NewBuilder().Transport(rec).Codec(codec).RPCTimeout(300 * time.Millisecond).Client(o.Client).Build(context.Background())
+	rec := conformance.NewNetworkRecorder(tr, h.codec)
+	var t transport.Transport = rec
+	if wrap != nil {
+		t = wrap(rec)
+	}
+	n, err := node.NewBuilder().Transport(t).Codec(h.codec).RPCTimeout(300 * time.Millisecond).Client(o.Client).Clock(h.clock).Build(context.Background())
 	if err != nil {
 		_ = tr.Close()
 		return nil, err
@@ -77,9 +100,36 @@ func (h *networkSocketHarness) Received(n *node.Node) []conformance.NetworkFrame
 	return h.recs[n].Frames()
 }
 
-func (h *networkSocketHarness) Close() error { return nil }
+func (h *networkSocketHarness) Probe(ctx context.Context, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
+	h.mu.Lock()
+	if h.raw == nil {
+		t, err := h.listen()
+		if err != nil {
+			h.mu.Unlock()
+			return nil, err
+		}
+		h.rawT, h.raw = t, conformance.NewNetworkRawPeer(t, h.codec)
+	}
+	raw := h.raw
+	h.mu.Unlock()
+	return raw.Probe(ctx, to, m)
+}
+
+func (h *networkSocketHarness) Advance(d time.Duration) error { return h.clock.Advance(d) }
+
+func (h *networkSocketHarness) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rawT != nil {
+		return h.rawT.Close()
+	}
+	return nil
+}
 
 var (
-	_ conformance.NetworkHarness  = (*networkSocketHarness)(nil)
-	_ conformance.NetworkObserver = (*networkSocketHarness)(nil)
+	_ conformance.NetworkHarness       = (*networkSocketHarness)(nil)
+	_ conformance.NetworkObserver      = (*networkSocketHarness)(nil)
+	_ conformance.NetworkProber        = (*networkSocketHarness)(nil)
+	_ conformance.NetworkHostile       = (*networkSocketHarness)(nil)
+	_ conformance.NetworkClockAdvancer = (*networkSocketHarness)(nil)
 )

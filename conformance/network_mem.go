@@ -11,6 +11,7 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/msgenc/cbor"
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/transport"
 	"github.com/dhtkit/dhtkit/transport/mem"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -24,17 +25,18 @@ type NetworkMemOptions struct {
 	// Codec is every node's codec. Default CBOR.
 	Codec msgenc.Codec
 	// Configure adjusts node i's builder after the harness's choices
-	// (transport, codec, RPC timeout, client): set the table, store,
-	// policy or k under test here. It must not add transports or change
-	// the codec.
+	// (transport, codec, RPC timeout, client, clock): set the table,
+	// store, policy or k under test here. It must not add transports or
+	// change the codec or the clock.
 	Configure func(i int, b *node.Builder)
 }
 
 // NetworkMem returns a harness factory over the in-process mem network: one
 // fresh mem.Network per rule, one endpoint per node, with every fault the
-// suite knows (loss, partitions, crashes) and a NetworkRecorder on every
-// node. Use it to prove a table, store, codec or policy over whole
-// networks:
+// suite knows (loss, partitions, crashes), a NetworkRecorder on every node,
+// hostile nodes (NewNetworkForger), a raw peer of its own endpoint
+// (NetworkRawPeer) and a NetworkClock shared by the nodes. Use it to prove a
+// table, store, codec or policy over whole networks:
 //
 //	conformance.TestNetwork(t, conformance.NetworkMem(conformance.NetworkMemOptions{
 //		Configure: func(i int, b *node.Builder) { b.Table(myTable) },
@@ -47,7 +49,10 @@ func NetworkMem(o NetworkMemOptions) func(t *testing.T) NetworkHarness {
 		o.Codec = cbor.New()
 	}
 	return func(t *testing.T) NetworkHarness {
-		h := &networkMemHarness{o: o, net: mem.NewNetwork(mem.Options{}), recorders: map[*node.Node]*NetworkRecorder{}}
+		h := &networkMemHarness{
+			o: o, net: mem.NewNetwork(mem.Options{}), clock: NewNetworkClock(),
+			recorders: map[*node.Node]*NetworkRecorder{},
+		}
 		t.Cleanup(func() { _ = h.net.Close() })
 		return h
 	}
@@ -55,29 +60,50 @@ func NetworkMem(o NetworkMemOptions) func(t *testing.T) NetworkHarness {
 
 // networkMemHarness is the harness NetworkMem makes.
 type networkMemHarness struct {
-	o   NetworkMemOptions
-	net *mem.Network
+	o     NetworkMemOptions
+	net   *mem.Network
+	clock *NetworkClock
 
 	mu        sync.Mutex
 	recorders map[*node.Node]*NetworkRecorder
 	addrs     []ma.Multiaddr
 	loss      float64
+	raw       *NetworkRawPeer // made on the first Probe
 }
 
 var (
-	_ NetworkHarness      = (*networkMemHarness)(nil)
-	_ NetworkLossInjector = (*networkMemHarness)(nil)
-	_ NetworkPartitioner  = (*networkMemHarness)(nil)
-	_ NetworkObserver     = (*networkMemHarness)(nil)
+	_ NetworkHarness       = (*networkMemHarness)(nil)
+	_ NetworkLossInjector  = (*networkMemHarness)(nil)
+	_ NetworkPartitioner   = (*networkMemHarness)(nil)
+	_ NetworkObserver      = (*networkMemHarness)(nil)
+	_ NetworkProber        = (*networkMemHarness)(nil)
+	_ NetworkHostile       = (*networkMemHarness)(nil)
+	_ NetworkClockAdvancer = (*networkMemHarness)(nil)
 )
 
 func (h *networkMemHarness) NewNode(i int, o NetworkNodeOptions) (*node.Node, error) {
+	return h.newNode(i, o, nil)
+}
+
+func (h *networkMemHarness) NewHostileNode(i int, o NetworkNodeOptions, forge NetworkForgery) (*node.Node, error) {
+	return h.newNode(i, o, func(t transport.Transport) transport.Transport {
+		return NewNetworkForger(t, h.o.Codec, forge)
+	})
+}
+
+// newNode builds node i on a fresh endpoint, its transport wrapped by wrap
+// when given.
+func (h *networkMemHarness) newNode(i int, o NetworkNodeOptions, wrap func(transport.Transport) transport.Transport) (*node.Node, error) {
 	ep, err := h.net.Listen(nil)
 	if err != nil {
 		return nil, err
 	}
 	rec := NewNetworkRecorder(ep, h.o.Codec)
-	b := node.NewBuilder().Transport(rec).Codec(h.o.Codec).RPCTimeout(h.o.RPCTimeout).Client(o.Client)
+	var t transport.Transport = rec
+	if wrap != nil {
+		t = wrap(rec)
+	}
+	b := node.NewBuilder().Transport(t).Codec(h.o.Codec).RPCTimeout(h.o.RPCTimeout).Client(o.Client).Clock(h.clock)
 	if h.o.Configure != nil {
 		h.o.Configure(i, b)
 	}
@@ -164,5 +190,23 @@ func (h *networkMemHarness) Received(n *node.Node) []NetworkFrame {
 	}
 	return rec.Frames()
 }
+
+// Probe sends m from an endpoint of the harness's own that no node uses.
+func (h *networkMemHarness) Probe(ctx context.Context, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
+	h.mu.Lock()
+	if h.raw == nil {
+		ep, err := h.net.Listen(nil)
+		if err != nil {
+			h.mu.Unlock()
+			return nil, fmt.Errorf("the raw peer's endpoint: %w", err)
+		}
+		h.raw = NewNetworkRawPeer(ep, h.o.Codec) // closed with the network
+	}
+	raw := h.raw
+	h.mu.Unlock()
+	return raw.Probe(ctx, to, m)
+}
+
+func (h *networkMemHarness) Advance(d time.Duration) error { return h.clock.Advance(d) }
 
 func (h *networkMemHarness) Close() error { return h.net.Close() }

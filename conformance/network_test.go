@@ -1,15 +1,19 @@
 package conformance_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/trust"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // The network suite catches broken networks: each harness below breaks one
@@ -47,10 +51,13 @@ func TestNetworkSuiteReportsANetworkThatStoresNothing(t *testing.T) {
 	errs := conformance.CheckNetwork(t, conformance.NetworkMem(conformance.NetworkMemOptions{
 		Configure: func(i int, b *node.Builder) { b.Policy(networkRejectValues{}) },
 	}), conformance.NetworkOptions{Size: 8})
-	// Lookups of peers need no storage; every rule that puts a value fails.
+	// Lookups of peers need no storage; every rule that puts a value
+	// fails, but for the forged writes, which are refused all the same.
 	networkExpect(t, errs,
 		[]string{"put-get-every-mode", "values-survive-crashes", "tolerates-10-percent-loss",
-			"partition-heals", "proxied-hides-originator", "no-goroutine-outlives-close"})
+			"partition-heals", "proxied-hides-originator", "no-goroutine-outlives-close",
+			"immutable-and-plain-round-trip", "sequence-only-grows", "compare-and-swap",
+			"forged-replies-discarded", "republish-keeps-signatures"})
 }
 
 // networkWrapped is a mem harness with one behaviour replaced; it keeps
@@ -78,6 +85,18 @@ func (w *networkWrapped) Heal() error {
 
 func (w *networkWrapped) Received(n *node.Node) []conformance.NetworkFrame {
 	return w.NetworkHarness.(conformance.NetworkObserver).Received(n)
+}
+
+func (w *networkWrapped) Probe(ctx context.Context, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
+	return w.NetworkHarness.(conformance.NetworkProber).Probe(ctx, to, m)
+}
+
+func (w *networkWrapped) NewHostileNode(i int, o conformance.NetworkNodeOptions, forge conformance.NetworkForgery) (*node.Node, error) {
+	return w.NetworkHarness.(conformance.NetworkHostile).NewHostileNode(i, o, forge)
+}
+
+func (w *networkWrapped) Advance(d time.Duration) error {
+	return w.NetworkHarness.(conformance.NetworkClockAdvancer).Advance(d)
 }
 
 func TestNetworkSuiteReportsAnOriginatorThatIsNoClient(t *testing.T) {

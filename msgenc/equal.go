@@ -89,5 +89,6 @@ func eqValues(a, b []ValueRecord) bool {
 func eqForward(a, b *Forward) bool {
 	return bytes.Equal(a.QueryID, b.QueryID) && a.Mode == b.Mode && a.HopBudget == b.HopBudget &&
 		a.ProxyHops == b.ProxyHops && eqList(a.Visited, b.Visited) && eqList(a.ReplyTo, b.ReplyTo) &&
-		a.Op == b.Op && bytes.Equal(a.Target, b.Target) && eqPtr(a.Record, b.Record, eqValue)
+		a.Op == b.Op && bytes.Equal(a.Target, b.Target) && eqPtr(a.Record, b.Record, eqValue) &&
+		a.CAS == b.CAS && a.ExpectSeq == b.ExpectSeq
 }

@@ -214,6 +214,9 @@ type Forward struct {
 	Target []byte
 	// Record is the value to store when Op is KindStore.
 	Record *ValueRecord
+	// CAS and ExpectSeq make a forwarded store conditional, as in Store.
+	CAS       bool
+	ExpectSeq uint64
 }
 
 // ForwardReply is the answer to a Forward, sent back hop by hop or straight

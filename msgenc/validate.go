@@ -204,6 +204,9 @@ func (f *Forward) validate() error {
 		if f.Record != nil {
 			return fmt.Errorf("%w: forwarded %s carries a record", ErrInvalid, f.Op)
 		}
+		if f.CAS || f.ExpectSeq != 0 {
+			return fmt.Errorf("%w: forwarded %s carries a compare-and-swap", ErrInvalid, f.Op)
+		}
 	case KindStore:
 		if f.Record == nil {
 			return fmt.Errorf("%w: forwarded store carries no record", ErrInvalid)

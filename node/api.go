@@ -195,7 +195,7 @@ func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*p
 		found, rpcs, hops = res.closest, res.rpcs, res.hops
 	} else {
 		var res forwardResult
-		res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindNode, id, nil, nil)
+		res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindNode, id, nil, nil, o)
 		found, rpcs, hops = res.peers, res.rpcs, res.hops
 	}
 	var rec *peer.Record

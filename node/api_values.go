@@ -121,7 +121,7 @@ func (n *Node) putRecord(ctx context.Context, rec *msgenc.ValueRecord, o callOpt
 		return 0, err
 	}
 	if o.mode.kind != kindDirect {
-		res, err := n.forwardQuery(ctx, *o.mode, msgenc.KindStore, id, rec, nil)
+		res, err := n.forwardQuery(ctx, *o.mode, msgenc.KindStore, id, rec, nil, o)
 		n.finish(o, start, res.rpcs, res.hops, err)
 		if err != nil {
 			return 0, fmt.Errorf("node: put: %w", err)
@@ -290,7 +290,7 @@ func (n *Node) getValues(ctx context.Context, id peer.ID, keep func(*trust.Value
 			found, rpcs, hops = append(found, res.values...), res.rpcs, res.hops
 		} else {
 			var res forwardResult
-			res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindValue, id, nil, vq)
+			res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindValue, id, nil, vq, callOptions{})
 			found, rpcs, hops = append(found, res.values...), res.rpcs, res.hops
 		}
 		if len(found) == 0 && len(vq.unresolved) > 0 {

@@ -82,7 +82,7 @@ func (n *Node) hopTimeout(budget uint8) time.Duration {
 // forwardQuery starts a forwarded query at the originator. It hands the query
 // to its closest peers one at a time until one brings an answer back; for a
 // value query, until vq.quorum paths brought values that verify.
-func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery) (forwardResult, error) {
+func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery, o callOptions) (forwardResult, error) {
 	var res forwardResult
 	if err := mode.check(); err != nil {
 		return res, err
@@ -96,6 +96,8 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 		Op:        op,
 		Target:    target.Bytes(),
 		Record:    rec,
+		CAS:       o.cas,
+		ExpectSeq: o.expect,
 	}
 	switch mode.kind {
 	case kindProxied:
@@ -368,7 +370,9 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 	closest := n.table.Closest(target, n.cfg.k)
 	switch f.Op {
 	case msgenc.KindStore:
-		acks, _, errs := n.storeAt(ctx, closest, f.Record, from, n.options(nil))
+		o := n.options(nil)
+		o.cas, o.expect = f.CAS, f.ExpectSeq
+		acks, _, errs := n.storeAt(ctx, closest, f.Record, from, o)
 		fr.Stored = uint16(acks)
 		if acks == 0 {
 			fr.Error = firstRefusal(errs)

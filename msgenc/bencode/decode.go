@@ -244,6 +244,14 @@ func (d *decoder) message(tree any) *msgenc.Message {
 			QueryID: d.bytes(b, "i"), Mode: msgenc.Mode(d.uint(b, "m", 8)), HopBudget: uint8(d.uint(b, "h", 8)),
 			ProxyHops: uint8(d.uint(b, "x", 8)), Visited: d.list(b, "v"), ReplyTo: d.list(b, "r"),
 			Op: msgenc.Kind(d.uint(b, "o", 8)), Target: d.bytes(b, "t"), Record: d.recordPtr(b, "d"),
+			ExpectSeq: d.uint(b, "e", 64),
+		}
+		switch d.uint(b, "c", 8) {
+		case 0:
+		case 1:
+			m.Forward.CAS = true
+		default:
+			d.fail("c", "0 or 1")
 		}
 	}
 	if b, ok := d.dict(top, msgenc.KindForwardReply.String()); ok {

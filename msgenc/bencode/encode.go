@@ -55,6 +55,8 @@ type (
 		Op        int64    `bencode:"o,omitempty"`
 		Target    []byte   `bencode:"t,omitempty"`
 		Record    any      `bencode:"d,omitempty"`
+		CAS       int64    `bencode:"c,omitempty"`
+		ExpectSeq int64    `bencode:"e,omitempty"`
 	}
 	wireForwardReply struct {
 		QueryID []byte       `bencode:"i,omitempty"`
@@ -102,10 +104,15 @@ func encode(m *msgenc.Message) ([]byte, error) {
 		body = fromError(m.Error)
 	case m.Forward != nil:
 		f := m.Forward
-		body = wireForward{
+		w := wireForward{
 			QueryID: f.QueryID, Mode: int64(f.Mode), HopBudget: int64(f.HopBudget), ProxyHops: int64(f.ProxyHops),
 			Visited: f.Visited, ReplyTo: f.ReplyTo, Op: int64(f.Op), Target: f.Target, Record: fromRecordPtr(f.Record),
+			ExpectSeq: int64(f.ExpectSeq),
 		}
+		if f.CAS {
+			w.CAS = 1
+		}
+		body = w
 	case m.ForwardReply != nil:
 		r := m.ForwardReply
 		w := wireForwardReply{

@@ -109,7 +109,7 @@ type Error struct {
 }
 
 // Forward mirrors msgenc.Forward; a CBOR array
-// [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record].
+// [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record, cas, expect-seq].
 type Forward struct {
 	_         struct{}    `cbor:",toarray"`
 	QueryID   []byte      `json:"i,omitempty" cbor:"0"`
@@ -121,6 +121,8 @@ type Forward struct {
 	Op        msgenc.Kind `json:"o" cbor:"6"`
 	Target    []byte      `json:"t,omitempty" cbor:"7"`
 	Record    *Record     `json:"d,omitempty" cbor:"8"`
+	CAS       bool        `json:"c,omitempty" cbor:"9"`
+	ExpectSeq uint64      `json:"e,string,omitempty" cbor:"10"`
 }
 
 // ForwardReply mirrors msgenc.ForwardReply; a CBOR array
@@ -176,6 +178,7 @@ func (w *Message) From(m *msgenc.Message) error {
 		w.Forward = &Forward{
 			QueryID: f.QueryID, Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
 			Visited: f.Visited, ReplyTo: f.ReplyTo, Op: f.Op, Target: f.Target, Record: fromRecordPtr(f.Record),
+			CAS: f.CAS, ExpectSeq: f.ExpectSeq,
 		}
 	case m.ForwardReply != nil:
 		r := m.ForwardReply
@@ -281,7 +284,7 @@ func (w *Message) To() *msgenc.Message {
 		m.Forward = &msgenc.Forward{
 			QueryID: nz(f.QueryID), Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
 			Visited: nzList(f.Visited), ReplyTo: nzList(f.ReplyTo), Op: f.Op, Target: nz(f.Target),
-			Record: toRecordPtr(f.Record),
+			Record: toRecordPtr(f.Record), CAS: f.CAS, ExpectSeq: f.ExpectSeq,
 		}
 	}
 	if r := w.ForwardReply; r != nil {
