@@ -27,6 +27,7 @@ type clientFlags struct {
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
 	c.parts.register(fs, "`multiaddr` for this client to listen on, repeatable (default: a free loopback port of each transport kind the bootstrap addresses use)")
+	c.parts.registerK(fs)
 	fs.Var(&c.bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable (required)")
 	fs.DurationVar(&c.timeout, "timeout", defaultClientTimeout, "give up after this long")
 }

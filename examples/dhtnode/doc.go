@@ -77,6 +77,10 @@
 //	--listen MULTIADDR                    /ip4|ip6/HOST/udp|tcp/PORT, repeatable
 //	--rpc-timeout DURATION                wait per request before its one retry (1s)
 //
+// serve and the clients (put, get, endorse, revoke) also take --k N, the
+// replication factor and bucket size (default 20): a put stores at the N
+// peers closest to the key. Every node of a network should use the same.
+//
 // # Exit codes
 //
 // 0: success. 1: the command failed: a key not found, an unreachable

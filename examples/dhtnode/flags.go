@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ type parts struct {
 	listen     addrList
 	rpcTimeout time.Duration
 	verbose    bool
+	// k is the replication factor and bucket size; 0 leaves the node's
+	// default. Only serve and the clients register it (registerK):
+	// testnet has its own, with another default.
+	k int
 	// level grades peers for the trustorder table: the web-of-trust
 	// policy's, when serve has one.
 	level func(peer.ID) int
@@ -88,6 +93,18 @@ func (p *parts) register(fs *flag.FlagSet, listenDoc string) {
 	fs.BoolVar(&p.verbose, "verbose", false, "log the node's activity to stderr")
 }
 
+// registerK adds --k to fs.
+func (p *parts) registerK(fs *flag.FlagSet) {
+	fs.Func("k", fmt.Sprintf("replication factor and bucket size: a value is stored at the `k` peers closest to its key (default %d); every node of a network should use the same", node.DefaultK), func(s string) error {
+		k, err := strconv.Atoi(s)
+		if err != nil || k < 1 || k > msgenc.MaxPeers {
+			return fmt.Errorf("want a number between 1 and %d", msgenc.MaxPeers)
+		}
+		p.k = k
+		return nil
+	})
+}
+
 // builder returns a Builder holding the chosen parts. It opens the store,
 // with name joined to a bbolt path that names a directory (testnet's many
 // nodes) or "" to use the path as given; the caller owns the store until
@@ -114,6 +131,9 @@ func (p *parts) builder(name string, stderr io.Writer) (*node.Builder, kvstore.S
 		Mode(p.mode).
 		Store(store).
 		RPCTimeout(p.rpcTimeout)
+	if p.k > 0 {
+		b.K(p.k)
+	}
 	if p.verbose {
 		b.Logger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}

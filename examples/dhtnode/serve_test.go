@@ -149,3 +149,18 @@ func TestBboltStoreKeepsValuesAcrossServeRestart(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, "survives restarts", out)
 }
+
+// --k sets how many replicas a put stores at: of three nodes, --k 2 stores
+// at two, where the default stores at all three.
+func TestPutStoresAtKReplicas(t *testing.T) {
+	first := startServe(t, "--k", "2")
+	for range 2 {
+		startServe(t, "--k", "2", "--bootstrap", first.addrs[0])
+	}
+	code, out, errOut := runCmd(t, "put", "--bootstrap", first.addrs[0], "--k", "2", "few", "copies")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "stored \"few\": 2 replicas acknowledged\n", out)
+	code, out, errOut = runCmd(t, "put", "--bootstrap", first.addrs[0], "many", "copies")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "stored \"many\": 3 replicas acknowledged\n", out)
+}
