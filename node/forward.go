@@ -167,7 +167,65 @@ func allNotFound(errs []error) bool {
 // sendForward passes f to the next hop and waits for its answer: as an RPC
 // whose reply retraces the path (proxied, mixed), or one-way with the answer
 // arriving straight from the holder (direct reply).
+//
+// An answer may rightly take long, the query travelling on, but a dead next
+// hop never gives one: when none has come within the next hop's adaptive
+// timeout, sendForward pings it, and gives it up if the ping and its retry
+// go unanswered, so that a dead hop costs a few round trips, not the hop
+// timeout.
 func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: the request and the ping end at once
+	defer cancel()
+	type answer struct {
+		fr  *msgenc.ForwardReply
+		err error
+	}
+	answered := make(chan answer, 1)
+	wg.Go(func() {
+		fr, err := n.forwardAndWait(ctx, to, f)
+		answered <- answer{fr, err}
+	})
+	watch := n.cfg.clock.NewTimer(n.health.timeout(to.id))
+	defer watch.Stop()
+	select {
+	case a := <-answered:
+		return a.fr, a.err
+	case <-watch.C():
+	}
+	alive := make(chan error, 1)
+	wg.Go(func() { alive <- n.checkAlive(ctx, to) })
+	select {
+	case a := <-answered:
+		return a.fr, a.err
+	case err := <-alive:
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+	}
+	a := <-answered
+	return a.fr, a.err
+}
+
+// checkAlive pings a peer a forwarded query was handed to, once, and
+// reports an error wrapping ErrTimeout if it does not answer within its
+// adaptive timeout; the failure is recorded, so that lookups and forwarded
+// queries soon skip the peer. One ping, not a ping and its retry: a live
+// peer wrongly given up costs only a second path for the query, while every
+// retry would add a timeout to each dead hop.
+func (n *Node) checkAlive(ctx context.Context, to contact) error {
+	ping := &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}}
+	_, err := n.callPatient(ctx, to, ping, n.health.timeout(to.id), 0, 0)
+	var re *RemoteError
+	if err == nil || errors.As(err, &re) {
+		return nil // it answered, if only to refuse
+	}
+	return fmt.Errorf("node: next hop %s does not answer: %w", to.id.Short(), err)
+}
+
+// forwardAndWait is sendForward without the check that the next hop lives.
+func (n *Node) forwardAndWait(ctx context.Context, to contact, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
 	wait := n.hopTimeout(f.HopBudget)
 	m := &msgenc.Message{Kind: msgenc.KindForward, Forward: f}
 	if f.Mode != msgenc.ModeDirectReply {
@@ -283,12 +341,18 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 	// the query follows the table's order and only finding the answer, the
 	// visited list and the budget stop it.
 	xor := route.XOROrdered(n.table)
+	now := n.cfg.clock.Now()
 	var out []*peer.Record
 	for _, r := range cands {
 		if len(out) == n.tries(f.Op) {
 			break
 		}
 		if visited[string(r.ID.AppendBytes(nil))] || (prev != nil && r.ID == prev.ID) {
+			continue
+		}
+		// Failed moments ago: handing it the query would only wait on it
+		// again. The peer sought is still tried: only it can say it is back.
+		if r.ID != target && n.health.down(r.ID, now) {
 			continue
 		}
 		// Hand the query only to peers nearer the target than this node,
@@ -321,6 +385,11 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		}
 		m := &msgenc.Message{Kind: msgenc.KindForward, Forward: &nf, Sender: &n.selfWire}
 		if err := n.send(ctx, t, addr, m); err != nil {
+			return nil, err
+		}
+		// No answer comes back this way to show that next lives: ask it,
+		// and hand the query to the next best peer if it is dead.
+		if err := n.checkAlive(ctx, contactOf(next)); err != nil {
 			return nil, err
 		}
 		return nil, nil
