@@ -309,14 +309,15 @@ func (n *Node) handleForward(in *incoming) {
 	_, knows := n.table.Get(target)
 	found := f.Op == msgenc.KindFindNode && (knows || target == n.id)
 	if f.HopBudget > 0 && !found && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
-		for _, next := range n.nextHops(target, f, in.from) {
-			fr, err := n.passOn(ctx, next, f, target)
-			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
-				continue // that hop failed: try the next best
-			}
+		hops, skipped := n.nextHops(target, f, in.from, nil)
+		fr, handed, failed := n.handOn(ctx, hops, f, target)
+		if !handed && failed+skipped > 0 && ctx.Err() == nil {
+			// Every peer this hop knows nearer the target is dead: its
+			// table has not caught up with the churn yet.
+			hops = n.liveHops(ctx, target, f, in.from)
+			fr, handed, _ = n.handOn(ctx, hops, f, target)
+		}
+		if handed {
 			n.answerForward(in, fr)
 			return
 		}
@@ -324,25 +325,63 @@ func (n *Node) handleForward(in *incoming) {
 	n.answerForward(in, n.answerHere(ctx, f, target, in.from, in.t.MaxFrameSize()-replyReserve))
 }
 
+// handOn passes f to hops, best first, until one takes it: it returns that
+// hop's answer (nil when the query went on statelessly) with handed set,
+// and how many hops failed before.
+func (n *Node) handOn(ctx context.Context, hops []*peer.Record, f *msgenc.Forward, target peer.ID) (fr *msgenc.ForwardReply, handed bool, failed int) {
+	for _, next := range hops {
+		fr, err := n.passOn(ctx, next, f, target)
+		if err == nil {
+			return fr, true, failed
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		failed++ // that hop failed: try the next best
+	}
+	return nil, false, failed
+}
+
+// liveHops finds, for a hop whose table offers only dead peers nearer the
+// target, live ones: it looks the target up, as a direct query would, and
+// returns the peers that answered and that its policy would admit to its
+// table, as nextHops would rank them. Only an XOR-ordered table says which
+// peers are nearer; over any other the query keeps to the table's peers.
+func (n *Node) liveHops(ctx context.Context, target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
+	if !route.XOROrdered(n.table) {
+		return nil
+	}
+	res, err := n.lookup(ctx, target, nil)
+	if err != nil {
+		return nil
+	}
+	admitted := slices.DeleteFunc(res.closest, func(r *peer.Record) bool { return n.cfg.policy.AcceptPeer(r) != nil })
+	hops, _ := n.nextHops(target, f, prev, admitted)
+	return hops
+}
+
 func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) }
 
-// nextHops returns the peers to try next, best first: in the table's order,
-// not yet visited and not the previous hop, and for an XOR-ordered table
-// only those nearer the target than this node. At most tries(op) are tried.
-func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
+// nextHops returns the peers to try next, best first: in the table's order
+// (or of cands, when not nil), not yet visited and not the previous hop,
+// and for an XOR-ordered table only those nearer the target than this
+// node. At most tries(op) are tried. skipped counts the peers left out
+// because they failed moments ago.
+func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, cands []*peer.Record) (out []*peer.Record, skipped int) {
 	visited := make(map[string]bool, len(f.Visited)+1)
 	for _, v := range f.Visited {
 		visited[string(v)] = true
 	}
-	// Ask for enough peers that visited ones cannot crowd out the rest.
-	cands := n.table.Closest(target, n.cfg.k+len(f.Visited)+1)
+	if cands == nil {
+		// Ask for enough peers that visited ones cannot crowd out the rest.
+		cands = n.table.Closest(target, n.cfg.k+len(f.Visited)+1)
+	}
 	// A table ordered by XOR distance says where this node itself ranks,
 	// so the query can converge. Any other order (trust, latency) does not:
 	// the query follows the table's order and only finding the answer, the
 	// visited list and the budget stop it.
 	xor := route.XOROrdered(n.table)
 	now := n.cfg.clock.Now()
-	var out []*peer.Record
 	for _, r := range cands {
 		if len(out) == n.tries(f.Op) {
 			break
@@ -350,19 +389,20 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 		if visited[string(r.ID.AppendBytes(nil))] || (prev != nil && r.ID == prev.ID) {
 			continue
 		}
-		// Failed moments ago: handing it the query would only wait on it
-		// again. The peer sought is still tried: only it can say it is back.
-		if r.ID != target && n.health.down(r.ID, now) {
-			continue
-		}
 		// Hand the query only to peers nearer the target than this node,
 		// so that it converges; visited and the budget bound it regardless.
 		if xor && peer.CompareDistance(target, r.ID, n.id) >= 0 {
 			break
 		}
+		// Failed moments ago: handing it the query would only wait on it
+		// again. The peer sought is still tried: only it can say it is back.
+		if r.ID != target && n.health.down(r.ID, now) {
+			skipped++
+			continue
+		}
 		out = append(out, r)
 	}
-	return out
+	return out, skipped
 }
 
 // passOn forwards f to next with this hop recorded and returns the answer.

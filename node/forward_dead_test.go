@@ -4,11 +4,17 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/route/kademlia"
 	"github.com/dhtkit/dhtkit/transport/mem"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -48,28 +54,109 @@ func TestForwardedQueriesRouteAroundDeadHops(t *testing.T) {
 	}
 }
 
-// deadHopNet builds 20 nodes, puts values through them, crashes a third of
-// them, and returns two getters: a client bootstrapped from a survivor,
-// and a survivor.
+// deadHopNet builds 20 nodes, each joined once through the first, as
+// dhtnode serve processes join (so the early ones know few peers), puts
+// values through them, crashes a third of them, the first among them, and
+// returns two getters: a client bootstrapped from a survivor, and a
+// survivor.
 func deadHopNet(t *testing.T) (getters []*node.Node, keys [][]byte) {
-	const size, values = 20, 8
-	crashed := size / 3
+	const size, values = 20, 16
+	crashed := (size + 2) / 3
 	// k exceeds the crashed count: every value keeps a replica.
 	configure := func(b *node.Builder) { b.K(crashed + 1).RPCTimeout(deadHopRPCTimeout) }
-	tn := newTestNet(t, size, mem.Options{}, configure)
+	net := mem.NewNetwork(mem.Options{})
+	t.Cleanup(func() { _ = net.Close() })
 	ctx := context.Background()
+	var nodes []*node.Node
+	for i := range size {
+		nodes = append(nodes, newMemNode(t, net, 1000+i, configure))
+	}
+	var wg sync.WaitGroup
+	for _, n := range nodes[1:] {
+		wg.Go(func() { assert.NoError(t, n.Bootstrap(ctx, nodes[0].Addrs()...)) })
+	}
+	wg.Wait()
 	for i := range values {
 		key := fmt.Appendf(nil, "dead-hop-%d", i)
-		_, err := tn.nodes[i%size].Put(ctx, key, key, node.WithMode(node.Direct()))
+		_, err := nodes[i%size].Put(ctx, key, key, node.WithMode(node.Direct()))
 		require.NoError(t, err)
 		keys = append(keys, key)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	order := rng.Perm(size - 1) // node 0 is the client's seed and lives
-	for _, i := range order[:crashed] {
-		require.NoError(t, tn.net.Crash(tn.nodes[i+1].Addrs()[0]))
+	order := append([]int{0}, rng.Perm(size-1)...)
+	for i := range order[1:] {
+		order[i+1]++
 	}
-	client := newMemNode(t, tn.net, 100, func(b *node.Builder) { configure(b.Client(true)) })
-	require.NoError(t, client.Bootstrap(ctx, tn.nodes[0].Addrs()...))
-	return []*node.Node{client, tn.nodes[order[crashed]+1]}, keys
+	for _, i := range order[:crashed] {
+		require.NoError(t, net.Crash(nodes[i].Addrs()[0]))
+	}
+	survivor := nodes[order[crashed]]
+	client := newMemNode(t, net, 100, func(b *node.Builder) { configure(b.Client(true)) })
+	require.NoError(t, client.Bootstrap(ctx, survivor.Addrs()...))
+	return []*node.Node{client, nodes[order[crashed+1]]}, keys
+}
+
+// A hop whose table lists, nearer the target than itself, only a dead peer
+// must not end the query there: it looks the target up and hands the query
+// to the live peers it finds. Here the value lives at R and X, the two
+// nodes closest to the key; X dies; S, the third closest and the client's
+// first hop, knows X but not R.
+func TestAForwardedQueryGoesOnWhereAHopKnowsOnlyDeadPeersNearer(t *testing.T) {
+	for _, mode := range mxForwardModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			net := mem.NewNetwork(mem.Options{})
+			t.Cleanup(func() { _ = net.Close() })
+			ctx := context.Background()
+			configure := func(b *node.Builder) { b.K(2).RPCTimeout(deadHopRPCTimeout) }
+			r := newMemNode(t, net, 2000, configure)
+			x := newMemNode(t, net, 2001, configure)
+			s := newMemNode(t, net, 2002, func(b *node.Builder) {
+				configure(b.Table(func(self peer.ID, k int) (route.Table, error) {
+					inner, err := kademlia.New(self, kademlia.Options{K: k})
+					return &blindTable{Table: inner, blind: r.ID()}, err
+				}))
+			})
+			others := []*node.Node{newMemNode(t, net, 2003, configure), newMemNode(t, net, 2004, configure)}
+			nodes := append([]*node.Node{r, x, s}, others...)
+			// A key whose closest nodes are, in this order, R, X and S.
+			var key []byte
+			for i := 0; key == nil; i++ {
+				require.Less(t, i, 100000, "no key orders the nodes as needed")
+				k := fmt.Appendf(nil, "dead-end-%d", i)
+				id := r.KeyID(k)
+				if slices.IsSortedFunc(nodes, func(a, b *node.Node) int { return peer.CompareDistance(id, a.ID(), b.ID()) }) {
+					key = k
+				}
+			}
+			for _, n := range []*node.Node{r, x, s, others[1]} {
+				require.NoError(t, n.Bootstrap(ctx, others[0].Addrs()...))
+			}
+			acks, err := others[1].Put(ctx, key, []byte("value"), node.WithMode(node.Direct()))
+			require.NoError(t, err)
+			require.Equal(t, 2, acks, "stored at R and X")
+			require.NoError(t, net.Crash(x.Addrs()[0]))
+
+			client := newMemNode(t, net, 2005, func(b *node.Builder) { configure(b.Client(true)) })
+			require.NoError(t, client.Bootstrap(ctx, s.Addrs()...))
+			ctx, cancel := context.WithTimeout(ctx, deadHopPatience)
+			defer cancel()
+			got, err := client.Get(ctx, key, node.WithMode(mode))
+			require.NoError(t, err, "S must find R by a lookup when X, the only peer it knows nearer the key, is dead")
+			require.Equal(t, []byte("value"), got)
+		})
+	}
+}
+
+// blindTable is a routing table that never learns of one peer.
+type blindTable struct {
+	route.Table
+	blind peer.ID
+}
+
+func (t *blindTable) Update(rec *peer.Record, now time.Time) route.Result {
+	if rec.ID == t.blind {
+		return route.Result{Status: route.Rejected}
+	}
+	return t.Table.Update(rec, now)
 }
