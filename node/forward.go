@@ -311,7 +311,14 @@ func (n *Node) handleForward(in *incoming) {
 	if f.HopBudget > 0 && !found && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
 		hops, skipped := n.nextHops(target, f, in.from, nil)
 		fr, handed, failed := n.handOn(ctx, hops, f, target)
-		if !handed && failed+skipped > 0 && ctx.Err() == nil {
+		if !handed && len(skipped) > 0 && ctx.Err() == nil {
+			// Rather than end the query here, give the peers that failed
+			// lately another chance: a partition may have healed.
+			var again int
+			fr, handed, again = n.handOn(ctx, skipped, f, target)
+			failed += again
+		}
+		if !handed && failed > 0 && ctx.Err() == nil {
 			// Every peer this hop knows nearer the target is dead: its
 			// table has not caught up with the churn yet.
 			hops = n.liveHops(ctx, target, f, in.from)
@@ -365,9 +372,9 @@ func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) 
 // nextHops returns the peers to try next, best first: in the table's order
 // (or of cands, when not nil), not yet visited and not the previous hop,
 // and for an XOR-ordered table only those nearer the target than this
-// node. At most tries(op) are tried. skipped counts the peers left out
-// because they failed moments ago.
-func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, cands []*peer.Record) (out []*peer.Record, skipped int) {
+// node. At most tries(op) are tried. The peers that failed moments ago are
+// left out, and returned as skipped.
+func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, cands []*peer.Record) (out, skipped []*peer.Record) {
 	visited := make(map[string]bool, len(f.Visited)+1)
 	for _, v := range f.Visited {
 		visited[string(v)] = true
@@ -397,7 +404,9 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, ca
 		// Failed moments ago: handing it the query would only wait on it
 		// again. The peer sought is still tried: only it can say it is back.
 		if r.ID != target && n.health.down(r.ID, now) {
-			skipped++
+			if len(skipped) < n.tries(f.Op) {
+				skipped = append(skipped, r)
+			}
 			continue
 		}
 		out = append(out, r)

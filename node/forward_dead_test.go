@@ -160,3 +160,45 @@ func (t *blindTable) Update(rec *peer.Record, now time.Time) route.Result {
 	}
 	return t.Table.Update(rec, now)
 }
+
+// A peer skipped as recently failed gets another chance before a hop ends a
+// query for want of peers: here X, the only node nearer the key than S and
+// the only replica, fails twice while crashed, then comes back; S, the
+// client's first hop, must hand it the query again rather than answer that
+// the value is not found until its backoff ends.
+func TestAForwardedQueryRetriesAPeerThatFailedLatelyRatherThanEndHere(t *testing.T) {
+	for _, mode := range mxForwardModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			net := mem.NewNetwork(mem.Options{})
+			t.Cleanup(func() { _ = net.Close() })
+			ctx := context.Background()
+			configure := func(b *node.Builder) { b.K(1).RPCTimeout(deadHopRPCTimeout) }
+			nodes := []*node.Node{newMemNode(t, net, 3000, configure), newMemNode(t, net, 3001, configure), newMemNode(t, net, 3002, configure)}
+			// X is the node closest to the key, S the next, O the last.
+			key := []byte("comeback")
+			id := nodes[0].KeyID(key)
+			slices.SortFunc(nodes, func(a, b *node.Node) int { return peer.CompareDistance(id, a.ID(), b.ID()) })
+			x, s, o := nodes[0], nodes[1], nodes[2]
+			for _, n := range []*node.Node{x, s} {
+				require.NoError(t, n.Bootstrap(ctx, o.Addrs()...))
+			}
+			_, err := o.Put(ctx, key, []byte("value"), node.WithMode(node.Direct()))
+			require.NoError(t, err)
+			client := newMemNode(t, net, 3003, func(b *node.Builder) { configure(b.Client(true)) })
+			require.NoError(t, client.Bootstrap(ctx, s.Addrs()...))
+
+			require.NoError(t, net.Crash(x.Addrs()[0]))
+			// S fails to reach X twice (a ping, then a lookup's request):
+			// X is down for S, but still in its table.
+			_, err = client.Get(ctx, key, node.WithMode(mode))
+			require.Error(t, err, "the only replica is down")
+			require.NoError(t, net.Restart(x.Addrs()[0]))
+			ctx, cancel := context.WithTimeout(ctx, deadHopPatience)
+			defer cancel()
+			got, err := client.Get(ctx, key, node.WithMode(mode))
+			require.NoError(t, err, "S must try X again rather than end the query")
+			require.Equal(t, []byte("value"), got)
+		})
+	}
+}
