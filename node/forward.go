@@ -494,6 +494,10 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 			fr.Records = vs
 			return fr
 		}
+		if vs := n.valuesNearby(ctx, target, budget); len(vs) > 0 {
+			fr.Records = vs
+			return fr
+		}
 		fr.Error = &msgenc.Error{Code: msgenc.CodeNotFound, Message: "value not found"}
 	case msgenc.KindFindNode:
 		// A table not ordered by XOR may rank the peer sought low.
@@ -507,6 +511,35 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 		fr.Peers = append(fr.Peers, msgenc.FromRecord(r))
 	}
 	return fr
+}
+
+// valuesNearby looks up the values under target held by the k peers
+// closest to it, for a forwarded value query that ends at this hop without
+// one. A forwarded query ends at the one peer closest to the key, but a
+// value is kept by several, and the closest may not be among them yet: it
+// joined after the value was stored, or was cut off when it was. A direct
+// lookup asks them all. The values are verified, not judged (whose to
+// believe is the reader's call), and carry this node's record TTL: it does
+// not know the holder's. Only an XOR-ordered table says which peers are
+// closest; over any other the query keeps to the table's peers.
+func (n *Node) valuesNearby(ctx context.Context, target peer.ID, budget int) []msgenc.ValueRecord {
+	if !route.XOROrdered(n.table) {
+		return nil
+	}
+	res, err := n.lookup(ctx, target, &valueQuery{key: target, quorum: 1, raw: true})
+	if err != nil {
+		return nil
+	}
+	var out []msgenc.ValueRecord
+	for _, v := range res.values {
+		size := len(v.Value) + valueOverhead
+		if len(out) == msgenc.MaxRecords || size > budget {
+			continue
+		}
+		budget -= size
+		out = append(out, wireValue(v, ttlSeconds(n.cfg.recordTTL)))
+	}
+	return out
 }
 
 // answerForward returns a hop's answer the way the query came: as the reply

@@ -202,3 +202,50 @@ func TestAForwardedQueryRetriesAPeerThatFailedLatelyRatherThanEndHere(t *testing
 		})
 	}
 }
+
+// A forwarded value query ends at the peer closest to the key; when that
+// peer does not hold the value (here X, which joined after the value was
+// stored at S and R, the closest then), it must ask the peers around it
+// rather than answer that the value is not found.
+func TestAForwardedGetFindsAValueTheClosestPeerDoesNotHold(t *testing.T) {
+	for _, mode := range mxForwardModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			net := mem.NewNetwork(mem.Options{})
+			t.Cleanup(func() { _ = net.Close() })
+			ctx := context.Background()
+			configure := func(b *node.Builder) {
+				// Values at 2 replicas, but buckets that hold everyone.
+				b.K(2).RPCTimeout(deadHopRPCTimeout).Table(func(self peer.ID, _ int) (route.Table, error) {
+					return kademlia.New(self, kademlia.Options{K: 20})
+				})
+			}
+			var nodes []*node.Node
+			for i := range 4 {
+				nodes = append(nodes, newMemNode(t, net, 4000+i, configure))
+			}
+			// X, S, R and O, from the closest to the key to the farthest.
+			key := []byte("late-joiner")
+			id := nodes[0].KeyID(key)
+			slices.SortFunc(nodes, func(a, b *node.Node) int { return peer.CompareDistance(id, a.ID(), b.ID()) })
+			x, s, r, o := nodes[0], nodes[1], nodes[2], nodes[3]
+			for _, n := range []*node.Node{s, r} {
+				require.NoError(t, n.Bootstrap(ctx, o.Addrs()...))
+			}
+			acks, err := o.Put(ctx, key, []byte("value"), node.WithMode(node.Direct()))
+			require.NoError(t, err)
+			require.Equal(t, 2, acks, "stored at S and R")
+			require.NoError(t, x.Bootstrap(ctx, o.Addrs()...))
+			require.Zero(t, x.Stats().Records, "X joined after the put")
+			require.Zero(t, o.Stats().Records, "O holds no replica")
+
+			client := newMemNode(t, net, 4004, func(b *node.Builder) { configure(b.Client(true)) })
+			require.NoError(t, client.Bootstrap(ctx, o.Addrs()...))
+			ctx, cancel := context.WithTimeout(ctx, deadHopPatience)
+			defer cancel()
+			got, err := client.Get(ctx, key, node.WithMode(mode))
+			require.NoError(t, err, "X, where the query ends, must find the value at S or R")
+			require.Equal(t, []byte("value"), got)
+		})
+	}
+}
