@@ -483,7 +483,12 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 	closest := n.table.Closest(target, n.cfg.k)
 	switch f.Op {
 	case msgenc.KindStore:
-		acks, _, errs := n.storeAt(ctx, closest, f.Record, from, n.options(nil))
+		o := n.options(nil)
+		acks, _, errs := n.storeAt(ctx, closest, f.Record, from, o)
+		if more := n.liveReplicas(ctx, target, closest, errs); len(more) > 0 {
+			a, e := n.storeRemote(ctx, more, f.Record, o)
+			acks, errs = acks+a, append(errs, e...)
+		}
 		fr.Stored = uint16(acks)
 		if acks == 0 {
 			fr.Error = firstRefusal(errs)
@@ -540,6 +545,34 @@ func (n *Node) valuesNearby(ctx context.Context, target peer.ID, budget int) []m
 		out = append(out, wireValue(v, ttlSeconds(n.cfg.recordTTL)))
 	}
 	return out
+}
+
+// liveReplicas finds, for a forwarded store whose replicas from this hop's
+// table did not all take it (some are dead, or cut off), live peers among
+// the k closest to take it instead: those a lookup finds that were not
+// asked yet, as many as failed. Only an XOR-ordered table says which peers
+// are closest.
+func (n *Node) liveReplicas(ctx context.Context, target peer.ID, asked []*peer.Record, errs []error) []*peer.Record {
+	failed := 0
+	for _, err := range errs {
+		if errors.Is(err, ErrTimeout) { // not a refusal: that peer lives
+			failed++
+		}
+	}
+	if failed == 0 || ctx.Err() != nil || !route.XOROrdered(n.table) {
+		return nil
+	}
+	res, err := n.lookup(ctx, target, nil)
+	if err != nil {
+		return nil
+	}
+	var more []*peer.Record
+	for _, r := range res.closest {
+		if len(more) < failed && !slices.ContainsFunc(asked, func(a *peer.Record) bool { return a.ID == r.ID }) {
+			more = append(more, r)
+		}
+	}
+	return more
 }
 
 // answerForward returns a hop's answer the way the query came: as the reply

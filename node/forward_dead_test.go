@@ -249,3 +249,41 @@ func TestAForwardedGetFindsAValueTheClosestPeerDoesNotHold(t *testing.T) {
 		})
 	}
 }
+
+// A forwarded put stores at k live replicas even when one of the peers the
+// last hop knows closest to the key is dead: it finds another by a lookup.
+func TestAForwardedPutReplacesADeadReplicaWithALiveOne(t *testing.T) {
+	for _, mode := range mxForwardModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			net := mem.NewNetwork(mem.Options{})
+			t.Cleanup(func() { _ = net.Close() })
+			ctx := context.Background()
+			configure := func(b *node.Builder) {
+				b.K(3).RPCTimeout(deadHopRPCTimeout).Table(func(self peer.ID, _ int) (route.Table, error) {
+					return kademlia.New(self, kademlia.Options{K: 20})
+				})
+			}
+			var nodes []*node.Node
+			for i := range 6 {
+				nodes = append(nodes, newMemNode(t, net, 5000+i, configure))
+			}
+			key := []byte("replace-the-dead")
+			id := nodes[0].KeyID(key)
+			slices.SortFunc(nodes, func(a, b *node.Node) int { return peer.CompareDistance(id, a.ID(), b.ID()) })
+			for _, n := range nodes[:5] {
+				require.NoError(t, n.Bootstrap(ctx, nodes[5].Addrs()...))
+			}
+			// The second closest dies; the last hop, the closest, still
+			// lists it among the three closest.
+			require.NoError(t, net.Crash(nodes[1].Addrs()[0]))
+			client := newMemNode(t, net, 5006, func(b *node.Builder) { configure(b.Client(true)) })
+			require.NoError(t, client.Bootstrap(ctx, nodes[5].Addrs()...))
+			ctx, cancel := context.WithTimeout(ctx, deadHopPatience)
+			defer cancel()
+			acks, err := client.Put(ctx, key, []byte("value"), node.WithMode(mode))
+			require.NoError(t, err)
+			require.Equal(t, 3, acks, "k live replicas, the dead one replaced")
+		})
+	}
+}
