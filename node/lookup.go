@@ -76,7 +76,22 @@ type lookupAnswer struct {
 // open. With vq set it asks for values and stops once vq.quorum peers
 // returned values that verify; a peer whose values do not verify counts as
 // one that has none.
+//
+// A lookup that no peer answered at all runs once more: a one-shot client
+// starts from its bootstrap peer alone, and over a lossy link a request and
+// its resend may both be lost.
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
+	res, err := n.lookupOnce(ctx, target, vq)
+	if errors.Is(err, ErrNoAnswer) && ctx.Err() == nil {
+		again, err := n.lookupOnce(ctx, target, vq)
+		again.rpcs += res.rpcs
+		return again, err
+	}
+	return res, err
+}
+
+// lookupOnce is one run of lookup.
+func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
