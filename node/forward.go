@@ -523,7 +523,7 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 // one. A forwarded query ends at the one peer closest to the key, but a
 // value is kept by several, and the closest may not be among them yet: it
 // joined after the value was stored, or was cut off when it was. A direct
-// lookup asks them all. The values are verified, not judged (whose to
+// lookup asks them all, those that failed lately included. The values are verified, not judged (whose to
 // believe is the reader's call), and carry this node's record TTL: it does
 // not know the holder's. Only an XOR-ordered table says which peers are
 // closest; over any other the query keeps to the table's peers.
@@ -531,7 +531,9 @@ func (n *Node) valuesNearby(ctx context.Context, target peer.ID, budget int) []m
 	if !route.XOROrdered(n.table) {
 		return nil
 	}
-	res, err := n.lookup(ctx, target, &valueQuery{key: target, quorum: 1, raw: true})
+	// The last resort: peers that failed lately are asked too, for a
+	// partition may have healed since.
+	res, err := n.lookup(ctx, target, &valueQuery{key: target, quorum: 1, raw: true, retryDown: true})
 	if err != nil {
 		return nil
 	}

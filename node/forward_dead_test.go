@@ -14,6 +14,7 @@ import (
 	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/route/kademlia"
 	"github.com/dhtkit/dhtkit/transport/mem"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -284,6 +285,53 @@ func TestAForwardedPutReplacesADeadReplicaWithALiveOne(t *testing.T) {
 			acks, err := client.Put(ctx, key, []byte("value"), node.WithMode(mode))
 			require.NoError(t, err)
 			require.Equal(t, 3, acks, "k live replicas, the dead one replaced")
+		})
+	}
+}
+
+// The same after a partition: X, cut off, failed to reach S and R and
+// backs off from them; once the partition heals, X, where a forwarded
+// query for the value ends, must still ask them.
+func TestAForwardedGetAsksPeersThatFailedDuringAHealedPartition(t *testing.T) {
+	for _, mode := range mxForwardModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			net := mem.NewNetwork(mem.Options{})
+			t.Cleanup(func() { _ = net.Close() })
+			ctx := context.Background()
+			configure := func(b *node.Builder) {
+				b.K(2).RPCTimeout(deadHopRPCTimeout).Table(func(self peer.ID, _ int) (route.Table, error) {
+					return kademlia.New(self, kademlia.Options{K: 20})
+				})
+			}
+			var nodes []*node.Node
+			for i := range 4 {
+				nodes = append(nodes, newMemNode(t, net, 7000+i, configure))
+			}
+			key := []byte("healed")
+			id := nodes[0].KeyID(key)
+			slices.SortFunc(nodes, func(a, b *node.Node) int { return peer.CompareDistance(id, a.ID(), b.ID()) })
+			x, s, r, o := nodes[0], nodes[1], nodes[2], nodes[3]
+			for _, n := range []*node.Node{s, r} {
+				require.NoError(t, n.Bootstrap(ctx, o.Addrs()...))
+			}
+			acks, err := o.Put(ctx, key, []byte("value"), node.WithMode(node.Direct()))
+			require.NoError(t, err)
+			require.Equal(t, 2, acks, "stored at S and R")
+			require.NoError(t, x.Bootstrap(ctx, o.Addrs()...))
+
+			require.NoError(t, net.Partition([]ma.Multiaddr{x.Addrs()[0]}, []ma.Multiaddr{s.Addrs()[0], r.Addrs()[0], o.Addrs()[0]}))
+			_, err = x.Get(ctx, key, node.WithMode(node.Direct()))
+			require.Error(t, err, "X is cut off")
+			net.Heal()
+
+			client := newMemNode(t, net, 7004, func(b *node.Builder) { configure(b.Client(true)) })
+			require.NoError(t, client.Bootstrap(ctx, o.Addrs()...))
+			ctx, cancel := context.WithTimeout(ctx, deadHopPatience)
+			defer cancel()
+			got, err := client.Get(ctx, key, node.WithMode(mode))
+			require.NoError(t, err, "X must ask S and R again once the partition heals")
+			require.Equal(t, []byte("value"), got)
 		})
 	}
 }

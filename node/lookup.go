@@ -41,6 +41,9 @@ type valueQuery struct {
 	// raw keeps signed values the policy would refuse: for a policy
 	// fetching what it will judge itself.
 	raw bool
+	// retryDown asks the peers that failed lately too: for a last resort,
+	// when skipping them would mean answering that nothing was found.
+	retryDown bool
 	// unresolved are values the policy could not judge yet.
 	unresolved []*trust.Value
 }
@@ -113,7 +116,7 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 		}
 		seen[r.ID] = true
 		c := &candidate{rec: r, depth: depth}
-		if r.ID != target && n.health.down(r.ID, now) {
+		if r.ID != target && n.health.down(r.ID, now) && (vq == nil || !vq.retryDown) {
 			// Failed moments ago: do not wait on it again. The peer
 			// sought is still asked: only it can say it is back.
 			c.state = candFailed
