@@ -318,9 +318,10 @@ func (n *Node) handleForward(in *incoming) {
 			fr, handed, again = n.handOn(ctx, skipped, f, target)
 			failed += again
 		}
-		if !handed && failed > 0 && ctx.Err() == nil {
+		if !handed && failed > 0 && ctx.Err() == nil && f.Op != msgenc.KindFindValue {
 			// Every peer this hop knows nearer the target is dead: its
-			// table has not caught up with the churn yet.
+			// table has not caught up with the churn yet. (A value query
+			// ends here instead: answerHere looks the value up.)
 			hops = n.liveHops(ctx, target, f, in.from)
 			fr, handed, _ = n.handOn(ctx, hops, f, target)
 		}
