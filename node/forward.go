@@ -108,7 +108,7 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 	for _, p := range first {
 		f.QueryID = n.randBytes(queryIDLen)
 		res.rpcs++
-		fr, err := n.sendForward(ctx, contactOf(p), &f)
+		fr, err := n.sendForward(ctx, contactOf(p), &f, n.cfg.retries)
 		if err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
@@ -170,10 +170,12 @@ func allNotFound(errs []error) bool {
 //
 // An answer may rightly take long, the query travelling on, but a dead next
 // hop never gives one: when none has come within the next hop's adaptive
-// timeout, sendForward pings it, and gives it up if the ping and its retry
-// go unanswered, so that a dead hop costs a few round trips, not the hop
-// timeout.
-func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
+// timeout, sendForward pings it, with pingRetries resends, and gives it up
+// if the pings go unanswered, so that a dead hop costs a few round trips,
+// not the hop timeout. A hop pings once: a live peer wrongly given up costs
+// it only another path. The originator, whose first hops may be its one
+// bootstrap peer, resends as for any request.
+func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward, pingRetries int) (*msgenc.ForwardReply, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait() // after cancel: the request and the ping end at once
@@ -195,7 +197,7 @@ func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (
 	case <-watch.C():
 	}
 	alive := make(chan error, 1)
-	wg.Go(func() { alive <- n.checkAlive(ctx, to) })
+	wg.Go(func() { alive <- n.checkAlive(ctx, to, pingRetries) })
 	select {
 	case a := <-answered:
 		return a.fr, a.err
@@ -208,15 +210,14 @@ func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (
 	return a.fr, a.err
 }
 
-// checkAlive pings a peer a forwarded query was handed to, once, and
-// reports an error wrapping ErrTimeout if it does not answer within its
-// adaptive timeout; the failure is recorded, so that lookups and forwarded
-// queries soon skip the peer. One ping, not a ping and its retry: a live
-// peer wrongly given up costs only a second path for the query, while every
-// retry would add a timeout to each dead hop.
-func (n *Node) checkAlive(ctx context.Context, to contact) error {
+// checkAlive pings a peer a forwarded query was handed to, with retries
+// resends, and reports an error wrapping ErrTimeout if it does not answer
+// within its adaptive timeout; the failure is recorded, so that lookups and
+// forwarded queries soon skip the peer. Every resend adds a timeout to each
+// dead hop.
+func (n *Node) checkAlive(ctx context.Context, to contact, retries int) error {
 	ping := &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}}
-	_, err := n.callPatient(ctx, to, ping, n.health.timeout(to.id), 0, 0)
+	_, err := n.callPatient(ctx, to, ping, n.health.timeout(to.id), retries, 0)
 	var re *RemoteError
 	if err == nil || errors.As(err, &re) {
 		return nil // it answered, if only to refuse
@@ -439,7 +440,7 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		}
 		// No answer comes back this way to show that next lives: ask it,
 		// and hand the query to the next best peer if it is dead.
-		if err := n.checkAlive(ctx, contactOf(next)); err != nil {
+		if err := n.checkAlive(ctx, contactOf(next), 0); err != nil {
 			return nil, err
 		}
 		return nil, nil
@@ -453,7 +454,7 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		}
 	}
 	nf.QueryID = n.randBytes(queryIDLen) // never link the two sides of a proxy
-	fr, err := n.sendForward(ctx, contactOf(next), &nf)
+	fr, err := n.sendForward(ctx, contactOf(next), &nf, 0)
 	if err != nil {
 		return nil, err
 	}

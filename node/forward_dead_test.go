@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/msgenc/cbor"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
@@ -331,6 +333,51 @@ func TestAForwardedGetAsksPeersThatFailedDuringAHealedPartition(t *testing.T) {
 			defer cancel()
 			got, err := client.Get(ctx, key, node.WithMode(mode))
 			require.NoError(t, err, "X must ask S and R again once the partition heals")
+			require.Equal(t, []byte("value"), got)
+		})
+	}
+}
+
+// The originator of a forwarded query may have one first hop, its
+// bootstrap peer: when the answer is slow and the ping that checks the
+// first hop lives is lost, the originator must ping again, not give the
+// query up.
+func TestAForwardedGetSurvivesALostPingToItsOnlyFirstHop(t *testing.T) {
+	for _, mode := range mxForwardModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			net := mem.NewNetwork(mem.Options{})
+			t.Cleanup(func() { _ = net.Close() })
+			ctx := context.Background()
+			configure := func(b *node.Builder) { b.K(1).RPCTimeout(deadHopRPCTimeout) }
+			nodes := []*node.Node{newMemNode(t, net, 8000, configure), newMemNode(t, net, 8001, configure)}
+			key := []byte("slow-path")
+			id := nodes[0].KeyID(key)
+			slices.SortFunc(nodes, func(a, b *node.Node) int { return peer.CompareDistance(id, a.ID(), b.ID()) })
+			x, s := nodes[0], nodes[1] // X holds the value, S is the client's first hop
+			// The path beyond S is slow: S's answer comes after the
+			// client's adaptive timeout for S, and the client pings S.
+			slow := mem.LinkConfig{Latency: deadHopRPCTimeout * 3 / 8}
+			require.NoError(t, net.SetLink(s.Addrs()[0], x.Addrs()[0], slow))
+			require.NoError(t, net.SetLink(x.Addrs()[0], s.Addrs()[0], slow))
+			require.NoError(t, x.Bootstrap(ctx, s.Addrs()...))
+			_, err := s.Put(ctx, key, []byte("value"), node.WithMode(node.Direct()))
+			require.NoError(t, err)
+
+			ep, err := net.Listen(nil)
+			require.NoError(t, err)
+			lossy := &resendDropper{Transport: ep, kind: msgenc.KindPing, codec: cbor.New()}
+			client, err := node.NewBuilder().Identity(seedIdentity(t, 8002)).Transport(lossy).Client(true).K(1).
+				RPCTimeout(deadHopRPCTimeout).Build(ctx)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = client.Close() })
+			require.NoError(t, client.Bootstrap(ctx, s.Addrs()...))
+			lossy.left.Store(1) // the first ping after bootstrap is lost
+
+			ctx, cancel := context.WithTimeout(ctx, deadHopPatience)
+			defer cancel()
+			got, err := client.Get(ctx, key, node.WithMode(mode))
+			require.NoError(t, err, "one lost ping must not make the originator give up its only first hop")
 			require.Equal(t, []byte("value"), got)
 		})
 	}
