@@ -88,9 +88,9 @@ const networkCrashValues = 8
 // third of the other nodes (never the getters), and gets every value by
 // direct lookups from the survivors. Values stay only if the harness's k
 // exceeds the crashed count, 1 + (Size-1)/3: the default k=20 covers sizes
-// up to 58. Only direct mode is checked: a forwarded query that meets a
-// crashed hop waits out a whole hop timeout, and the other rules already
-// exercise every mode.
+// up to 58. Only direct mode is checked here: the other rules already
+// exercise every mode, and node's TestForwardedQueriesRouteAroundDeadHops
+// checks forwarded queries that meet crashed hops.
 func networkCheckCrashes(e *env, s networkSuite) (err error) {
 	w, err := networkBuild(e, s, s.opts.Size)
 	if err != nil {

@@ -167,6 +167,13 @@ func (n *Node) storeAt(ctx context.Context, peers []*peer.Record, rec *msgenc.Va
 			}
 		}
 	}
+	a, errsRemote := n.storeRemote(ctx, peers, rec, o)
+	return acks + a, len(peers), append(errs, errsRemote...)
+}
+
+// storeRemote sends a Store of rec to each peer, in parallel, and counts
+// the acceptances; errs says why the others did not.
+func (n *Node) storeRemote(ctx context.Context, peers []*peer.Record, rec *msgenc.ValueRecord, o callOptions) (acks int, errs []error) {
 	type result struct {
 		from peer.ID
 		err  error
@@ -187,7 +194,7 @@ func (n *Node) storeAt(ctx context.Context, peers []*peer.Record, rec *msgenc.Va
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", r.from.Short(), r.err))
 	}
-	return acks, len(peers), errs
+	return acks, errs
 }
 
 // Get returns the newest value (the highest sequence number) that any

@@ -113,7 +113,7 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 	for _, p := range first {
 		f.QueryID = n.randBytes(queryIDLen)
 		res.rpcs++
-		fr, err := n.sendForward(ctx, contactOf(p), &f)
+		fr, err := n.sendForward(ctx, contactOf(p), &f, n.cfg.retries)
 		if err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
@@ -172,7 +172,66 @@ func allNotFound(errs []error) bool {
 // sendForward passes f to the next hop and waits for its answer: as an RPC
 // whose reply retraces the path (proxied, mixed), or one-way with the answer
 // arriving straight from the holder (direct reply).
-func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
+//
+// An answer may rightly take long, the query travelling on, but a dead next
+// hop never gives one: when none has come within the next hop's adaptive
+// timeout, sendForward pings it, with pingRetries resends, and gives it up
+// if the pings go unanswered, so that a dead hop costs a few round trips,
+// not the hop timeout. A hop pings once: a live peer wrongly given up costs
+// it only another path. The originator, whose first hops may be its one
+// bootstrap peer, resends as for any request.
+func (n *Node) sendForward(ctx context.Context, to contact, f *msgenc.Forward, pingRetries int) (*msgenc.ForwardReply, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: the request and the ping end at once
+	defer cancel()
+	type answer struct {
+		fr  *msgenc.ForwardReply
+		err error
+	}
+	answered := make(chan answer, 1)
+	wg.Go(func() {
+		fr, err := n.forwardAndWait(ctx, to, f)
+		answered <- answer{fr, err}
+	})
+	watch := n.cfg.clock.NewTimer(n.health.timeout(to.id))
+	defer watch.Stop()
+	select {
+	case a := <-answered:
+		return a.fr, a.err
+	case <-watch.C():
+	}
+	alive := make(chan error, 1)
+	wg.Go(func() { alive <- n.checkAlive(ctx, to, pingRetries) })
+	select {
+	case a := <-answered:
+		return a.fr, a.err
+	case err := <-alive:
+		if err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+	}
+	a := <-answered
+	return a.fr, a.err
+}
+
+// checkAlive pings a peer a forwarded query was handed to, with retries
+// resends, and reports an error wrapping ErrTimeout if it does not answer
+// within its adaptive timeout; the failure is recorded, so that lookups and
+// forwarded queries soon skip the peer. Every resend adds a timeout to each
+// dead hop.
+func (n *Node) checkAlive(ctx context.Context, to contact, retries int) error {
+	ping := &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}}
+	_, err := n.callPatient(ctx, to, ping, n.health.timeout(to.id), retries, 0)
+	var re *RemoteError
+	if err == nil || errors.As(err, &re) {
+		return nil // it answered, if only to refuse
+	}
+	return fmt.Errorf("node: next hop %s does not answer: %w", to.id.Short(), err)
+}
+
+// forwardAndWait is sendForward without the check that the next hop lives.
+func (n *Node) forwardAndWait(ctx context.Context, to contact, f *msgenc.Forward) (*msgenc.ForwardReply, error) {
 	wait := n.hopTimeout(f.HopBudget)
 	m := &msgenc.Message{Kind: msgenc.KindForward, Forward: f}
 	if f.Mode != msgenc.ModeDirectReply {
@@ -256,14 +315,23 @@ func (n *Node) handleForward(in *incoming) {
 	_, knows := n.table.Get(target)
 	found := f.Op == msgenc.KindFindNode && (knows || target == n.id)
 	if f.HopBudget > 0 && !found && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
-		for _, next := range n.nextHops(target, f, in.from) {
-			fr, err := n.passOn(ctx, next, f, target)
-			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
-				continue // that hop failed: try the next best
-			}
+		hops, skipped := n.nextHops(target, f, in.from, nil)
+		fr, handed, failed := n.handOn(ctx, hops, f, target)
+		if !handed && len(skipped) > 0 && ctx.Err() == nil {
+			// Rather than end the query here, give the peers that failed
+			// lately another chance: a partition may have healed.
+			var again int
+			fr, handed, again = n.handOn(ctx, skipped, f, target)
+			failed += again
+		}
+		if !handed && failed > 0 && ctx.Err() == nil && f.Op != msgenc.KindFindValue {
+			// Every peer this hop knows nearer the target is dead: its
+			// table has not caught up with the churn yet. (A value query
+			// ends here instead: answerHere looks the value up.)
+			hops = n.liveHops(ctx, target, f, in.from)
+			fr, handed, _ = n.handOn(ctx, hops, f, target)
+		}
+		if handed {
 			n.answerForward(in, fr)
 			return
 		}
@@ -271,24 +339,63 @@ func (n *Node) handleForward(in *incoming) {
 	n.answerForward(in, n.answerHere(ctx, f, target, in.from, in.t.MaxFrameSize()-replyReserve))
 }
 
+// handOn passes f to hops, best first, until one takes it: it returns that
+// hop's answer (nil when the query went on statelessly) with handed set,
+// and how many hops failed before.
+func (n *Node) handOn(ctx context.Context, hops []*peer.Record, f *msgenc.Forward, target peer.ID) (fr *msgenc.ForwardReply, handed bool, failed int) {
+	for _, next := range hops {
+		fr, err := n.passOn(ctx, next, f, target)
+		if err == nil {
+			return fr, true, failed
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		failed++ // that hop failed: try the next best
+	}
+	return nil, false, failed
+}
+
+// liveHops finds, for a hop whose table offers only dead peers nearer the
+// target, live ones: it looks the target up, as a direct query would, and
+// returns the peers that answered and that its policy would admit to its
+// table, as nextHops would rank them. Only an XOR-ordered table says which
+// peers are nearer; over any other the query keeps to the table's peers.
+func (n *Node) liveHops(ctx context.Context, target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
+	if !route.XOROrdered(n.table) {
+		return nil
+	}
+	res, err := n.lookup(ctx, target, nil)
+	if err != nil {
+		return nil
+	}
+	admitted := slices.DeleteFunc(res.closest, func(r *peer.Record) bool { return n.cfg.policy.AcceptPeer(r) != nil })
+	hops, _ := n.nextHops(target, f, prev, admitted)
+	return hops
+}
+
 func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) }
 
-// nextHops returns the peers to try next, best first: in the table's order,
-// not yet visited and not the previous hop, and for an XOR-ordered table
-// only those nearer the target than this node. At most tries(op) are tried.
-func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []*peer.Record {
+// nextHops returns the peers to try next, best first: in the table's order
+// (or of cands, when not nil), not yet visited and not the previous hop,
+// and for an XOR-ordered table only those nearer the target than this
+// node. At most tries(op) are tried. The peers that failed moments ago are
+// left out, and returned as skipped.
+func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, cands []*peer.Record) (out, skipped []*peer.Record) {
 	visited := make(map[string]bool, len(f.Visited)+1)
 	for _, v := range f.Visited {
 		visited[string(v)] = true
 	}
-	// Ask for enough peers that visited ones cannot crowd out the rest.
-	cands := n.table.Closest(target, n.cfg.k+len(f.Visited)+1)
+	if cands == nil {
+		// Ask for enough peers that visited ones cannot crowd out the rest.
+		cands = n.table.Closest(target, n.cfg.k+len(f.Visited)+1)
+	}
 	// A table ordered by XOR distance says where this node itself ranks,
 	// so the query can converge. Any other order (trust, latency) does not:
 	// the query follows the table's order and only finding the answer, the
 	// visited list and the budget stop it.
 	xor := route.XOROrdered(n.table)
-	var out []*peer.Record
+	now := n.cfg.clock.Now()
 	for _, r := range cands {
 		if len(out) == n.tries(f.Op) {
 			break
@@ -301,9 +408,17 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record) []
 		if xor && peer.CompareDistance(target, r.ID, n.id) >= 0 {
 			break
 		}
+		// Failed moments ago: handing it the query would only wait on it
+		// again. The peer sought is still tried: only it can say it is back.
+		if r.ID != target && n.health.down(r.ID, now) {
+			if len(skipped) < n.tries(f.Op) {
+				skipped = append(skipped, r)
+			}
+			continue
+		}
 		out = append(out, r)
 	}
-	return out
+	return out, skipped
 }
 
 // passOn forwards f to next with this hop recorded and returns the answer.
@@ -328,6 +443,11 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		if err := n.send(ctx, t, addr, m); err != nil {
 			return nil, err
 		}
+		// No answer comes back this way to show that next lives: ask it,
+		// and hand the query to the next best peer if it is dead.
+		if err := n.checkAlive(ctx, contactOf(next), 0); err != nil {
+			return nil, err
+		}
 		return nil, nil
 	case msgenc.ModeMixed:
 		if f.ProxyHops <= 1 {
@@ -339,7 +459,7 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		}
 	}
 	nf.QueryID = n.randBytes(queryIDLen) // never link the two sides of a proxy
-	fr, err := n.sendForward(ctx, contactOf(next), &nf)
+	fr, err := n.sendForward(ctx, contactOf(next), &nf, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -373,6 +493,10 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 		o := n.options(nil)
 		o.cas, o.expect = f.CAS, f.ExpectSeq
 		acks, _, errs := n.storeAt(ctx, closest, f.Record, from, o)
+		if more := n.liveReplicas(ctx, target, closest, errs); len(more) > 0 {
+			a, e := n.storeRemote(ctx, more, f.Record, o)
+			acks, errs = acks+a, append(errs, e...)
+		}
 		fr.Stored = uint16(acks)
 		if acks == 0 {
 			fr.Error = firstRefusal(errs)
@@ -380,6 +504,10 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 		return fr
 	case msgenc.KindFindValue:
 		if vs := n.localValues(target, budget); len(vs) > 0 {
+			fr.Records = vs
+			return fr
+		}
+		if vs := n.valuesNearby(ctx, target, budget); len(vs) > 0 {
 			fr.Records = vs
 			return fr
 		}
@@ -396,6 +524,65 @@ func (n *Node) answerHere(ctx context.Context, f *msgenc.Forward, target peer.ID
 		fr.Peers = append(fr.Peers, msgenc.FromRecord(r))
 	}
 	return fr
+}
+
+// valuesNearby looks up the values under target held by the k peers
+// closest to it, for a forwarded value query that ends at this hop without
+// one. A forwarded query ends at the one peer closest to the key, but a
+// value is kept by several, and the closest may not be among them yet: it
+// joined after the value was stored, or was cut off when it was. A direct
+// lookup asks them all, those that failed lately included. The values are verified, not judged (whose to
+// believe is the reader's call), and carry this node's record TTL: it does
+// not know the holder's. Only an XOR-ordered table says which peers are
+// closest; over any other the query keeps to the table's peers.
+func (n *Node) valuesNearby(ctx context.Context, target peer.ID, budget int) []msgenc.ValueRecord {
+	if !route.XOROrdered(n.table) {
+		return nil
+	}
+	// The last resort: peers that failed lately are asked too, for a
+	// partition may have healed since.
+	res, err := n.lookup(ctx, target, &valueQuery{key: target, quorum: 1, raw: true, retryDown: true})
+	if err != nil {
+		return nil
+	}
+	var out []msgenc.ValueRecord
+	for _, v := range res.values {
+		size := len(v.Value) + valueOverhead
+		if len(out) == msgenc.MaxRecords || size > budget {
+			continue
+		}
+		budget -= size
+		out = append(out, wireValue(v, ttlSeconds(n.cfg.recordTTL)))
+	}
+	return out
+}
+
+// liveReplicas finds, for a forwarded store whose replicas from this hop's
+// table did not all take it (some are dead, or cut off), live peers among
+// the k closest to take it instead: those a lookup finds that were not
+// asked yet, as many as failed. Only an XOR-ordered table says which peers
+// are closest.
+func (n *Node) liveReplicas(ctx context.Context, target peer.ID, asked []*peer.Record, errs []error) []*peer.Record {
+	failed := 0
+	for _, err := range errs {
+		if errors.Is(err, ErrTimeout) { // not a refusal: that peer lives
+			failed++
+		}
+	}
+	if failed == 0 || ctx.Err() != nil || !route.XOROrdered(n.table) {
+		return nil
+	}
+	res, err := n.lookup(ctx, target, nil)
+	if err != nil {
+		return nil
+	}
+	var more []*peer.Record
+	for _, r := range res.closest {
+		if len(more) < failed && !slices.ContainsFunc(asked, func(a *peer.Record) bool { return a.ID == r.ID }) {
+			more = append(more, r)
+		}
+	}
+	return more
 }
 
 // answerForward returns a hop's answer the way the query came: as the reply

@@ -41,6 +41,9 @@ type valueQuery struct {
 	// raw keeps signed values the policy would refuse: for a policy
 	// fetching what it will judge itself.
 	raw bool
+	// retryDown asks the peers that failed lately too: for a last resort,
+	// when skipping them would mean answering that nothing was found.
+	retryDown bool
 	// unresolved are values the policy could not judge yet.
 	unresolved []*trust.Value
 }
@@ -76,7 +79,22 @@ type lookupAnswer struct {
 // open. With vq set it asks for values and stops once vq.quorum peers
 // returned values that verify; a peer whose values do not verify counts as
 // one that has none.
+//
+// A lookup that no peer answered at all runs once more: a one-shot client
+// starts from its bootstrap peer alone, and over a lossy link a request and
+// its resend may both be lost.
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
+	res, err := n.lookupOnce(ctx, target, vq)
+	if errors.Is(err, ErrNoAnswer) && ctx.Err() == nil {
+		again, err := n.lookupOnce(ctx, target, vq)
+		again.rpcs += res.rpcs
+		return again, err
+	}
+	return res, err
+}
+
+// lookupOnce is one run of lookup.
+func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
@@ -98,7 +116,7 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 		}
 		seen[r.ID] = true
 		c := &candidate{rec: r, depth: depth}
-		if r.ID != target && n.health.down(r.ID, now) {
+		if r.ID != target && n.health.down(r.ID, now) && (vq == nil || !vq.retryDown) {
 			// Failed moments ago: do not wait on it again. The peer
 			// sought is still asked: only it can say it is back.
 			c.state = candFailed

@@ -75,6 +75,8 @@ func TestBadFlagsAndArgumentsExitTwoWithAMessage(t *testing.T) {
 		{[]string{"serve", "--no-such-flag"}, "flag provided but not defined: --no-such-flag"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
 		{[]string{"serve", "--metrics", "9101"}, "want HOST:PORT"},
+		{[]string{"serve", "--k", "0"}, "want a number between 1 and"},
+		{[]string{"get", boot, "--k", "x", "k"}, "want a number between 1 and"},
 		{[]string{"put", "--mode", "sideways", boot, "k", "v"}, `unknown query mode "sideways"`},
 		{[]string{"put", "--mode", "mixed:0", boot, "k", "v"}, `unknown query mode "mixed:0"`},
 		{[]string{"put", "k", "v"}, "--bootstrap is required"},

@@ -56,6 +56,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		roots     string
 	)
 	s.Register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
+	s.RegisterK(fs)
 	fs.Var(&bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable")
 	identity.Register(fs, "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
 	fs.StringVar(&roots, "trust-roots", "", "run a web of trust: `file` of the root public keys in hex, one a line; the node admits, relays for and stores the values of peers endorsed from them ('dhtnode endorse')")

@@ -94,13 +94,18 @@
 // MULTIADDR (required) and --timeout DURATION (10s). --identity FILE is
 // taken where a key acts: serve, put, endorse, revoke and id.
 //
+// serve and the clients (put, get, endorse, revoke) also take --k N, the
+// replication factor and bucket size (default 20): a put stores at the N
+// peers closest to the key. Every node of a network should use the same.
+//
 // # Exit codes
 //
 // 0: success. 1: the command failed: a key not found, an unreachable
-// bootstrap address (reported within about two seconds), a corrupt or
-// group-readable identity file, a value too large, a put refused because a
-// replica holds a newer version (the message names its sequence number),
-// or a testnet mode that read back fewer than 90% of its values. 2: a usage
-// error, such as an unknown flag, a bad flag value, a missing argument or
-// flags that do not go together.
+// bootstrap address (reported within about two seconds by serve, four by a
+// client, which tries twice), a corrupt or group-readable identity file, a
+// value too large, a put refused because a replica holds a newer version
+// (the message names its sequence number), or a testnet mode that read
+// back fewer than 90% of its values. 2: a usage error, such as an unknown
+// flag, a bad flag value, a missing argument or flags that do not go
+// together.
 package main

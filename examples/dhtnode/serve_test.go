@@ -90,7 +90,9 @@ func TestUnreachableBootstrapFailsWithinSeconds(t *testing.T) {
 			elapsed := time.Since(start)
 			require.Equal(t, 1, code)
 			require.Contains(t, errOut, "bootstrap failed")
-			require.Less(t, elapsed, 2*node.DefaultRPCTimeout+2*time.Second, "took %v", elapsed)
+			// A ping and its resend, twice for a client (it tries its
+			// bootstrap peers again before it gives up).
+			require.Less(t, elapsed, 2*2*node.DefaultRPCTimeout+2*time.Second, "took %v", elapsed)
 		})
 	}
 }

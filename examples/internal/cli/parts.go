@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,21 @@ type Parts struct {
 	Listen     AddrList
 	RPCTimeout time.Duration // 0 is node.DefaultRPCTimeout
 	Verbose    bool
+	// K is the replication factor and bucket size; 0 is node's default.
+	// Only the commands that call RegisterK take --k.
+	K int
+}
+
+// RegisterK adds --k to fs.
+func (p *Parts) RegisterK(fs *FlagSet) {
+	fs.Func("k", fmt.Sprintf("replication factor and bucket size: a value is stored at the `k` peers closest to its key (default %d); every node of a network should use the same", node.DefaultK), func(s string) error {
+		k, err := strconv.Atoi(s)
+		if err != nil || k < 1 || k > msgenc.MaxPeers {
+			return fmt.Errorf("want a number between 1 and %d", msgenc.MaxPeers)
+		}
+		p.K = k
+		return nil
+	})
 }
 
 // Register adds the part flags to fs; listenDoc explains --listen for the
@@ -60,7 +76,7 @@ func (p *Parts) Builder(stderr io.Writer) (*node.Builder, error) {
 	if p.RPCTimeout < 0 {
 		return nil, fmt.Errorf("--rpc-timeout must be positive, got %v", p.RPCTimeout)
 	}
-	b := node.NewBuilder().Mode(p.Mode).RPCTimeout(p.RPCTimeout)
+	b := node.NewBuilder().Mode(p.Mode).RPCTimeout(p.RPCTimeout).K(p.K)
 	if p.Codec != "" {
 		codec, err := NewCodec(p.Codec)
 		if err != nil {
