@@ -157,7 +157,7 @@ func (n *Node) republish(ctx context.Context) {
 		return
 	}
 	now := n.cfg.clock.Now()
-	byKey := make(map[peer.ID][]msgenc.ValueRecord)
+	byKey := make(map[peer.ID][]entry)
 	_ = ranger.Range(ctx, func(key []byte, rec kvstore.Record) bool {
 		id, err := n.keyID(key)
 		if err != nil {
@@ -170,13 +170,12 @@ func (n *Node) republish(ctx context.Context) {
 		}
 		for _, e := range liveEntries(es, now) {
 			if !n.published.has(slotOf(e.v)) {
-				// Verbatim, signature included, with what is left of its life.
-				byKey[id] = append(byKey[id], wireValue(e.v.Clone(), ttlLeft(e.expires, now)))
+				byKey[id] = append(byKey[id], e)
 			}
 		}
 		return ctx.Err() == nil
 	})
-	for id, recs := range byKey {
+	for id, es := range byKey {
 		if ctx.Err() != nil {
 			return
 		}
@@ -184,8 +183,17 @@ func (n *Node) republish(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		for i := range recs {
-			n.storeAt(ctx, res.closest, &recs[i], n.self, direct)
+		for _, e := range es {
+			// Verbatim, signature included, with what is left of its life
+			// as it leaves: counted from the round's start, the lookup's
+			// time would be added to its life at every round, and replicas
+			// would keep it past its publisher's lifetime.
+			now := n.cfg.clock.Now()
+			if e.expired(now) {
+				continue
+			}
+			rec := wireValue(e.v.Clone(), ttlLeft(e.expires, now))
+			n.storeAt(ctx, res.closest, &rec, n.self, direct)
 		}
 	}
 }
