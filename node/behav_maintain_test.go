@@ -203,7 +203,7 @@ func TestASilentPeerIsQuestionedAndDroppedWhenItDoesNotAnswer(t *testing.T) {
 		clk.Advance(250 * time.Millisecond)
 		return a.Stats().TableSize == 1
 	}, "a silent peer that does not answer is still in the table")
-	require.Greater(t, a.Stats().Requests, pings+1, "both quiet peers were pinged")
+	btEventually(t, func() bool { return a.Stats().Requests >= pings+2 }, "both quiet peers were pinged")
 	raw := btNewRaw(t, net)
 	require.Equal(t, []peer.ID{c.ID()}, raw.tableOf(a.Addrs()[0], c.ID()), "the peer that answered stays")
 }

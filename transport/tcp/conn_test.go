@@ -279,6 +279,9 @@ func TestInboundConnectionsAreBoundedByMaxConns(t *testing.T) {
 	waitFor(t, "two connections", func() bool { return tr.Stats().OpenConns == 2 })
 	third := rawClient(t, tr, 1003)
 	expectClosedByPeer(t, third)
+	// The refusal is counted as the connection is closed: the client may
+	// see the close first.
+	waitFor(t, "the refused connection counted", func() bool { return tr.Stats().Rejected == 1 })
 	if got := tr.Stats().Rejected; got != 1 {
 		t.Errorf("Stats().Rejected = %d, want 1", got)
 	}
