@@ -58,21 +58,27 @@ func (n *Node) keyID(b []byte) (peer.ID, error) {
 }
 
 // closestWire returns the k peers closest to target in wire form, leaving
-// out the requester, who knows itself.
+// out the requester, who knows itself, and the peers that just failed to
+// answer this node: the next closest take their places. Where many peers
+// are dead or cut off, an answer of the k closest with those left out would
+// name few peers or none, and the live ones farther away would never be
+// found.
 func (n *Node) closestWire(target peer.ID, requester *peer.Record) []msgenc.PeerRecord {
-	recs := n.table.Closest(target, n.cfg.k+1)
-	out := make([]msgenc.PeerRecord, 0, min(len(recs), n.cfg.k))
 	now := n.cfg.clock.Now()
-	for _, r := range recs {
-		// Hand out only peers believed alive: not the requester, who knows
-		// itself, nor one that just failed to answer this node.
-		if requester != nil && r.ID == requester.ID || n.health.down(r.ID, now) {
-			continue
+	for want := n.cfg.k + 1; ; want *= 2 {
+		recs := n.table.Closest(target, want)
+		out := make([]msgenc.PeerRecord, 0, min(len(recs), n.cfg.k))
+		for _, r := range recs {
+			if requester != nil && r.ID == requester.ID || n.health.down(r.ID, now) {
+				continue
+			}
+			if len(out) == n.cfg.k {
+				break
+			}
+			out = append(out, msgenc.FromRecord(r))
 		}
-		if len(out) == n.cfg.k {
-			break
+		if len(out) == n.cfg.k || len(recs) < want {
+			return out
 		}
-		out = append(out, msgenc.FromRecord(r))
 	}
-	return out
 }

@@ -2,12 +2,16 @@ package node_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/msgenc/cbor"
 	"github.com/dhtkit/dhtkit/node"
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/route/kademlia"
 	"github.com/dhtkit/dhtkit/transport/mem"
 	"github.com/stretchr/testify/require"
 )
@@ -42,4 +46,41 @@ func TestAClientLookupSurvivesLosingItsFirstRequestAndTheResend(t *testing.T) {
 	require.NoError(t, err, "a lookup that heard no one runs once more")
 	require.Positive(t, acks)
 	require.Negative(t, lossy.left.Load(), "both frames were lost, and more were sent")
+}
+
+// A node hands out, in answer to a find, k peers it believes alive when its
+// table has them: peers that just failed to answer it are left out and the
+// next ones take their places, so that where many peers are dead or cut
+// off, a lookup still learns of live ones.
+func TestAnswersHandOutKLivePeersPastTheDeadOnes(t *testing.T) {
+	net := btNet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), btWait)
+	defer cancel()
+	configure := func(b *node.Builder) {
+		b.K(2).RPCTimeout(200 * time.Millisecond).Table(func(self peer.ID, _ int) (route.Table, error) {
+			// Failed peers stay in the table: only the node's own
+			// judgement leaves them out of its answers.
+			return kademlia.New(self, kademlia.Options{K: 20, MaxFailures: 100})
+		})
+	}
+	s := btNode(t, net, nil, configure)
+	var others []*node.Node
+	for range 5 {
+		n := btNode(t, net, nil, configure)
+		require.NoError(t, n.Bootstrap(ctx, s.Addrs()...))
+		others = append(others, n)
+	}
+	raw := btNewRaw(t, net)
+	target := raw.rec.ID
+	slices.SortFunc(others, func(a, b *node.Node) int { return peer.CompareDistance(target, a.ID(), b.ID()) })
+	for _, dead := range others[:2] { // the two closest die
+		require.NoError(t, net.Crash(dead.Addrs()[0]))
+	}
+	for _, dead := range others[:2] { // and fail S twice: S seeks them
+		for range 2 {
+			_, _ = s.FindPeer(ctx, dead.ID(), node.WithMode(node.Direct()))
+		}
+	}
+	got := raw.tableOf(s.Addrs()[0], target)
+	require.Equal(t, []peer.ID{others[2].ID(), others[3].ID()}, got, "the next two closest, alive, in the dead ones' places")
 }
