@@ -111,6 +111,11 @@ func (d *decoder) peer(v map[string]any) msgenc.PeerRecord {
 }
 
 func (d *decoder) peers(v map[string]any, key string) []msgenc.PeerRecord {
+	return dictList(d, v, key, d.peer)
+}
+
+// dictList decodes v[key], a list of dictionaries, each with conv.
+func dictList[T any](d *decoder, v map[string]any, key string, conv func(map[string]any) T) []T {
 	x, ok := v[key]
 	if !ok || d.err != nil {
 		return nil
@@ -123,14 +128,14 @@ func (d *decoder) peers(v map[string]any, key string) []msgenc.PeerRecord {
 	if len(l) == 0 {
 		return nil
 	}
-	out := make([]msgenc.PeerRecord, len(l))
+	out := make([]T, len(l))
 	for i, e := range l {
-		p, ok := e.(map[string]any)
+		m, ok := e.(map[string]any)
 		if !ok {
 			d.fail(key, "a list of dictionaries")
 			return nil
 		}
-		out[i] = d.peer(p)
+		out[i] = conv(m)
 	}
 	return out
 }
@@ -143,28 +148,7 @@ func (d *decoder) record(v map[string]any) msgenc.ValueRecord {
 }
 
 func (d *decoder) records(v map[string]any, key string) []msgenc.ValueRecord {
-	x, ok := v[key]
-	if !ok || d.err != nil {
-		return nil
-	}
-	l, ok := x.([]any)
-	if !ok {
-		d.fail(key, "a list")
-		return nil
-	}
-	if len(l) == 0 {
-		return nil
-	}
-	out := make([]msgenc.ValueRecord, len(l))
-	for i, e := range l {
-		r, ok := e.(map[string]any)
-		if !ok {
-			d.fail(key, "a list of dictionaries")
-			return nil
-		}
-		out[i] = d.record(r)
-	}
-	return out
+	return dictList(d, v, key, d.record)
 }
 
 func (d *decoder) recordPtr(v map[string]any, key string) *msgenc.ValueRecord {
