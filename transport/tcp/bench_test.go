@@ -15,7 +15,9 @@ import (
 // BenchmarkRoundTrip compares, side by side, a request/reply round trip
 // through the transport with the floor it is measured against: the same
 // exchange of length-prefixed frames over bare loopback sockets. One op is
-// one round trip. To compare the two:
+// one round trip. Besides time, each reports cpu-ns/op: the process's CPU
+// time (both ends run in it) per round trip, which a machine busy with
+// other work disturbs far less than wall time. To compare the two:
 //
 //	go test -run '^$' -bench RoundTrip -count 10 ./transport/tcp > rt.txt
 //	benchstat -col /impl rt.txt
@@ -25,9 +27,21 @@ func BenchmarkRoundTrip(b *testing.B) {
 		// dhtkit: A sends a frame to B, B echoes it to Packet.From (over
 		// the same pooled connection), A receives it.
 		b.Run(prefix+"dhtkit", func(b *testing.B) {
-			conformance.BenchmarkTransportRoundTrip(b, listen(b, tcp.Options{}), listen(b, tcp.Options{}), size)
+			a, echo := listen(b, tcp.Options{}), listen(b, tcp.Options{})
+			withCPU(b, func() { conformance.BenchmarkTransportRoundTrip(b, a, echo, size) })
 		})
-		b.Run(prefix+"plain", func(b *testing.B) { benchmarkPlainEcho(b, size) })
+		b.Run(prefix+"plain", func(b *testing.B) {
+			withCPU(b, func() { benchmarkPlainEcho(b, size) })
+		})
+	}
+}
+
+// withCPU runs bench and reports the process's CPU time per op over it.
+func withCPU(b *testing.B, bench func()) {
+	start := cpuTime()
+	bench()
+	if used := cpuTime() - start; used > 0 && b.N > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 
