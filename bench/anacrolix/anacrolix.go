@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
-	"time"
 
 	dht "github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/dht/v2/int160"
@@ -34,8 +33,7 @@ func (anacrolixSide) name() string { return "anacrolix" }
 
 type anacrolixNet struct {
 	servers []*dht.Server
-	// quietSince is when the servers last sent a query while building.
-	quietSince time.Time
+	passes  int // maintenance passes the build took
 }
 
 func (anacrolixSide) build(ctx context.Context, cfg config) (network, error) {
@@ -80,52 +78,59 @@ func (anacrolixSide) build(ctx context.Context, cfg config) (network, error) {
 	}
 	// A server passes on only the nodes it has heard back from, and a
 	// joiner hears back from the nodes it asks but is itself only heard
-	// from, so after the joins the servers that joined early know of the
-	// later ones without passing them on. anacrolix's table maintainer
-	// fixes that: it pings questionable nodes and refreshes buckets that
-	// are not full, at once and then every minute. The network counts as
-	// built when every server's first maintenance pass is over, that is
-	// when the servers have sent no query for a while.
-	for _, s := range an.servers {
-		go s.TableMaintainer()
-	}
-	if err := an.quiesce(ctx, cfg); err != nil {
-		an.close()
-		return nil, err
+	// from, so right after the joins every server knows of the later ones
+	// without passing them on: the network is a star around the first.
+	// anacrolix's table maintainer mends that once a minute, by pinging
+	// questionable nodes and refreshing buckets. The same work is done
+	// here at once, in passes: every server pings the nodes in its table,
+	// then bootstraps again to learn of more, until a pass adds fewer than
+	// 5% more good nodes to the tables (at most maxPasses passes).
+	good := an.goodNodes()
+	for an.passes = 1; an.passes <= maxPasses; an.passes++ {
+		for i, s := range an.servers {
+			if err := pingTable(ctx, s); err != nil {
+				an.close()
+				return nil, fmt.Errorf("node %d: maintenance pass %d: %w", i, an.passes, err)
+			}
+			if err := bootstrap(ctx, s, cfg); err != nil {
+				an.close()
+				return nil, fmt.Errorf("node %d: maintenance pass %d: %w", i, an.passes, err)
+			}
+		}
+		before := good
+		good = an.goodNodes()
+		if good < before+before/20 {
+			break
+		}
 	}
 	return an, nil
 }
 
-// quietFor is how long the network must send no query to count as built.
-const quietFor = time.Second
+// maxPasses bounds the maintenance passes of a build.
+const maxPasses = 6
 
-// quiesce waits until the servers have sent no query for quietFor, then
-// returns at once if they went quiet at the last poll; the quiet window is
-// not the servers' work, so it ends the build where it started.
-func (a *anacrolixNet) quiesce(ctx context.Context, cfg config) error {
-	sent := func() (n int64) {
-		for _, s := range a.servers {
-			n += s.Stats().OutboundQueriesAttempted
-		}
-		return n
+// goodNodes counts the good nodes in every server's table.
+func (a *anacrolixNet) goodNodes() (n int) {
+	for _, s := range a.servers {
+		n += s.Stats().GoodNodes
 	}
-	last, lastChange := sent(), time.Now()
-	deadline := time.Now().Add(cfg.timeout)
-	for time.Since(lastChange) < quietFor {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("maintenance still busy after %v", cfg.timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if n := sent(); n != last {
-			last, lastChange = n, time.Now()
-		}
+	return n
+}
+
+// pingTable pings every node in s's table, at most 8 at once, as the
+// table maintainer pings a bucket's questionable nodes together.
+func pingTable(ctx context.Context, s *dht.Server) error {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, ni := range s.Nodes() {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			s.Ping(ni.Addr.UDP())
+		})
 	}
-	a.quietSince = lastChange
-	return nil
+	wg.Wait()
+	return ctx.Err()
 }
 
 // bootstrap runs s's bootstrap traversal within cfg.timeout.
@@ -165,9 +170,9 @@ func (a *anacrolixNet) traverse(ctx context.Context, origin int, target [20]byte
 	}
 }
 
-// builtAt ends the build where the servers went quiet, not where the
-// harness noticed.
-func (a *anacrolixNet) builtAt() time.Time { return a.quietSince }
+func (a *anacrolixNet) note() string {
+	return fmt.Sprintf("(%d maintenance passes)", a.passes)
+}
 
 func (a *anacrolixNet) lookup(ctx context.Context, origin int, r *rand.Rand) (int, error) {
 	var target [20]byte

@@ -54,7 +54,8 @@ type result struct {
 	cpu               time.Duration // process CPU time over the lookups
 	heapPerNode       float64       // bytes, idle network after GC, over the baseline
 	goroutinesPerNode float64
-	found             int // known nodes found by ID, of config.checks
+	found             int    // known nodes found by ID, of config.checks
+	note              string // what the side says of its build
 }
 
 func (r result) cpuPerLookup() time.Duration {
@@ -73,8 +74,9 @@ func (r result) rpcsPerLookup() float64 {
 	return float64(r.rpcs) / float64(n)
 }
 
-// measure builds one network of s, checks it is joined, measures its idle
-// heap, runs cfg.lookups lookups one at a time and closes it.
+// measure builds one network of s, counts how many of its own nodes it
+// finds by ID, measures its idle heap, runs cfg.lookups lookups one at a
+// time and closes it.
 func measure(ctx context.Context, s side, cfg config, round int, profile bool) (res result, err error) {
 	baseHeap, baseG := settle()
 	start := time.Now()
@@ -89,25 +91,18 @@ func measure(ctx context.Context, s side, cfg config, round int, profile bool) (
 		waitGoroutines(baseG, 10*time.Second)
 	}()
 	res.build = time.Since(start)
-	if q, ok := net.(interface{ builtAt() time.Time }); ok {
-		res.build = q.builtAt().Sub(start)
+	if n, ok := net.(interface{ note() string }); ok {
+		res.note = n.note()
 	}
 
 	r := rand.New(rand.NewPCG(cfg.seed, uint64(round)))
-	var lastErr error
 	for range cfg.checks {
 		origin, i := r.IntN(cfg.nodes), r.IntN(cfg.nodes)
 		fctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-		err := net.find(fctx, origin, i)
-		cancel()
-		if err != nil {
-			lastErr = fmt.Errorf("node %d did not find node %d: %w", origin, i, err)
-			continue
+		if net.find(fctx, origin, i) == nil {
+			res.found++
 		}
-		res.found++
-	}
-	if cfg.checks > 0 && res.found == 0 {
-		return res, fmt.Errorf("%s: network not joined: %d of %d nodes found: %w", s.name(), res.found, cfg.checks, lastErr)
+		cancel()
 	}
 
 	heap, g := settle()
@@ -230,11 +225,11 @@ func run(ctx context.Context, w io.Writer, cfg config, dk, an side) (dhtkit, ana
 			}
 			byName[s.name()] = append(byName[s.name()], res)
 			slices.Sort(res.latencies)
-			fmt.Fprintf(w, "%-5d %-9s %10s %9s %9s %10s %8.1f %9.1fK %9.2f %6d %3d/%-2d\n",
+			fmt.Fprintf(w, "%-5d %-9s %10s %9s %9s %10s %8.1f %9.1fK %9.2f %6d %3d/%-2d %s\n",
 				round+1, s.name(), res.build.Round(time.Millisecond),
 				roundDur(percentile(res.latencies, 50)), roundDur(percentile(res.latencies, 99)),
 				roundDur(res.cpuPerLookup()), res.rpcsPerLookup(),
-				res.heapPerNode/1024, res.goroutinesPerNode, res.failed, res.found, cfg.checks)
+				res.heapPerNode/1024, res.goroutinesPerNode, res.failed, res.found, cfg.checks, res.note)
 		}
 	}
 	dhtkit, anacrolix = summarize(byName[dk.name()]), summarize(byName[an.name()])
