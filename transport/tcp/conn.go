@@ -25,6 +25,9 @@ const (
 	pooledBuf = 16 << 10
 	// writeBatch bounds the frames gathered into one write.
 	writeBatch = 64
+	// directBuf bounds the scratch buffer a connection keeps for Send's
+	// direct writes; most DHT messages fit.
+	directBuf = 4 << 10
 )
 
 // errIdle ends a connection that carried no frame for IdleTimeout.
@@ -151,8 +154,8 @@ func (c *conn) writeNow(frame []byte) bool {
 		default:
 		}
 	}
-	if cap(c.wbuf) > pooledBuf {
-		c.wbuf = nil // keep no large frame's buffer
+	if cap(c.wbuf) > directBuf {
+		c.wbuf = nil // an idle connection keeps no large frame's buffer
 	}
 	if err != nil {
 		c.t.opts.Logger.Debug("tcp: write", "peer", c.nc.RemoteAddr(), "err", err)
