@@ -23,7 +23,10 @@
 //     (getrusage), divided by their number; every node runs in this
 //     process, so it counts the serving nodes' work too;
 //   - heap and goroutines per node: the live heap after GC once the
-//     network is built, less the heap before it was, divided by N.
+//     network is built, less the heap before it was, divided by N. The
+//     anacrolix servers run no table maintainer (its work was done while
+//     building), so they count one goroutine fewer than a server that
+//     keeps one running.
 //
 // anacrolix's servers pass on only the nodes they have heard back from,
 // and a joiner hears back from the nodes it asks but is itself only heard
