@@ -20,7 +20,7 @@ type config struct {
 	alpha   int           // lookup concurrency, both sides
 	timeout time.Duration // bound on one lookup and one join
 	seed    uint64        // seeds the choice of targets and origins
-	checks  int           // known nodes each built network must find
+	checks  int           // lookups of known nodes by ID, to count those found
 	// beforeLookups, when set, runs before dhtkit's lookups and returns a
 	// function run after them (the CPU profile hooks in here).
 	beforeLookups func() (after func())
@@ -74,8 +74,8 @@ func (r result) rpcsPerLookup() float64 {
 	return float64(r.rpcs) / float64(n)
 }
 
-// measure builds one network of s, counts how many of its own nodes it
-// finds by ID, measures its idle heap, runs cfg.lookups lookups one at a
+// measure builds one network of s, measures its idle heap, counts how
+// many of its own nodes it finds by ID, runs cfg.lookups lookups one at a
 // time and closes it.
 func measure(ctx context.Context, s side, cfg config, round int, profile bool) (res result, err error) {
 	baseHeap, baseG := settle()
@@ -95,6 +95,11 @@ func measure(ctx context.Context, s side, cfg config, round int, profile bool) (
 		res.note = n.note()
 	}
 
+	// Idle: built, before any lookup of the harness's.
+	heap, g := settle()
+	res.heapPerNode = float64(int64(heap)-int64(baseHeap)) / float64(cfg.nodes)
+	res.goroutinesPerNode = float64(g-baseG) / float64(cfg.nodes)
+
 	r := rand.New(rand.NewPCG(cfg.seed, uint64(round)))
 	for range cfg.checks {
 		origin, i := r.IntN(cfg.nodes), r.IntN(cfg.nodes)
@@ -104,10 +109,6 @@ func measure(ctx context.Context, s side, cfg config, round int, profile bool) (
 		}
 		cancel()
 	}
-
-	heap, g := settle()
-	res.heapPerNode = float64(int64(heap)-int64(baseHeap)) / float64(cfg.nodes)
-	res.goroutinesPerNode = float64(g-baseG) / float64(cfg.nodes)
 
 	var after func()
 	if profile && cfg.beforeLookups != nil {
@@ -262,6 +263,8 @@ func roundDur(d time.Duration) time.Duration {
 	switch {
 	case d >= 10*time.Second:
 		return d.Round(100 * time.Millisecond)
+	case d >= time.Second:
+		return d.Round(time.Millisecond)
 	case d >= 10*time.Millisecond:
 		return d.Round(100 * time.Microsecond)
 	case d >= 10*time.Microsecond:
