@@ -145,7 +145,7 @@ const (
 	CodeUnsupported ErrorCode = 6  // unknown kind or routing mode
 	CodeOverloaded  ErrorCode = 7  // rate limited; retry later
 	CodeNotFound    ErrorCode = 8  // a forwarded query found nothing
-	CodeHopLimit    ErrorCode = 9  // a forwarded query ran out of hops
+	CodeHopLimit    ErrorCode = 9  // a forwarded query can go no further here: it came back to a hop it passes
 	CodeInvalid     ErrorCode = 10 // the value failed verification (signature, key)
 	CodeQuota       ErrorCode = 11 // over a storage quota or the values a key may hold
 )

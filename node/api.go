@@ -24,6 +24,9 @@ type callOptions struct {
 	expect    uint64
 	publisher []byte
 	replicas  int
+	fanout    int
+	paths     int
+	pathAgree int
 }
 
 // WithMode overrides the node's default query mode for one call.
@@ -79,6 +82,7 @@ func (n *Node) options(opts []CallOption) callOptions {
 	if o.replicas < 1 || o.replicas > n.cfg.k {
 		o.replicas = n.cfg.k
 	}
+	n.pathOptions(&o)
 	return o
 }
 
