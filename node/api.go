@@ -195,7 +195,7 @@ func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*p
 	)
 	if o.mode.kind == kindDirect {
 		var res lookupResult
-		res, err = n.lookup(ctx, id, nil)
+		res, err = n.lookupPaths(ctx, id, nil, o)
 		found, rpcs, hops = res.closest, res.rpcs, res.hops
 	} else {
 		var res forwardResult
