@@ -54,12 +54,15 @@
 // peer that answers (holds the value, or ends the query); "far" is any hop
 // past P1. What each learns of O, by mode:
 //
-//	mode          P1                      far hops (and H)                        H's answer goes to
-//	direct        O's address and ID      every peer asked: O's address and ID    O
-//	proxied       O's address             the previous hop's address only         back along the path
-//	direct-reply  O's address             O's address (ReplyTo), not its ID       O, straight
-//	mixed(n)      O's address             proxies: the previous hop's address;    the n-th proxy, then back
-//	                                      past the n-th: the n-th proxy's address
+//	mode          P1                 far hops (and H)                         H's answer goes to
+//	direct        O's address, ID    every peer asked: O's address and ID     O
+//	proxied       O's address, ID    the previous hop's address and ID only   back along the path
+//	direct-reply  O's address, ID    O's address (ReplyTo), not its ID        O, straight
+//	mixed(n)      O's address, ID    up to the n-th proxy: the previous hop;  the n-th proxy, then
+//	                                 past it: the n-th proxy's address        back along the path
+//
+// O's ID travels only as the sender of its own frames, so only the peers
+// O itself sends to learn it, and none if O is a client (Builder.Client).
 //
 // In the forwarded modes no hop learns an ID of the hops behind it from
 // the query: a proxied hop ships no visited list (each hop holds the
@@ -76,8 +79,10 @@
 // one a hop further on may also receive. What remains: a hop that receives
 // the top of the range is the first one more often than not, and in
 // mixed(n) the proxied hops left (ProxyHops) tell a proxy its place to one
-// who knows n. The salt is random per try and the query ID is replaced at
-// every proxy, so neither links two tries of one caller.
+// who knows n. The query ID is replaced at every proxy; the salt is drawn
+// afresh for every try but is the same all along one path, so colluding
+// hops of one path can tell that they carry the same query (which timing
+// and the target would tell them anyway).
 //
 // PathCache makes each proxied hop keep (verified, bounded, expiring with
 // the value) the values it relays, and answer later forwarded gets from
