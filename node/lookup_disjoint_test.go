@@ -226,12 +226,29 @@ func TestDisjointPathsSurviveHostileRouters(t *testing.T) {
 	require.GreaterOrEqual(t, four.rate(), 0.95, "lookups over 4 disjoint paths find the right peer or value at least 95%% of the time")
 }
 
-// djCounter counts the find-node requests for one target a node receives.
+// djCounter counts the find-node requests for one target a node receives,
+// a resend (same transaction ID) once.
 type djCounter struct {
 	transport.Transport
 	codec  msgenc.Codec
 	target atomic.Pointer[peer.ID]
-	finds  atomic.Int32
+	mu     sync.Mutex
+	txs    map[uint64]bool
+}
+
+// reset starts counting the requests for target.
+func (c *djCounter) reset(target peer.ID) {
+	c.mu.Lock()
+	c.txs = make(map[uint64]bool)
+	c.mu.Unlock()
+	c.target.Store(&target)
+}
+
+// finds is how many requests for the target arrived.
+func (c *djCounter) finds() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.txs)
 }
 
 func (c *djCounter) Receive(ctx context.Context) (transport.Packet, error) {
@@ -239,7 +256,9 @@ func (c *djCounter) Receive(ctx context.Context) (transport.Packet, error) {
 	if err == nil {
 		if m, derr := c.codec.Unmarshal(p.Data); derr == nil && m.FindNode != nil {
 			if t := c.target.Load(); t != nil && string(m.FindNode.Target) == string(t.Bytes()) {
-				c.finds.Add(1)
+				c.mu.Lock()
+				c.txs[m.TxID] = true
+				c.mu.Unlock()
 			}
 		}
 	}
@@ -256,7 +275,7 @@ func TestDisjointPathsNeverAskAPeerTwice(t *testing.T) {
 	for i := range size {
 		ep, err := net.Listen(nil)
 		require.NoError(t, err)
-		c := &djCounter{Transport: ep, codec: cbor.New()}
+		c := &djCounter{Transport: ep, codec: cbor.New(), txs: make(map[uint64]bool)}
 		n, err := node.NewBuilder().Identity(seedIdentity(t, 7000+i)).Transport(c).K(4).Alpha(2).Build(ctx)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = n.Close() })
@@ -269,8 +288,7 @@ func TestDisjointPathsNeverAskAPeerTwice(t *testing.T) {
 		from, to := nodes[trial], nodes[size-1-trial]
 		id := to.ID()
 		for _, c := range counters {
-			c.finds.Store(0)
-			c.target.Store(&id)
+			c.reset(id)
 		}
 		var tr node.Trace
 		rec, err := from.FindPeer(ctx, id, node.WithDisjointPaths(4), node.WithTrace(&tr))
@@ -278,7 +296,7 @@ func TestDisjointPathsNeverAskAPeerTwice(t *testing.T) {
 		require.Equal(t, id, rec.ID)
 		asked := 0
 		for i, c := range counters {
-			got := int(c.finds.Load())
+			got := c.finds()
 			asked += got
 			if nodes[i] != to {
 				require.LessOrEqual(t, got, 1, "trial %d: node %d was asked by two paths", trial, i)
