@@ -472,6 +472,9 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, ca
 // direct reply towards itself.
 func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward, target peer.ID) (*msgenc.ForwardReply, error) {
 	nf := *f
+	// A kept budget gives the next hop the same hop timeout as this one;
+	// this hop started waiting first, so it gives up first, by one transit,
+	// and a path that slow fails as it would have at the next hop.
 	if !n.keepsBudget() {
 		nf.HopBudget--
 	}
