@@ -84,21 +84,26 @@ type lookupAnswer struct {
 // starts from its bootstrap peer alone, and over a lossy link a request and
 // its resend may both be lost.
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
-	res, err := n.lookupOnce(ctx, target, vq)
+	res, err := n.lookupOnce(ctx, target, vq, nil)
 	if errors.Is(err, ErrNoAnswer) && ctx.Err() == nil {
-		again, err := n.lookupOnce(ctx, target, vq)
+		again, err := n.lookupOnce(ctx, target, vq, nil)
 		again.rpcs += res.rpcs
 		return again, err
 	}
 	return res, err
 }
 
-// lookupOnce is one run of lookup.
-func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
+// lookupOnce is one run of lookup; with lp, one path of a disjoint lookup
+// (lookup_disjoint.go), which starts from its own seeds and asks only the
+// peers no other path met first.
+func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
 		seeds = append(seeds, vq.seeds...)
+	}
+	if lp != nil {
+		seeds = lp.seeds
 	}
 	if len(seeds) == 0 {
 		return res, ErrNoPeers
@@ -115,6 +120,9 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 			return
 		}
 		seen[r.ID] = true
+		if lp != nil && !lp.claim(r.ID) {
+			return // another path's
+		}
 		c := &candidate{rec: r, depth: depth}
 		if r.ID != target && n.health.down(r.ID, now) && (vq == nil || !vq.retryDown) {
 			// Failed moments ago: do not wait on it again. The peer
