@@ -18,10 +18,6 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// maxConcurrentForwards bounds the forwarded queries a node relays at once,
-// so that peers cannot make it hold unbounded per-query state.
-const maxConcurrentForwards = 256
-
 // Node is a running DHT peer. Its methods are safe for concurrent use.
 type Node struct {
 	cfg        config
@@ -49,6 +45,7 @@ type Node struct {
 	evicting sync.Map      // peer.ID → struct{}: ping-before-evict in flight
 	forwards chan struct{}
 	fwdDups  forwardDups
+	limitState
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -94,7 +91,7 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 		transports: transports,
 		self:       rec,
 		selfWire:   msgenc.FromRecord(rec),
-		forwards:   make(chan struct{}, maxConcurrentForwards),
+		forwards:   make(chan struct{}, c.work.Forwards),
 		rng:        rand.New(rand.NewChaCha8(seed)),
 		ctx:        ctx,
 		cancel:     cancel,
@@ -108,6 +105,10 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.health.init(c.rpcTimeout)
 	n.loadState()
 	n.fwdDups.init()
+	if err := n.initLimits(); err != nil {
+		cancel()
+		return nil, err
+	}
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })
 	}
