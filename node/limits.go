@@ -175,6 +175,16 @@ func (l *limiter) admitAddr(src source) verdict {
 	return admit
 }
 
+// blocked reports whether src's address or prefix bucket is empty: the
+// source is being dropped, and its next frame can be dropped before it
+// is even decoded, replies included. Decoding is most of what a flood
+// costs; a source held back this way is let through again as soon as a
+// token returns.
+func (l *limiter) blocked(src source) bool {
+	now := l.now()
+	return l.addrs.empty(src.addr, now) || src.prefix != "" && l.prefixes.empty(src.prefix, now)
+}
+
 // admitPeer takes a token from the bucket of a verified peer ID.
 func (l *limiter) admitPeer(id string) verdict {
 	_, v := l.peers.take(id, l.now())
@@ -252,6 +262,19 @@ func (b *bucketMap) take(key string, now time.Time) (*rate.Reservation, verdict)
 		return nil, refuse
 	}
 	return nil, drop
+}
+
+// empty reports whether key has a bucket with no token at now. It makes no
+// bucket.
+func (b *bucketMap) empty(key string, now time.Time) bool {
+	if b.off {
+		return false
+	}
+	s := &b.shards[maphash.String(b.seed, key)%bucketShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.m[key]
+	return ok && k.tokens.TokensAt(now) < 1
 }
 
 // len counts the buckets held, for tests.

@@ -48,6 +48,10 @@ func isReply(k msgenc.Kind) bool {
 // never answered with a panic.
 func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	n.stats.received.Add(1)
+	if !n.cfg.client && n.limits.blocked(sourceOf(p.From)) {
+		n.stats.drop(DropRateLimited)
+		return
+	}
 	m, err := n.cfg.codec.Unmarshal(p.Data)
 	if err != nil {
 		n.stats.drop(DropDecode)
