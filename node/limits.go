@@ -175,8 +175,8 @@ func (l *limiter) admitAddr(src source) verdict {
 	return admit
 }
 
-// blocked reports whether src's address or prefix bucket is empty: the
-// source is being dropped, and its next frame can be dropped before it
+// blocked reports whether src's address or prefix bucket is empty and the
+// source was refused lately: the source is being dropped, and its next frame can be dropped before it
 // is even decoded, replies included. Decoding is most of what a flood
 // costs; a source held back this way is let through again as soon as a
 // token returns.
@@ -264,8 +264,8 @@ func (b *bucketMap) take(key string, now time.Time) (*rate.Reservation, verdict)
 	return nil, drop
 }
 
-// empty reports whether key has a bucket with no token at now. It makes no
-// bucket.
+// empty reports whether key has a bucket with no token at now, and was
+// told so lately: its frames are to be dropped unread. It makes no bucket.
 func (b *bucketMap) empty(key string, now time.Time) bool {
 	if b.off {
 		return false
@@ -274,7 +274,7 @@ func (b *bucketMap) empty(key string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.m[key]
-	return ok && k.tokens.TokensAt(now) < 1
+	return ok && k.tokens.TokensAt(now) < 1 && k.notify.TokensAt(now) < 1
 }
 
 // len counts the buckets held, for tests.

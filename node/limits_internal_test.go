@@ -166,3 +166,19 @@ func TestRateLimitsFillDefaultsAndRefuseNegatives(t *testing.T) {
 	}
 	require.Zero(t, lim.addrs.len(), "an unlimited bucket keeps no state")
 }
+
+func TestASourceIsReadUntilToldThenDroppedUnreadUntilATokenReturns(t *testing.T) {
+	clk := newFakeTime()
+	l := newLimiter(checkedLimits(t, RateLimits{Addr: Rate{PerSecond: 10, Burst: 2}}), clk.now)
+	src := srcOf(t, udpAddr("192.0.2.1"))
+	require.False(t, l.blocked(src), "an unknown source is read")
+	require.Equal(t, admit, l.admitAddr(src))
+	require.Equal(t, admit, l.admitAddr(src))
+	require.False(t, l.blocked(src), "an empty bucket not yet told so is still read, to be refused")
+	require.Equal(t, refuse, l.admitAddr(src))
+	require.True(t, l.blocked(src), "told once, the source's frames are dropped unread")
+	require.False(t, l.blocked(srcOf(t, udpAddr("198.51.100.1"))), "others are read")
+	clk.advance(time.Second)
+	require.False(t, l.blocked(src), "a token came back")
+	require.Equal(t, admit, l.admitAddr(src))
+}
