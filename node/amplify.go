@@ -30,10 +30,11 @@ import (
 //
 // A requester that holds no token for an address pads its request to
 // PaddedRequestSize bytes (as QUIC pads its first Initial packet), so that
-// the answer may be up to three times that: a full find-node answer fits,
-// and ordinary lookups lose no round trip. An answer that does not fit is
-// replaced by a small CodeOverloaded refusal carrying a token, and the
-// requester resends at once with the token (a value or forwarded answer to
+// the answer may be up to three times that: a find-node answer of 20 peers
+// fits, and ordinary lookups lose no round trip. An answer that does not
+// fit names fewer peers; one that still does not fit (values, forwarded
+// answers) is replaced by a small CodeOverloaded refusal carrying a token,
+// and the requester resends at once with the token (a large value sent to
 // a first contact costs one round trip more).
 //
 // Stores of values that carry no signature (immutable values) are taken
@@ -183,6 +184,11 @@ func (n *Node) sendReply(ctx context.Context, in *incoming, m *msgenc.Message) e
 	if err != nil {
 		return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}
+	for len(data) > budget && trimPeers(m, len(data)-budget) {
+		if data, err = n.cfg.codec.Marshal(m); err != nil {
+			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
+		}
+	}
 	if len(data) > budget && m.Kind == msgenc.KindError && m.Sender != nil {
 		// A refusal keeps its code: it goes without the node's record.
 		m.Sender = nil
@@ -208,6 +214,34 @@ func (n *Node) sendReply(ctx context.Context, in *incoming, m *msgenc.Message) e
 	}
 	n.stats.sentMsg(m)
 	return nil
+}
+
+// trimPeers leaves out the last peers of an answer, about excess bytes of
+// them, and reports whether it could: an answer naming a few peers fewer
+// serves a lookup better than a refusal that costs a round trip. Values
+// are never left out this way.
+func trimPeers(m *msgenc.Message, excess int) bool {
+	var peers *[]msgenc.PeerRecord
+	switch {
+	case m.Peers != nil:
+		peers = &m.Peers.Peers
+	case m.Value != nil:
+		peers = &m.Value.Peers
+	}
+	if peers == nil || len(*peers) == 0 {
+		return false
+	}
+	ps := *peers
+	for len(ps) > 0 && excess > 0 {
+		p := &ps[len(ps)-1]
+		excess -= len(p.ID) + len(p.PublicKey) + len(p.Signature) + 16
+		for _, a := range p.Addrs {
+			excess -= len(a) + 2
+		}
+		ps = ps[:len(ps)-1]
+	}
+	*peers = ps
+	return true
 }
 
 // resendProven reports whether a request to c that drew err should be sent

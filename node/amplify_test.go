@@ -122,6 +122,16 @@ func TestAnAnswerToAnUnprovenAddressIsAtMostThreeTimesItsRequest(t *testing.T) {
 	require.Len(t, rep4.Peers.Peers, 11)
 	require.LessOrEqual(t, repSize, 3*reqSize)
 
+	// A request with some room gets an answer naming fewer peers, not a
+	// refusal that costs a round trip.
+	m = findNode(6)
+	m.Pad = make([]byte, 300)
+	rep6, reqSize, repSize := raw.exchange(target.Addrs()[0], m)
+	require.Equal(t, msgenc.KindPeers, rep6.Kind)
+	require.NotEmpty(t, rep6.Peers.Peers)
+	require.Less(t, len(rep6.Peers.Peers), 11)
+	require.LessOrEqual(t, repSize, 3*reqSize)
+
 	// The token is bound to the address: another socket cannot use it.
 	other := newRawUDP(t, "127.0.0.1")
 	m = findNode(5)
