@@ -133,7 +133,7 @@ type Stats struct {
 	Dropped map[DropReason]uint64
 	// Unproven counts answers replaced by a short refusal because they
 	// would have been more than three times the request's size, to an
-	// address that has not proved itself (see Quotas and the package doc).
+	// address that has not proved itself (see PaddedRequestSize).
 	Unproven  uint64
 	TableSize int
 	Records   int

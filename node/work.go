@@ -141,7 +141,8 @@ func (n *Node) limitVerdict(in *incoming, v verdict) bool {
 	return true
 }
 
-// Keep the counters the limits add next to the node's own.
+// limitState is what the node's limits keep: rate buckets, quota
+// accounts, address tokens and work in flight.
 type limitState struct {
 	limits     *limiter
 	quotas     *quotaBook
