@@ -21,9 +21,9 @@ import (
 // request it answers (QUIC's bound, RFC 9000 section 8.1), so a request
 // with a forged source address cannot turn the node into a reflector.
 //
-// An address is proven when the request came over a stream transport (TCP:
-// its handshake proved the address) or echoes an address token the node
-// issued. Every answer to an unproven address carries a token: an HMAC of
+// An address is proven when the request came over a transport where the
+// source cannot be forged (TCP, whose handshake proves it; the in-process
+// mem network) or echoes an address token the node issued. Every answer to an unproven address carries a token: an HMAC of
 // the address under a secret of the current ten-minute epoch (as BEP 5's
 // announce token), valid for that epoch and the next. The requester keeps
 // the tokens it is given per address and echoes them.
@@ -133,11 +133,12 @@ func (a *amplifier) tokenFor(addr ma.Multiaddr) []byte {
 	return a.held.m[string(addr.Bytes())]
 }
 
-// streamAddr reports whether addr is reached over a transport whose
-// handshake proves the peer's address.
+// streamAddr reports whether addr is reached over a transport where a
+// sender cannot forge its address: TCP, whose handshake proves it, and the
+// in-process mem network, which names every sender itself.
 func streamAddr(addr ma.Multiaddr) bool {
 	for i := range addr {
-		if addr[i].Code() == ma.P_TCP {
+		if c := addr[i].Code(); c == ma.P_TCP || c == ma.P_MEMORY {
 			return true
 		}
 	}

@@ -54,14 +54,15 @@ type RateLimits struct {
 	Sources int
 }
 
-// Rate limit defaults, scaled so that an honest peer (a few lookups a
-// second, each a handful of requests to this node) never meets them, while
-// one source cannot make the node answer more than a few hundred requests a
-// second.
+// Rate limit defaults, scaled so that honest use never meets them (a
+// client fetching a file many chunks at once, or a test network of dozens
+// of nodes sharing one loopback address), while one source cannot take
+// more than a fraction of what a node can serve (tens of thousands of
+// requests a second per core).
 var (
-	DefaultPeerRate   = Rate{PerSecond: 100, Burst: 200}
-	DefaultAddrRate   = Rate{PerSecond: 200, Burst: 400}
-	DefaultPrefixRate = Rate{PerSecond: 500, Burst: 1000}
+	DefaultPeerRate   = Rate{PerSecond: 1000, Burst: 2000}
+	DefaultAddrRate   = Rate{PerSecond: 2000, Burst: 4000}
+	DefaultPrefixRate = Rate{PerSecond: 5000, Burst: 10000}
 )
 
 // DefaultRateSources is the default RateLimits.Sources: 4096 buckets of

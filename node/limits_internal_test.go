@@ -107,7 +107,7 @@ func TestAMassRestartBehindOneAddressIsServedAtTheLimitsRate(t *testing.T) {
 	clk := newFakeTime()
 	limits := checkedLimits(t, RateLimits{})
 	l := newLimiter(limits, clk.now)
-	const peers, need = 500, 6 // requests each needs answered to rejoin
+	const peers, need = 2000, 6 // requests each needs answered to rejoin
 	src := srcOf(t, udpAddr("203.0.113.9"))
 	rng := rand.New(rand.NewPCG(3, 4))
 	type state struct {
