@@ -57,12 +57,11 @@ type RateLimits struct {
 // Rate limit defaults, scaled so that honest use never meets them (a
 // client fetching a file many chunks at once, or a test network of dozens
 // of nodes sharing one loopback address), while one source cannot take
-// more than a fraction of what a node can serve (tens of thousands of
-// requests a second per core).
+// more than a fraction of what a small machine can serve.
 var (
-	DefaultPeerRate   = Rate{PerSecond: 1000, Burst: 2000}
-	DefaultAddrRate   = Rate{PerSecond: 2000, Burst: 4000}
-	DefaultPrefixRate = Rate{PerSecond: 5000, Burst: 10000}
+	DefaultPeerRate   = Rate{PerSecond: 500, Burst: 1000}
+	DefaultAddrRate   = Rate{PerSecond: 1000, Burst: 2000}
+	DefaultPrefixRate = Rate{PerSecond: 2500, Burst: 5000}
 )
 
 // DefaultRateSources is the default RateLimits.Sources: 4096 buckets of

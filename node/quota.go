@@ -44,14 +44,16 @@ type Quotas struct {
 	SourceValues int
 }
 
-// Quota defaults, for a small machine: 64 MiB in all, an eighth of it per
-// publisher or source prefix.
+// Quota defaults, for a small machine: 256 MiB in all, half of it per
+// publisher or source prefix, so that one machine may share a file of a
+// few hundred MiB over a handful of nodes (examples/filemanager) but no
+// one source may fill a node.
 const (
-	DefaultTotalBytes      = 64 << 20
-	DefaultPublisherBytes  = 8 << 20
-	DefaultPublisherValues = 8192
-	DefaultSourceBytes     = 8 << 20
-	DefaultSourceValues    = 8192
+	DefaultTotalBytes      = 256 << 20
+	DefaultPublisherBytes  = 128 << 20
+	DefaultPublisherValues = 65536
+	DefaultSourceBytes     = 128 << 20
+	DefaultSourceValues    = 65536
 )
 
 // NoQuota, for any field of Quotas, removes that bound.
