@@ -9,7 +9,7 @@ func Equal(a, b *Message) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.Kind != b.Kind || a.TxID != b.TxID || !eqPtr(a.Sender, b.Sender, eqPeer) {
+	if a.Kind != b.Kind || a.TxID != b.TxID || !bytes.Equal(a.Token, b.Token) || !bytes.Equal(a.Pad, b.Pad) || !eqPtr(a.Sender, b.Sender, eqPeer) {
 		return false
 	}
 	return eqPtr(a.Ping, b.Ping, func(*Ping, *Ping) bool { return true }) &&

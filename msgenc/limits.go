@@ -29,6 +29,10 @@ const (
 	// MaxSmallField bounds public keys, signatures, salts and observed
 	// addresses.
 	MaxSmallField = 256
+	// MaxTokenSize bounds a Message's address token.
+	MaxTokenSize = 32
+	// MaxPadSize bounds a Message's padding.
+	MaxPadSize = 1280
 	// MaxErrorText bounds an Error's message.
 	MaxErrorText = 1024
 	// MaxNesting is the deepest structure a decoder needs to accept; input

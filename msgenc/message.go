@@ -44,6 +44,15 @@ type Message struct {
 	// Error replies and on replies sent by a peer that keeps itself out of
 	// routing tables (a client).
 	Sender *PeerRecord
+	// Token is, on a reply, an address token the responder issued for the
+	// requester's address; on a request, the token echoed back, which
+	// proves the requester receives at the address it sends from (see
+	// node's doc on amplification). At most MaxTokenSize bytes.
+	Token []byte
+	// Pad is ignored: a request is padded so that its answer, to an
+	// address not yet proven, may be up to three times larger. At most
+	// MaxPadSize bytes.
+	Pad []byte
 
 	Ping         *Ping
 	Pong         *Pong

@@ -25,6 +25,12 @@ func (m *Message) Validate() error {
 			return err
 		}
 	}
+	if err := checkLen("token", m.Token, MaxTokenSize); err != nil {
+		return err
+	}
+	if err := checkLen("pad", m.Pad, MaxPadSize); err != nil {
+		return err
+	}
 	switch m.Kind {
 	case KindPong:
 		return checkLen("pong.observed", m.Pong.Observed, MaxAddrSize)

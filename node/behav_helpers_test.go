@@ -87,12 +87,29 @@ func (r *btRaw) sendRaw(to ma.Multiaddr, data []byte) {
 	require.NoError(r.t, r.ep.Send(context.Background(), to, data))
 }
 
-// send encodes and sends m.
+// send encodes and sends m. A request without a token is padded, as a
+// node pads its first request to a peer, so that the answer is not cut for
+// want of a proven address.
 func (r *btRaw) send(to ma.Multiaddr, m *msgenc.Message) {
 	r.t.Helper()
 	data, err := r.codec.Marshal(m)
 	require.NoError(r.t, err)
+	if isRequest(m.Kind) && len(m.Token) == 0 && m.Pad == nil && len(data) < node.PaddedRequestSize {
+		m.Pad = make([]byte, node.PaddedRequestSize-len(data))
+		data, err = r.codec.Marshal(m)
+		require.NoError(r.t, err)
+		m.Pad = nil
+	}
 	r.sendRaw(to, data)
+}
+
+// isRequest reports whether a message of kind k is answered.
+func isRequest(k msgenc.Kind) bool {
+	switch k {
+	case msgenc.KindPing, msgenc.KindFindNode, msgenc.KindFindValue, msgenc.KindStore, msgenc.KindForward:
+		return true
+	}
+	return false
 }
 
 // recv returns the next frame, decoded, and its sender's address; it fails

@@ -224,6 +224,9 @@ type config struct {
 	announce     []ma.Multiaddr
 	stateFile    string
 	pathsConfig
+	rateLimits RateLimits
+	quotas     Quotas
+	work       WorkLimits
 }
 
 // validate checks the choices and fills defaults, reporting every problem.
@@ -280,6 +283,9 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 	case c.valuesPerKey < 1 || c.valuesPerKey > maxValueSetEntries:
 		bad("values per key must be between 1 and %d, got %d", maxValueSetEntries, c.valuesPerKey)
 	}
+	errs = append(errs, c.rateLimits.check()...)
+	errs = append(errs, c.quotas.check()...)
+	errs = append(errs, c.work.check()...)
 	if err := c.mode.check(); err != nil {
 		errs = append(errs, err)
 	}

@@ -90,6 +90,29 @@
 // lookup may follow DisjointPaths disjoint paths (S/Kademlia), so that
 // hostile routers on one path cannot steer the others.
 //
+// # Limits
+//
+// A node bounds what any one source can cost it (Builder.RateLimits,
+// Quotas, WorkLimits; zero fields mean the documented defaults):
+//
+//   - Requests: token buckets per peer ID, per IP address and per IPv4 /24
+//     or IPv6 /64 (golang.org/x/time/rate), in bounded maps. Over the
+//     limit a request is refused with msgenc.CodeOverloaded about once a
+//     second, and dropped otherwise, unread once the source was told;
+//     Metrics counts both. NoRateLimits turns them off.
+//   - Storage: bytes in all, bytes and values per publisher, and per
+//     source prefix for unsigned values, enforced for every store; over
+//     quota a store is refused with msgenc.CodeQuota (ErrQuota). When the
+//     total is full new values are refused until values expire. The
+//     accounts are rebuilt from the store on start.
+//   - Amplification: an answer to an address that has not proved itself
+//     (by echoing the address token the node issued, or by arriving over
+//     TCP) is at most three times its request; requests without a token
+//     are padded to PaddedRequestSize, so lookups lose no round trip.
+//     Unsigned values are stored only from proven addresses.
+//   - Work: forwarded queries in flight in all and per source, and
+//     ping-before-evict pings in flight.
+//
 // # Inside
 //
 // Every transport has one receive goroutine. Replies are matched to requests

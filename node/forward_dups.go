@@ -8,7 +8,7 @@ import "sync"
 // query is still in progress is dropped (the answer it waits for is
 // coming), and one that arrives after the answer went out runs again (the
 // answer was lost). Entries live only while their query runs, so there are
-// at most maxConcurrentForwards of them.
+// at most WorkLimits.Forwards of them.
 //
 // It also holds the salts of the proxied queries the hop is handling: a
 // proxied query ships no trace of the hops it passed, so a hop recognises

@@ -30,7 +30,7 @@ func (n *Node) handleRequest(in *incoming) {
 		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve), Peers: n.closestWire(key, in.from)}
 		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindValue, Value: v})
 	case msgenc.KindStore:
-		seq, refused := n.storeLocal(n.ctx, in.from, &m.Store.Record, m.Store.CAS, m.Store.ExpectSeq)
+		seq, refused := n.storeLocalFrom(n.ctx, n.storeSource(in), in.from, &m.Store.Record, m.Store.CAS, m.Store.ExpectSeq)
 		if refused != nil {
 			n.replyTo(in, &msgenc.Message{Kind: msgenc.KindError, Error: refused.wire()})
 			return

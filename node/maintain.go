@@ -85,6 +85,7 @@ func (n *Node) maintain() {
 			if removed, err := n.cfg.store.Sweep(n.ctx); err == nil && removed > 0 {
 				n.cfg.logger.Debug("expired records dropped", "count", removed)
 			}
+			n.rebuildQuotas(n.ctx)
 			sweep.Reset(n.cfg.sweep)
 		}
 	}

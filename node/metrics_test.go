@@ -87,7 +87,7 @@ func TestMetricsAgreeWithStatsAfterPutAndGet(t *testing.T) {
 	require.Equal(t, s.TableSize, fill, "the buckets hold the whole table")
 	require.NotZero(t, m.Buckets[len(m.Buckets)-1], "Buckets ends at the deepest non-empty bucket")
 
-	require.Len(t, m.Dropped, 8, "every drop reason is listed, zeros included")
+	require.Len(t, m.Dropped, 10, "every drop reason is listed, zeros included")
 	for code := msgenc.ErrorCode(0); code <= msgenc.CodeQuota; code++ { // 0: codes msgenc does not name
 		v, ok := m.Refused[code]
 		require.True(t, ok, "refusal code %s is listed", code)

@@ -18,10 +18,6 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// maxConcurrentForwards bounds the forwarded queries a node relays at once,
-// so that peers cannot make it hold unbounded per-query state.
-const maxConcurrentForwards = 256
-
 // Node is a running DHT peer. Its methods are safe for concurrent use.
 type Node struct {
 	cfg        config
@@ -50,6 +46,7 @@ type Node struct {
 	forwards chan struct{}
 	fwdDups  forwardDups
 	pathVals pathCache // values relayed on proxied paths, when enabled
+	limitState
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -95,7 +92,7 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 		transports: transports,
 		self:       rec,
 		selfWire:   msgenc.FromRecord(rec),
-		forwards:   make(chan struct{}, maxConcurrentForwards),
+		forwards:   make(chan struct{}, c.work.Forwards),
 		rng:        rand.New(rand.NewChaCha8(seed)),
 		ctx:        ctx,
 		cancel:     cancel,
@@ -110,6 +107,10 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.loadState()
 	n.fwdDups.init()
 	n.pathVals.init(c.pathCache)
+	if err := n.initLimits(); err != nil {
+		cancel()
+		return nil, err
+	}
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })
 	}

@@ -48,12 +48,19 @@ func isReply(k msgenc.Kind) bool {
 // never answered with a panic.
 func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	n.stats.received.Add(1)
+	if !n.cfg.client && n.limits.blocked(sourceOf(p.From)) {
+		n.stats.drop(DropRateLimited)
+		return
+	}
 	m, err := n.cfg.codec.Unmarshal(p.Data)
 	if err != nil {
 		n.stats.drop(DropDecode)
 		return
 	}
 	n.stats.receivedMsg(m.Kind)
+	if !isReply(m.Kind) && !n.cfg.client && !n.admitSource(&incoming{t: t, pkt: p, msg: m}) {
+		return
+	}
 	var from *peer.Record
 	if m.Sender != nil {
 		from, err = n.verifyRecord(m.Sender)
@@ -74,6 +81,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		// The table learns the sender before the caller wakes: a
 		// Bootstrap's ping must leave a peer for its lookup.
 		if !n.rpc.deliver(m, from, func() {
+			n.amp.learn(p.From, m.Token)
 			if from != nil {
 				n.health.heard(from.ID) // a reply to our own request: alive
 			}
@@ -89,19 +97,29 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	}
 	n.sawPeer(from)
 	in := &incoming{t: t, pkt: p, msg: m, from: from}
+	if !n.admitPeer(in) {
+		return
+	}
 	if m.Kind == msgenc.KindForward {
 		dup := forwardKey{from: string(p.From.Bytes()), tx: m.TxID}
 		if m.TxID != 0 && !n.fwdDups.begin(dup) {
 			return // a resend of a query in progress: its answer is coming
 		}
+		release, ok := n.forwardSlot(in)
+		if !ok {
+			n.fwdDups.end(dup)
+			return
+		}
 		select {
 		case n.forwards <- struct{}{}:
 			n.goroutine(func() {
+				defer release()
 				defer func() { <-n.forwards }()
 				defer n.fwdDups.end(dup)
 				n.handleForward(in)
 			})
 		default:
+			release()
 			n.fwdDups.end(dup)
 			n.stats.drop(DropOverloaded)
 			n.replyError(in, msgenc.CodeOverloaded, "too many forwarded queries")
@@ -171,11 +189,12 @@ func (n *Node) pingBeforeEvict(c *peer.Record) {
 	if _, busy := n.evicting.LoadOrStore(c.ID, struct{}{}); busy {
 		return
 	}
-	if n.live() != nil {
+	if n.live() != nil || !n.evictionSlot() {
 		n.evicting.Delete(c.ID)
 		return
 	}
 	n.goroutine(func() {
+		defer n.evictPings.Add(-1)
 		defer n.evicting.Delete(c.ID)
 		n.stats.evictionPings.Add(1)
 		_, _ = n.call(n.ctx, contactOf(c), &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
@@ -196,7 +215,7 @@ func (n *Node) replyTo(in *incoming, m *msgenc.Message) {
 	m.Sender = &n.selfWire
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
 	defer cancel()
-	_ = n.send(ctx, in.t, in.pkt.From, m)
+	_ = n.sendReply(ctx, in, m)
 }
 
 func (n *Node) replyError(in *incoming, code msgenc.ErrorCode, text string) {

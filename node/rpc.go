@@ -125,6 +125,15 @@ func (n *Node) call(ctx context.Context, c contact, m *msgenc.Message) (reply, e
 // send, so that a lost frame costs one interval rather than the whole wait.
 // Retries 0 sends once and waits out patience.
 func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, timeout time.Duration, retries int, patience time.Duration) (reply, error) {
+	r, err := n.callAttempts(ctx, c, m, timeout, retries, patience)
+	if n.resendProven(c, m, err) {
+		r, err = n.callAttempts(ctx, c, m, timeout, retries, patience)
+	}
+	return r, err
+}
+
+// callAttempts is callPatient without the resend that proves an address.
+func (n *Node) callAttempts(ctx context.Context, c contact, m *msgenc.Message, timeout time.Duration, retries int, patience time.Duration) (reply, error) {
 	if err := n.live(); err != nil {
 		return reply{}, err
 	}
@@ -141,7 +150,7 @@ func (n *Node) callPatient(ctx context.Context, c contact, m *msgenc.Message, ti
 		}
 	}
 	defer n.rpc.remove(m.TxID)
-	data, err := n.cfg.codec.Marshal(m)
+	data, err := n.encodeRequest(to, m)
 	if err != nil {
 		return reply{}, fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}

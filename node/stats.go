@@ -25,16 +25,18 @@ const (
 	DropClient                        // a request to a client node
 	DropUnexpected                    // a message of a kind that cannot arrive here
 	DropBadValue                      // a value failed verification
+	DropRateLimited                   // a request over its source's rate limit, not answered
+	DropUnproven                      // even a refusal would be too large for an unproven address
 	numDropReasons
 )
 
 var dropNames = [numDropReasons]string{
-	"decode", "bad-record", "unsolicited", "policy", "overloaded", "client", "unexpected", "bad-value",
+	"decode", "bad-record", "unsolicited", "policy", "overloaded", "client", "unexpected", "bad-value", "rate-limited", "unproven",
 }
 
 // String returns the reason's name, as metrics label it: "decode",
 // "bad-record", "unsolicited", "policy", "overloaded", "client",
-// "unexpected" or "bad-value".
+// "unexpected", "bad-value", "rate-limited" or "unproven".
 func (r DropReason) String() string {
 	if r < numDropReasons {
 		return dropNames[r]
@@ -45,6 +47,7 @@ func (r DropReason) String() string {
 type counters struct {
 	sent, received, requests, served, forwarded atomic.Uint64
 	sendErrors, timeouts, evictionPings         atomic.Uint64
+	cut                                         atomic.Uint64 // answers too large for an unproven address
 	drops                                       [numDropReasons]atomic.Uint64
 
 	// What Metrics reports: fixed arrays of atomics, so that counting on
@@ -127,7 +130,11 @@ type Stats struct {
 	// Dropped counts what was dropped, by reason: incoming frames and
 	// received values that failed verification (DropBadValue) or the
 	// policy (DropPolicy). Reasons that never happened are left out.
-	Dropped   map[DropReason]uint64
+	Dropped map[DropReason]uint64
+	// Unproven counts answers replaced by a short refusal because they
+	// would have been more than three times the request's size, to an
+	// address that has not proved itself (see PaddedRequestSize).
+	Unproven  uint64
 	TableSize int
 	Records   int
 	Lookups   LookupStats
@@ -140,6 +147,7 @@ func (n *Node) Stats() Stats {
 		Requests: n.stats.requests.Load(), Served: n.stats.served.Load(), Forwarded: n.stats.forwarded.Load(),
 		SendErrors: n.stats.sendErrors.Load(), Timeouts: n.stats.timeouts.Load(),
 		EvictionPings: n.stats.evictionPings.Load(), Refused: n.stats.refusedTotal(),
+		Unproven:  n.stats.cut.Load(),
 		Dropped:   make(map[DropReason]uint64, numDropReasons),
 		TableSize: n.table.Len(),
 	}

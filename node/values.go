@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dhtkit/dhtkit/kvstore"
@@ -134,6 +135,12 @@ func refusal(code msgenc.ErrorCode, seq uint64, format string, args ...any) *Rem
 // sequence number held (0 for none). It returns the sequence number now held,
 // or a *RemoteError saying why it refused.
 func (n *Node) storeLocal(ctx context.Context, from *peer.Record, w *msgenc.ValueRecord, cas bool, expect uint64) (uint64, *RemoteError) {
+	return n.storeLocalFrom(ctx, "", from, w, cas, expect)
+}
+
+// storeLocalFrom is storeLocal for a store whose unsigned values are
+// charged to the source prefix src ("": to the total only); see Quotas.
+func (n *Node) storeLocalFrom(ctx context.Context, src string, from *peer.Record, w *msgenc.ValueRecord, cas bool, expect uint64) (uint64, *RemoteError) {
 	v, err := n.parseValue(w)
 	if err != nil {
 		n.stats.drop(DropBadValue)
@@ -142,6 +149,9 @@ func (n *Node) storeLocal(ctx context.Context, from *peer.Record, w *msgenc.Valu
 	if err := n.cfg.policy.AcceptValue(from, v); err != nil {
 		n.stats.drop(DropPolicy)
 		return 0, refusal(msgenc.CodeRejected, 0, "%v", err)
+	}
+	if v.Kind == trust.Immutable && src == unprovenSource {
+		return 0, refusal(msgenc.CodeOverloaded, 0, unprovenText)
 	}
 	now := n.cfg.clock.Now()
 	ttl := n.cfg.recordTTL
@@ -160,6 +170,7 @@ func (n *Node) storeLocal(ctx context.Context, from *peer.Record, w *msgenc.Valu
 				return nil, err
 			}
 		}
+		old := slices.Clone(es)
 		es = liveEntries(es, now)
 		slot := -1
 		for i := range es {
@@ -190,6 +201,9 @@ func (n *Node) storeLocal(ctx context.Context, from *peer.Record, w *msgenc.Valu
 			refused = refusal(msgenc.CodeQuota, 0, "key holds %d values, at most %d", len(es), n.cfg.valuesPerKey)
 		default:
 			es = append(es, offered)
+		}
+		if refused == nil {
+			refused = n.quotas.apply(v.Key, old, es, src)
 		}
 		if refused != nil {
 			return nil, refused

@@ -44,19 +44,28 @@ metrics at /metrics (with the Go runtime's and the process's) and Go's
 profiles at /debug/pprof/, and prints on stderr one line "metrics URL" and
 one line "profiles URL" before "ready". Port 0 picks a free port. Anyone who
 reaches the address can read the profiles and the command line: bind it to
-loopback or a private network.`
+loopback or a private network.
+
+The limit flags bound what other peers may cost the node: requests per
+second from each peer ID, IP address and /24 (IPv6 /64), as RATE:BURST;
+bytes and values it holds for others in all, per publisher, and per source
+/24 for unsigned values. A request over a rate is refused or dropped, a
+store over a quota refused with the quota code; both are counted
+(--metrics). "off" lifts a limit.`
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := cli.NewFlagSet(prog, "serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--store bbolt:DIR] [--trust-roots FILE] [--metrics HOST:PORT] [part flags]", serveAbout)
+	fs := cli.NewFlagSet(prog, "serve", "serve [--listen MULTIADDR ...] [--bootstrap MULTIADDR ...] [--identity FILE] [--store bbolt:DIR] [--trust-roots FILE] [--metrics HOST:PORT] [limit flags] [part flags]", serveAbout)
 	var (
 		s         cli.Server
 		bootstrap cli.PeerList
 		identity  cli.Identity
 		metrics   string
 		roots     string
+		limits    cli.Limits
 	)
 	s.Register(fs, "`multiaddr` to listen on, repeatable: /ip4|ip6/HOST/udp|tcp/PORT (default "+node.DefaultListenAddr+")")
 	s.RegisterK(fs)
+	limits.Register(fs)
 	fs.Var(&bootstrap, "bootstrap", "`multiaddr` of a node to join through, repeatable")
 	identity.Register(fs, "key `file`: loaded, or generated and saved (0600) when missing; default: a fresh key each start")
 	fs.StringVar(&roots, "trust-roots", "", "run a web of trust: `file` of the root public keys in hex, one a line; the node admits, relays for and stores the values of peers endorsed from them ('dhtnode endorse')")
@@ -98,6 +107,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if policy != nil {
 		b.Policy(policy)
 	}
+	limits.Apply(b)
 	listen := s.Listen
 	if len(listen) == 0 {
 		listen = cli.AddrList{ma.StringCast(node.DefaultListenAddr)}

@@ -185,6 +185,7 @@ func (d *decoder) message(tree any) *msgenc.Message {
 		p := d.peer(s)
 		m.Sender = &p
 	}
+	m.Token, m.Pad = d.bytes(top, "a"), d.bytes(top, "z")
 	if _, ok := d.dict(top, msgenc.KindPing.String()); ok {
 		m.Ping = &msgenc.Ping{}
 	}

@@ -80,6 +80,12 @@ func encode(m *msgenc.Message) ([]byte, error) {
 	if m.Sender != nil {
 		top["s"] = fromPeer(m.Sender)
 	}
+	if len(m.Token) > 0 {
+		top["a"] = m.Token
+	}
+	if len(m.Pad) > 0 {
+		top["z"] = m.Pad
+	}
 	var body any
 	switch {
 	case m.Ping != nil:

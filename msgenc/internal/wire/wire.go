@@ -13,6 +13,8 @@ type Message struct {
 	Kind   msgenc.Kind `json:"k" cbor:"1,keyasint"`
 	TxID   uint64      `json:"t,string" cbor:"2,keyasint"`
 	Sender *Peer       `json:"s,omitempty" cbor:"3,keyasint,omitempty"`
+	Token  []byte      `json:"a,omitempty" cbor:"4,keyasint,omitempty"`
+	Pad    []byte      `json:"z,omitempty" cbor:"5,keyasint,omitempty"`
 
 	Ping         *Ping         `json:"ping,omitempty" cbor:"11,keyasint,omitempty"`
 	Pong         *Pong         `json:"pong,omitempty" cbor:"12,keyasint,omitempty"`
@@ -148,7 +150,7 @@ func (w *Message) From(m *msgenc.Message) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	*w = Message{Kind: m.Kind, TxID: m.TxID}
+	*w = Message{Kind: m.Kind, TxID: m.TxID, Token: m.Token, Pad: m.Pad}
 	if m.Sender != nil {
 		p := fromPeer(m.Sender)
 		w.Sender = &p
@@ -251,7 +253,7 @@ func fromError(e *msgenc.Error) (*Error, error) {
 // It shares w's byte slices, which the decoder allocated afresh. The caller
 // still runs Validate.
 func (w *Message) To() *msgenc.Message {
-	m := &msgenc.Message{Kind: w.Kind, TxID: w.TxID}
+	m := &msgenc.Message{Kind: w.Kind, TxID: w.TxID, Token: nz(w.Token), Pad: nz(w.Pad)}
 	if w.Sender != nil {
 		p := toPeer(w.Sender)
 		m.Sender = &p

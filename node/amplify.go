@@ -1,0 +1,276 @@
+package node
+
+import (
+	"context"
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// No amplification. A node never sends an address that has not proved it
+// receives there more than amplificationFactor times the bytes of the
+// request it answers (QUIC's bound, RFC 9000 section 8.1), so a request
+// with a forged source address cannot turn the node into a reflector.
+//
+// An address is proven when the request came over a transport where the
+// source cannot be forged (TCP, whose handshake proves it; the in-process
+// mem network) or echoes an address token the node issued. Every answer to an unproven address carries a token: an HMAC of
+// the address under a secret of the current ten-minute epoch (as BEP 5's
+// announce token), valid for that epoch and the next. The requester keeps
+// the tokens it is given per address and echoes them.
+//
+// A requester that holds no token for an address pads its request to
+// PaddedRequestSize bytes (as QUIC pads its first Initial packet), so that
+// the answer may be up to three times that: a find-node answer of 20 peers
+// fits, and ordinary lookups lose no round trip. An answer that does not
+// fit names fewer peers; one that still does not fit (values, forwarded
+// answers) is replaced by a small CodeOverloaded refusal carrying a token,
+// and the requester resends at once with the token (a large value sent to
+// a first contact costs one round trip more).
+//
+// Stores of values that carry no signature (immutable values) are taken
+// only from proven addresses, so that each is charged to a real source.
+
+// amplificationFactor bounds an unproven answer against its request.
+const amplificationFactor = 3
+
+// PaddedRequestSize is what a request to an address without a token is
+// padded to, with msgenc.Message.Pad: QUIC's smallest Initial datagram.
+// Its answer may then be up to three times as large.
+const PaddedRequestSize = 1200
+
+// tokenEpoch is how long a token secret lasts; a token stays valid for the
+// epoch after its own.
+const tokenEpoch = 10 * time.Minute
+
+// tokenLen is the length of an address token: 128 bits cannot be guessed.
+const tokenLen = 16
+
+// heldTokens bounds the tokens a node keeps, per destination address.
+const heldTokens = 4096
+
+// unprovenText is the refusal sent in place of an answer too large for an
+// unproven address.
+const unprovenText = "address not proven: resend with the token"
+
+// amplifier issues and checks the node's tokens and keeps those others
+// issued it.
+type amplifier struct {
+	master [32]byte
+	now    func() time.Time
+
+	held struct {
+		mu   sync.Mutex
+		seed maphash.Seed
+		m    map[string][]byte
+	}
+}
+
+func newAmplifier(now func() time.Time) (*amplifier, error) {
+	a := &amplifier{now: now}
+	if _, err := crand.Read(a.master[:]); err != nil {
+		return nil, fmt.Errorf("node: token secret: %w", err)
+	}
+	a.held.m = make(map[string][]byte)
+	return a, nil
+}
+
+// token is the token of addr (binary multiaddr) in epoch e.
+func (a *amplifier) token(addr []byte, e int64) []byte {
+	var eb [8]byte
+	binary.BigEndian.PutUint64(eb[:], uint64(e))
+	h := hmac.New(sha256.New, a.master[:])
+	h.Write(eb[:])
+	h.Write(addr)
+	return h.Sum(nil)[:tokenLen]
+}
+
+func (a *amplifier) epoch() int64 { return a.now().UnixNano() / int64(tokenEpoch) }
+
+// issue returns the token for addr now.
+func (a *amplifier) issue(addr []byte) []byte { return a.token(addr, a.epoch()) }
+
+// valid reports whether tok is addr's token of this epoch or the last.
+func (a *amplifier) valid(addr, tok []byte) bool {
+	if len(tok) != tokenLen {
+		return false
+	}
+	e := a.epoch()
+	return hmac.Equal(tok, a.token(addr, e)) || hmac.Equal(tok, a.token(addr, e-1))
+}
+
+// learn keeps tok, issued by the peer at addr. A full map forgets an
+// arbitrary token: a peer costs then one padded request more.
+func (a *amplifier) learn(addr ma.Multiaddr, tok []byte) {
+	if len(tok) == 0 || len(tok) > msgenc.MaxTokenSize {
+		return
+	}
+	k := string(addr.Bytes())
+	a.held.mu.Lock()
+	defer a.held.mu.Unlock()
+	if _, ok := a.held.m[k]; !ok && len(a.held.m) >= heldTokens {
+		for victim := range a.held.m {
+			delete(a.held.m, victim)
+			break
+		}
+	}
+	a.held.m[k] = append([]byte(nil), tok...)
+}
+
+// tokenFor returns the token held for addr, or nil.
+func (a *amplifier) tokenFor(addr ma.Multiaddr) []byte {
+	a.held.mu.Lock()
+	defer a.held.mu.Unlock()
+	return a.held.m[string(addr.Bytes())]
+}
+
+// streamAddr reports whether addr is reached over a transport where a
+// sender cannot forge its address: TCP, whose handshake proves it, and the
+// in-process mem network, which names every sender itself.
+func streamAddr(addr ma.Multiaddr) bool {
+	for i := range addr {
+		if c := addr[i].Code(); c == ma.P_TCP || c == ma.P_MEMORY {
+			return true
+		}
+	}
+	return false
+}
+
+// proven reports whether the sender of in proved its address.
+func (n *Node) proven(in *incoming) bool {
+	return streamAddr(in.pkt.From) || n.amp.valid(in.pkt.From.Bytes(), in.msg.Token)
+}
+
+// encodeRequest encodes a request m for to: with the token to gave, or,
+// for a datagram address without one, padded to PaddedRequestSize.
+func (n *Node) encodeRequest(to ma.Multiaddr, m *msgenc.Message) ([]byte, error) {
+	m.Token, m.Pad = nil, nil
+	if !streamAddr(to) {
+		m.Token = n.amp.tokenFor(to)
+	}
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil || len(m.Token) > 0 || streamAddr(to) || len(data) >= PaddedRequestSize {
+		return data, err
+	}
+	// The pad's own length prefix costs a few bytes: aim short, then
+	// top up once.
+	m.Pad = make([]byte, PaddedRequestSize-len(data)-8)
+	if data, err = n.cfg.codec.Marshal(m); err != nil || len(data) >= PaddedRequestSize {
+		return data, err
+	}
+	m.Pad = make([]byte, len(m.Pad)+PaddedRequestSize-len(data))
+	return n.cfg.codec.Marshal(m)
+}
+
+// sendReply sends the answer m to in's sender, holding it to three times
+// the request's size when the sender's address is not proven: an answer
+// that does not fit becomes a small refusal with a token, or, if even that
+// does not fit, nothing.
+func (n *Node) sendReply(ctx context.Context, in *incoming, m *msgenc.Message) error {
+	if n.proven(in) {
+		return n.send(ctx, in.t, in.pkt.From, m)
+	}
+	budget := amplificationFactor * len(in.pkt.Data)
+	m.Token = n.amp.issue(in.pkt.From.Bytes())
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("node: encode %s: %w", m.Kind, err)
+	}
+	for len(data) > budget && trimPeers(m, len(data)-budget) {
+		if data, err = n.cfg.codec.Marshal(m); err != nil {
+			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
+		}
+	}
+	if len(data) > budget && m.Kind == msgenc.KindError && m.Sender != nil {
+		// A refusal keeps its code: it goes without the node's record.
+		m.Sender = nil
+		if data, err = n.cfg.codec.Marshal(m); err != nil {
+			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
+		}
+	}
+	if len(data) > budget || len(data) > in.t.MaxFrameSize() {
+		n.stats.cut.Add(1)
+		m = &msgenc.Message{Kind: msgenc.KindError, TxID: m.TxID, Token: m.Token,
+			Error: &msgenc.Error{Code: msgenc.CodeOverloaded, Message: unprovenText}}
+		if data, err = n.cfg.codec.Marshal(m); err != nil {
+			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
+		}
+		if len(data) > budget {
+			n.stats.drop(DropUnproven)
+			return nil
+		}
+	}
+	if err := in.t.Send(ctx, in.pkt.From, data); err != nil {
+		n.stats.sendErrors.Add(1)
+		return err
+	}
+	n.stats.sentMsg(m)
+	return nil
+}
+
+// trimPeers leaves out the last peers of an answer, about excess bytes of
+// them, and reports whether it could: an answer naming a few peers fewer
+// serves a lookup better than a refusal that costs a round trip. Values
+// are never left out this way.
+func trimPeers(m *msgenc.Message, excess int) bool {
+	var peers *[]msgenc.PeerRecord
+	switch {
+	case m.Peers != nil:
+		peers = &m.Peers.Peers
+	case m.Value != nil:
+		peers = &m.Value.Peers
+	}
+	if peers == nil || len(*peers) == 0 {
+		return false
+	}
+	ps := *peers
+	for len(ps) > 0 && excess > 0 {
+		p := &ps[len(ps)-1]
+		excess -= len(p.ID) + len(p.PublicKey) + len(p.Signature) + 16
+		for _, a := range p.Addrs {
+			excess -= len(a) + 2
+		}
+		ps = ps[:len(ps)-1]
+	}
+	*peers = ps
+	return true
+}
+
+// resendProven reports whether a request to c that drew err should be sent
+// once more: the peer refused it for want of a proven address, and gave the
+// token that proves it.
+func (n *Node) resendProven(c contact, m *msgenc.Message, err error) bool {
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Code != msgenc.CodeOverloaded || re.Message != unprovenText || len(m.Token) > 0 {
+		return false
+	}
+	_, to, terr := n.transportFor(c.addrs)
+	return terr == nil && n.amp.tokenFor(to) != nil
+}
+
+// storeSource says to whom a store request's unsigned value is charged:
+// the prefix of its address (see Quotas), or unprovenSource.
+func (n *Node) storeSource(in *incoming) string {
+	if !n.proven(in) {
+		return unprovenSource
+	}
+	src := sourceOf(in.pkt.From)
+	if src.prefix != "" {
+		return src.prefix
+	}
+	return src.addr
+}
+
+// unprovenSource is the source of a store from an address that has not
+// proved itself: a value without a signature is refused from it, so that
+// every value is charged to a verified publisher or a real source.
+const unprovenSource = "\x00unproven"
