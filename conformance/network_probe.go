@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,14 +25,21 @@ type NetworkProber interface {
 
 // NetworkRawPeer is a peer that is no node, so that a harness can implement
 // NetworkProber: give it a transport of its own that reaches the nodes, and
-// forward Probe to it. It sends one request at a time.
+// forward Probe to it. It sends one request at a time. Like a node, it
+// keeps the address token each node hands it (msgenc.Message.Token) and
+// echoes it, so that nodes which hold answers to unproven addresses to a
+// few times the request's size answer it in full.
 type NetworkRawPeer struct {
 	t     transport.Transport
 	codec msgenc.Codec
 
-	mu sync.Mutex // one request at a time; guards tx
-	tx uint64
+	mu     sync.Mutex // one request at a time; guards tx and tokens
+	tx     uint64
+	tokens map[string][]byte // address → the token its node gave
 }
+
+// rawPeerTokens bounds the tokens a raw peer keeps.
+const rawPeerTokens = 1024
 
 var _ NetworkProber = (*NetworkRawPeer)(nil)
 
@@ -39,15 +47,44 @@ var _ NetworkProber = (*NetworkRawPeer)(nil)
 // network's codec. The raw peer uses t but does not own it: the harness
 // closes t.
 func NewNetworkRawPeer(t transport.Transport, codec msgenc.Codec) *NetworkRawPeer {
-	return &NetworkRawPeer{t: t, codec: codec, tx: 1 << 40}
+	return &NetworkRawPeer{t: t, codec: codec, tx: 1 << 40, tokens: make(map[string][]byte)}
 }
 
 // Probe sends m to the address and returns the reply with the same
 // transaction ID, dropping other frames that arrive meanwhile (late
-// replies to earlier probes).
+// replies to earlier probes). m carries the token the node at to gave
+// before, if any; a refusal that hands over a token where m had none is
+// answered by sending m once more with it.
 func (r *NetworkRawPeer) Probe(ctx context.Context, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(m.Token) == 0 {
+		m.Token = r.tokens[string(to.Bytes())]
+	}
+	rep, err := r.exchange(ctx, to, m)
+	if err != nil || len(rep.Token) == 0 {
+		return rep, err
+	}
+	had := len(m.Token) > 0
+	r.keepToken(to, rep.Token)
+	if rep.Kind != msgenc.KindError || had {
+		return rep, nil
+	}
+	m.Token = rep.Token
+	return r.exchange(ctx, to, m)
+}
+
+// keepToken remembers the token the node at to gave, forgetting all once
+// too many are held (a harness talks to few nodes).
+func (r *NetworkRawPeer) keepToken(to ma.Multiaddr, tok []byte) {
+	if len(r.tokens) >= rawPeerTokens {
+		clear(r.tokens)
+	}
+	r.tokens[string(to.Bytes())] = slices.Clone(tok)
+}
+
+// exchange sends m once and waits for the reply to it.
+func (r *NetworkRawPeer) exchange(ctx context.Context, to ma.Multiaddr, m *msgenc.Message) (*msgenc.Message, error) {
 	r.tx++
 	m.TxID = r.tx
 	data, err := r.codec.Marshal(m)
