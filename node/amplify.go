@@ -161,14 +161,67 @@ func (n *Node) encodeRequest(to ma.Multiaddr, m *msgenc.Message) ([]byte, error)
 	if err != nil || len(m.Token) > 0 || streamAddr(to) || len(data) >= PaddedRequestSize {
 		return data, err
 	}
+	return n.padded(m, data)
+}
+
+// padded returns m, whose encoding is data, encoded again with a pad that
+// brings it to at least PaddedRequestSize bytes.
+func (n *Node) padded(m *msgenc.Message, data []byte) ([]byte, error) {
+	if len(data) >= PaddedRequestSize {
+		return data, nil
+	}
 	// The pad's own length prefix costs a few bytes: aim short, then
 	// top up once.
-	m.Pad = make([]byte, PaddedRequestSize-len(data)-8)
-	if data, err = n.cfg.codec.Marshal(m); err != nil || len(data) >= PaddedRequestSize {
+	m.Pad = make([]byte, max(PaddedRequestSize-len(data)-8, 0))
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil || len(data) >= PaddedRequestSize {
 		return data, err
 	}
 	m.Pad = make([]byte, len(m.Pad)+PaddedRequestSize-len(data))
 	return n.cfg.codec.Marshal(m)
+}
+
+// encodeDirectReplyForward encodes a direct-reply query for its next hop,
+// padded to PaddedRequestSize whatever token the hop gave: the holder sends
+// its answer to ReplyTo, an address that proved nothing to it, so the
+// answer is held to three times the frame that brought the query
+// (directReplyAnswer), and the pad keeps an ordinary answer within that.
+func (n *Node) encodeDirectReplyForward(m *msgenc.Message) ([]byte, error) {
+	m.Token, m.Pad = nil, nil
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return n.padded(m, data)
+}
+
+// directReplyAnswer encodes the answer to a direct-reply query for to,
+// its ReplyTo address, which the node cannot tell from a victim's: over a
+// datagram transport the answer is held to three times the query's frame
+// (received bytes), leaving out peers, then values, and is nil when even
+// an empty answer would not fit. Stream addresses prove themselves in the
+// handshake and carry the answer whole.
+func (n *Node) directReplyAnswer(to ma.Multiaddr, m *msgenc.Message, received int) ([]byte, error) {
+	data, err := n.cfg.codec.Marshal(m)
+	if err != nil || streamAddr(to) {
+		return data, err
+	}
+	budget := amplificationFactor * received
+	fr := m.ForwardReply
+	for len(data) > budget {
+		switch {
+		case fr != nil && len(fr.Peers) > 0:
+			fr.Peers = fr.Peers[:len(fr.Peers)-1]
+		case fr != nil && len(fr.Records) > 0:
+			fr.Records = fr.Records[:len(fr.Records)-1]
+		default:
+			return nil, nil
+		}
+		if data, err = n.cfg.codec.Marshal(m); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 // sendReply sends the answer m to in's sender, holding it to three times

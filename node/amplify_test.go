@@ -182,3 +182,55 @@ func TestNodesPadTheirFirstRequestAndThenEchoTheToken(t *testing.T) {
 	}
 	require.Zero(t, cut, "no answer between nodes had to be cut: requests were padded or carried tokens")
 }
+
+// A direct-reply query names the address its answer goes to, which the
+// holder cannot tell from a victim's: a small query must not draw a large
+// answer there, while an honest direct-reply get, padded by its sender,
+// still gets the value.
+func TestADirectReplyAnswerToAnUnprovenAddressIsAtMostThreeTimesTheQuery(t *testing.T) {
+	ctx := context.Background()
+	nodes := udpNetwork(t, 4, func(b *node.Builder) { b.Mode(node.DirectReply()) })
+	holder := nodes[1]
+	v := trust.NewImmutable(peer.SHA256(), make([]byte, 8<<10))
+	_, err := holder.PutValue(ctx, v)
+	require.NoError(t, err)
+
+	attacker := newRawUDP(t, "127.0.0.1")
+	victim := newRawUDP(t, "127.0.0.1")
+	victimAddr, err := manet.FromNetAddr(victim.conn.LocalAddr())
+	require.NoError(t, err)
+	q := &msgenc.Message{Kind: msgenc.KindForward, Forward: &msgenc.Forward{
+		Mode: msgenc.ModeDirectReply, Op: msgenc.KindFindValue, HopBudget: 3,
+		Target: v.Key.Bytes(), QueryID: []byte("reflect"), Salt: []byte("salt"),
+		ReplyTo: [][]byte{victimAddr.Bytes()},
+	}}
+	data, err := attacker.codec.Marshal(q)
+	require.NoError(t, err)
+	_, err = attacker.conn.WriteToUDP(data, udpOf(t, holder.Addrs()[0]))
+	require.NoError(t, err)
+
+	// The holder either sends an answer to the victim or drops it as too
+	// large for an unproven address; wait for one or the other, then see
+	// what reached the victim.
+	sent0 := holder.Metrics().Sent[msgenc.KindForwardReply]
+	var sent, dropped uint64
+	require.Eventually(t, func() bool {
+		m := holder.Metrics()
+		sent, dropped = m.Sent[msgenc.KindForwardReply]-sent0, m.Dropped[node.DropUnproven]
+		return sent+dropped > 0
+	}, 5*time.Second, time.Millisecond)
+	got := 0
+	if sent > 0 {
+		buf := make([]byte, 65536)
+		require.NoError(t, victim.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+		n, _, err := victim.conn.ReadFromUDP(buf)
+		require.NoError(t, err, "the holder counted an answer sent")
+		got = n
+	}
+	require.LessOrEqual(t, got, 3*len(data), "the victim received %d bytes for a %d-byte query", got, len(data))
+
+	// An honest direct-reply get of the same value succeeds.
+	got2, err := nodes[3].GetImmutable(ctx, v.Key)
+	require.NoError(t, err)
+	require.Equal(t, v.Value, got2)
+}

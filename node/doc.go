@@ -109,6 +109,11 @@
 //     (by echoing the address token the node issued, or by arriving over
 //     TCP) is at most three times its request; requests without a token
 //     are padded to PaddedRequestSize, so lookups lose no round trip.
+//     A direct-reply answer goes to the query's ReplyTo, an address the
+//     holder cannot tell from a victim's: over UDP it is held to three
+//     times the frame that brought the query (hops pad direct-reply
+//     queries to PaddedRequestSize, so about 3.6 KB), leaving out peers,
+//     then values; a larger value is read in direct or proxied mode.
 //     Unsigned values are stored only from proven addresses.
 //   - Work: forwarded queries in flight in all and per source, and
 //     ping-before-evict pings in flight.

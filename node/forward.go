@@ -278,11 +278,20 @@ func (n *Node) forwardAndWait(ctx context.Context, to contact, f *msgenc.Forward
 	// No hop acknowledges a direct-reply query, so a frame lost anywhere on
 	// the path is recovered only by sending the query again, at doubling
 	// intervals until the hop timeout; queries.deliver drops extra answers.
+	data, err := n.encodeDirectReplyForward(m)
+	if err != nil {
+		return nil, fmt.Errorf("node: encode %s: %w", m.Kind, err)
+	}
+	if len(data) > t.MaxFrameSize() {
+		return nil, fmt.Errorf("node: a direct-reply query of %d bytes exceeds the transport's %d-byte frames", len(data), t.MaxFrameSize())
+	}
 	start := n.cfg.clock.Now()
 	for attempt := 0; ; attempt++ {
-		if err := n.send(ctx, t, addr, m); err != nil {
+		if err := t.Send(ctx, addr, data); err != nil {
+			n.stats.sendErrors.Add(1)
 			return nil, err
 		}
+		n.stats.sentMsg(m)
 		d, last := resendWait(attempt, n.cfg.rpcTimeout, n.cfg.retries, n.cfg.clock.Now().Sub(start), wait)
 		timer := n.cfg.clock.NewTimer(d)
 		select {
@@ -490,9 +499,15 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 			return nil, err
 		}
 		m := &msgenc.Message{Kind: msgenc.KindForward, Forward: &nf, Sender: &n.selfWire}
-		if err := n.send(ctx, t, addr, m); err != nil {
+		data, err := n.encodeDirectReplyForward(m)
+		if err != nil {
+			return nil, fmt.Errorf("node: encode %s: %w", m.Kind, err)
+		}
+		if err := t.Send(ctx, addr, data); err != nil {
+			n.stats.sendErrors.Add(1)
 			return nil, err
 		}
+		n.stats.sentMsg(m)
 		// No answer comes back this way to show that next lives: ask it,
 		// and hand the query to the next best peer if it is dead.
 		if err := n.checkAlive(ctx, contactOf(next), 0); err != nil {
@@ -669,9 +684,19 @@ func (n *Node) answerForward(in *incoming, fr *msgenc.ForwardReply) {
 		n.stats.drop(DropUnexpected)
 		return
 	}
+	m := &msgenc.Message{Kind: msgenc.KindForwardReply, Sender: &n.selfWire, ForwardReply: fr}
+	data, err := n.directReplyAnswer(to, m, len(in.pkt.Data))
+	if err != nil || data == nil || len(data) > t.MaxFrameSize() {
+		n.stats.drop(DropUnproven)
+		return
+	}
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
 	defer cancel()
-	_ = n.send(ctx, t, to, &msgenc.Message{Kind: msgenc.KindForwardReply, Sender: &n.selfWire, ForwardReply: fr})
+	if err := t.Send(ctx, to, data); err != nil {
+		n.stats.sendErrors.Add(1)
+		return
+	}
+	n.stats.sentMsg(m)
 }
 
 // verifyPeers verifies the records of a reply, dropping any that fail.
