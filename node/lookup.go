@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -58,11 +59,29 @@ const (
 	candFailed
 )
 
+// candidate is a peer a lookup may ask. One learned from an answer arrives
+// unverified (w set, rec nil) and is verified only when it is about to be
+// asked: a lookup asks a dozen or so of the thirty-odd peers it learns, and
+// a record's signature check is most of what a lookup costs. A candidate
+// is never asked, and never part of the result, before rec is set.
 type candidate struct {
-	rec   *peer.Record
+	id    peer.ID
+	rec   *peer.Record         // verified; nil until then
+	w     *msgenc.PeerRecord   // the wire form, until verified
+	alts  []*msgenc.PeerRecord // other records claiming the same ID
 	state candState
 	depth int       // hops from the originator: 1 for peers from its own table
 	due   time.Time // when an asked candidate stops holding its slot
+}
+
+// maxAlternates bounds the other records a lookup keeps for a peer it has
+// not verified yet, and so the signature checks one peer can cost it.
+const maxAlternates = 2
+
+// sameWire reports whether a and b are the same record, byte for byte.
+func sameWire(a, b *msgenc.PeerRecord) bool {
+	return a.Seq == b.Seq && bytes.Equal(a.ID, b.ID) && bytes.Equal(a.PublicKey, b.PublicKey) &&
+		bytes.Equal(a.Signature, b.Signature) && slices.EqualFunc(a.Addrs, b.Addrs, bytes.Equal)
 }
 
 type lookupAnswer struct {
@@ -107,28 +126,54 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 	defer cancel()
 
 	now := n.cfg.clock.Now()
-	seen := make(map[peer.ID]bool, 4*n.cfg.k)
+	seen := make(map[peer.ID]*candidate, 4*n.cfg.k)
 	var cands []*candidate
 	var why lookupFailures
-	add := func(r *peer.Record, depth int) {
-		if seen[r.ID] || n.isSelf(r) {
+	add := func(c *candidate) {
+		if old := seen[c.id]; old != nil {
+			// Another record for a peer not verified yet: keep a few
+			// as alternates, so that a forged record sent first cannot
+			// hide the genuine one.
+			if old.rec == nil && old.state == candNew && len(old.alts) < maxAlternates && !slices.ContainsFunc(old.alts, func(w *msgenc.PeerRecord) bool { return sameWire(w, c.w) }) && !sameWire(old.w, c.w) {
+				old.alts = append(old.alts, c.w)
+			}
 			return
 		}
-		seen[r.ID] = true
-		c := &candidate{rec: r, depth: depth}
-		if r.ID != target && n.health.down(r.ID, now) && (vq == nil || !vq.retryDown) {
+		seen[c.id] = c
+		if c.id != target && n.health.down(c.id, now) && (vq == nil || !vq.retryDown) {
 			// Failed moments ago: do not wait on it again. The peer
 			// sought is still asked: only it can say it is back.
 			c.state = candFailed
 			why.skipped++
 		}
-		i, _ := slices.BinarySearchFunc(cands, r.ID, func(c *candidate, id peer.ID) int {
-			return peer.CompareDistance(target, c.rec.ID, id)
+		i, _ := slices.BinarySearchFunc(cands, c.id, func(c *candidate, id peer.ID) int {
+			return peer.CompareDistance(target, c.id, id)
 		})
 		cands = slices.Insert(cands, i, c)
 	}
 	for _, r := range seeds {
-		add(r, 1)
+		if !n.isSelf(r) {
+			add(&candidate{id: r.ID, rec: r, depth: 1})
+		}
+	}
+	// verify checks a learned candidate's record before it is asked; one
+	// that fails is dropped as failed, never asked.
+	verify := func(c *candidate) bool {
+		for _, w := range append([]*msgenc.PeerRecord{c.w}, c.alts...) {
+			r, err := n.verifyRecord(w)
+			if err != nil || r.ID != c.id {
+				n.stats.drop(DropBadRecord)
+				continue
+			}
+			c.rec = r
+			break
+		}
+		c.w, c.alts = nil, nil
+		if c.rec == nil {
+			c.state = candFailed
+			return false
+		}
+		return true
 	}
 
 	answers := make(chan lookupAnswer, n.cfg.alpha)
@@ -153,7 +198,9 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 		}()
 	}
 	// next returns the closest unasked candidate among the k closest that
-	// have not failed, or nil when those are all asked.
+	// have not failed, verified, or nil when those are all asked. A
+	// candidate whose record does not verify fails and gives its place to
+	// the next.
 	next := func() *candidate {
 		live := 0
 		for _, c := range cands {
@@ -164,6 +211,10 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 				return nil
 			}
 			if c.state == candNew {
+				if c.rec == nil && !verify(c) {
+					live--
+					continue
+				}
 				return c
 			}
 		}
@@ -230,7 +281,7 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 				continue
 			}
 			a.c.state = candAnswered
-			n.lookupAnswered(&res, a, vq, cancel, seen, add)
+			n.lookupAnswered(&res, a, vq, cancel, add)
 		case <-ctx.Done():
 			if timer != nil {
 				timer.Stop()
@@ -267,8 +318,8 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 }
 
 // lookupAnswered takes in one answer: the values it brings, if asked for,
-// and the closer peers it names, each verified before it is added.
-func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery, cancel func(), seen map[peer.ID]bool, add func(*peer.Record, int)) {
+// and the closer peers it names, as candidates to verify if they are asked.
+func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery, cancel func(), add func(*candidate)) {
 	res.hops = max(res.hops, a.c.depth)
 	var peers []msgenc.PeerRecord
 	switch m := a.rep.msg; m.Kind {
@@ -288,18 +339,13 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 		peers = m.Value.Peers
 	}
 	for i := range peers {
-		// add ignores a peer this lookup has seen: skip its signature
-		// check, which would otherwise dominate a lookup's cost.
-		if id, err := peer.IDFromBytes(peers[i].ID); err == nil && (seen[id] || id == n.id) {
-			continue
-		}
-		r, verr := n.verifyRecord(&peers[i])
-		if verr != nil {
+		id, err := peer.IDFromBytes(peers[i].ID)
+		if err != nil || id.Len() != n.id.Len() {
 			n.stats.drop(DropBadRecord)
 			continue
 		}
-		if r.ID.Len() == n.id.Len() {
-			add(r, a.c.depth+1)
+		if id != n.id {
+			add(&candidate{id: id, w: &peers[i], depth: a.c.depth + 1})
 		}
 	}
 }
