@@ -50,7 +50,7 @@ func btJoin(b *testing.B, size int) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start := time.Now()
+	start, cpu0 := time.Now(), btCPU()
 	var lateReqs, late uint64
 	for i := range size {
 		n := mk(i)
@@ -64,7 +64,7 @@ func btJoin(b *testing.B, size int) {
 			late++
 		}
 	}
-	built := time.Since(start)
+	built, cpu := time.Since(start), btCPU()-cpu0
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	var total uint64
@@ -74,5 +74,7 @@ func btJoin(b *testing.B, size int) {
 	b.ReportMetric(float64(lateReqs)/float64(late), "requests/join")
 	b.ReportMetric(float64(total)/float64(size), "requests/node")
 	b.ReportMetric(built.Seconds(), "build-s")
+	b.ReportMetric(cpu.Seconds(), "cpu-s")
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(size), "heap-B/node")
 }
+

@@ -124,17 +124,18 @@ func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
 			return n.self, nil
 		}
 	}
-	if r, ok := n.verified.get(w); ok {
-		return r, nil
-	}
 	r, err := w.Record()
 	if err != nil {
 		return nil, err
 	}
+	d := wireDigest(w)
+	if n.verified.has(d) {
+		return r, nil
+	}
 	if err := r.Verify(n.cfg.hasher); err != nil {
 		return nil, err
 	}
-	n.verified.put(r)
+	n.verified.put(d)
 	return r, nil
 }
 

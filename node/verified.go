@@ -1,78 +1,92 @@
 package node
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 
 	"github.com/dhtkit/dhtkit/msgenc"
-	"github.com/dhtkit/dhtkit/peer"
 )
 
 // verifiedCacheSize bounds the records a node remembers as verified beyond
-// its table. Each costs about the record itself (a few hundred bytes), and
-// the table's own records are found there first, so the cache only needs
-// to cover the peers met often but not kept: senders of requests whose
-// buckets are full, peers named in answers.
+// its table. An entry is a 32-byte digest, not the record, so that the
+// cache costs an idle node a few KiB: the table's records are checked
+// against the table first, and the cache covers the peers met often but
+// not kept (senders of requests whose buckets are full, peers named in
+// answers).
 const verifiedCacheSize = 256
 
-// verifiedCache remembers records whose signatures verified, keyed by
-// signature, so that a record seen again byte for byte is not verified
-// again. A hit must match the cached record in every signed field and in
-// the signature (sameRecord): a record that shares a signature but differs
-// anywhere is verified afresh, and fails. It holds at most
-// verifiedCacheSize records in two generations: when the young one fills,
-// the old one is dropped, so records in use stay and the rest age out
+// verifiedCache remembers the records whose signatures verified, by a
+// SHA-256 digest of every field of their wire form (ID, key, sequence,
+// addresses, signature): a record seen again byte for byte is not verified
+// again, and a record that differs anywhere, even under the same ID and
+// signature, has another digest and is verified afresh. It holds at most
+// verifiedCacheSize digests in two generations: when the young one fills,
+// the old one is dropped, so digests in use stay and the rest age out
 // without per-entry bookkeeping.
 type verifiedCache struct {
 	mu       sync.Mutex
-	young    map[[64]byte]*peer.Record
-	old      map[[64]byte]*peer.Record
+	young    map[[32]byte]struct{}
+	old      map[[32]byte]struct{}
 	hits     uint64
 	verified uint64
 }
 
-// get returns the verified record that w is exactly the wire form of.
-func (c *verifiedCache) get(w *msgenc.PeerRecord) (*peer.Record, bool) {
-	if len(w.Signature) != 64 {
-		return nil, false
+// wireDigest is the digest of every field of w, each length-prefixed so
+// that no two records share an encoding.
+func wireDigest(w *msgenc.PeerRecord) [32]byte {
+	var stack [512]byte
+	b := stack[:0]
+	field := func(f []byte) {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
+		b = append(b, f...)
 	}
-	key := [64]byte(w.Signature)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r, ok := c.young[key]
-	if !ok {
-		if r, ok = c.old[key]; ok {
-			c.putLocked(key, r) // in use: keep it through the next turnover
-		}
+	field(w.ID)
+	field(w.PublicKey)
+	b = binary.BigEndian.AppendUint64(b, w.Seq)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(w.Addrs)))
+	for _, a := range w.Addrs {
+		field(a)
 	}
-	if !ok || !sameRecord(r, w) {
-		return nil, false
-	}
-	c.hits++
-	return r, true
+	field(w.Signature)
+	return sha256.Sum256(b)
 }
 
-// put remembers r, which has just verified.
-func (c *verifiedCache) put(r *peer.Record) {
-	if len(r.Signature) != 64 {
-		return
+// has reports whether a record with digest d verified before.
+func (c *verifiedCache) has(d [32]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.young[d]
+	if !ok {
+		if _, ok = c.old[d]; ok {
+			c.putLocked(d) // in use: keep it through the next turnover
+		}
 	}
+	if ok {
+		c.hits++
+	}
+	return ok
+}
+
+// put remembers that the record with digest d has just verified.
+func (c *verifiedCache) put(d [32]byte) {
 	c.mu.Lock()
 	c.verified++
-	c.putLocked([64]byte(r.Signature), r)
+	c.putLocked(d)
 	c.mu.Unlock()
 }
 
-func (c *verifiedCache) putLocked(key [64]byte, r *peer.Record) {
+func (c *verifiedCache) putLocked(d [32]byte) {
 	if len(c.young) >= verifiedCacheSize/2 {
 		c.old, c.young = c.young, nil
 	}
 	if c.young == nil {
-		c.young = make(map[[64]byte]*peer.Record, verifiedCacheSize/2)
+		c.young = make(map[[32]byte]struct{})
 	}
-	c.young[key] = r
+	c.young[d] = struct{}{}
 }
 
-// len is the number of records remembered.
+// len is the number of digests remembered.
 func (c *verifiedCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
