@@ -77,4 +77,3 @@ func btJoin(b *testing.B, size int) {
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(size), "heap-B/node")
 }
-
