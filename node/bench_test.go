@@ -76,6 +76,7 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 		b.Run("FindPeer/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			cpu := btCPU()
 			for b.Loop() {
 				from, to := s.nodes[rng.IntN(len(s.nodes))], s.nodes[rng.IntN(len(s.nodes))]
 				var tr node.Trace
@@ -85,11 +86,12 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				}
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 		})
 		b.Run("Get/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			cpu := btCPU()
 			for b.Loop() {
 				from, key := s.nodes[rng.IntN(len(s.nodes))], s.keys[rng.IntN(len(s.keys))]
 				var tr node.Trace
@@ -98,12 +100,15 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				}
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 		})
 	}
 }
 
-func btReport(b *testing.B, rpcs, hops, failed, count int) {
+// btReport reports the cost of count lookups, cpu the process's CPU time
+// over them (all nodes' work, on a shared machine steadier than ns/op).
+func btReport(b *testing.B, rpcs, hops, failed, count int, cpu time.Duration) {
+	b.ReportMetric(float64(cpu.Microseconds())/float64(count), "cpu-µs/lookup")
 	b.ReportMetric(float64(rpcs)/float64(count), "RPCs/lookup")
 	b.ReportMetric(float64(hops)/float64(count), "hops/lookup")
 	b.ReportMetric(100*float64(failed)/float64(count), "%failed")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/transport"
 	"github.com/dhtkit/dhtkit/trust"
 )
@@ -114,6 +115,23 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 
 // lookupOnce is one run of lookup.
 func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
+	return n.lookupUntil(ctx, target, vq, nil)
+}
+
+// bucketFill ends a lookup once want peers within rng have answered: a
+// joining node needs a few live peers in each range of the key space to
+// route through, not the k closest to a random point in it, which would
+// cost a full lookup for each range.
+type bucketFill struct {
+	rng      route.Range
+	want     int
+	answered int
+}
+
+func (f *bucketFill) done() bool { return f != nil && f.answered >= f.want }
+
+// lookupUntil is lookupOnce that also ends when fill, if set, is done.
+func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, fill *bucketFill) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
@@ -239,7 +257,7 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 	}
 	var err error
 	for {
-		for inflight < n.cfg.alpha && !res.enough(vq) && err == nil {
+		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.done() && err == nil {
 			c := next()
 			if c == nil {
 				break
@@ -248,7 +266,7 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 		}
 		// Slow requests give up their slots, not their places among the
 		// k closest: one that answers late is still heard.
-		if pending == 0 || err != nil || res.enough(vq) || done() {
+		if pending == 0 || err != nil || res.enough(vq) || fill.done() || done() {
 			break
 		}
 		var soonest time.Time
@@ -281,6 +299,9 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (
 				continue
 			}
 			a.c.state = candAnswered
+			if fill != nil && fill.rng.Contains(a.c.id) {
+				fill.answered++
+			}
 			n.lookupAnswered(&res, a, vq, cancel, add)
 		case <-ctx.Done():
 			if timer != nil {
