@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"testing"
 	"time"
 
@@ -136,10 +137,16 @@ func BenchmarkLookup1000UDP(b *testing.B) {
 }
 
 // BenchmarkIdleNodeMemory reports the heap an idle UDP node holds once it
-// has joined a network of 200.
+// has joined a network of 200, or of DHTKIT_IDLE_NODES (1000 to compare
+// with the harness).
 func BenchmarkIdleNodeMemory(b *testing.B) {
-	const size = 200
-	btRaiseFDLimit(b, size+256)
+	size := 200
+	if s := os.Getenv("DHTKIT_IDLE_NODES"); s != "" {
+		var err error
+		size, err = strconv.Atoi(s)
+		require.NoError(b, err, "DHTKIT_IDLE_NODES")
+	}
+	btRaiseFDLimit(b, uint64(size)+256)
 	// DHTKIT_HEAPPROFILE=file writes the heap while the nodes are alive
 	// (the -memprofile flag writes it after they are closed).
 	profile := os.Getenv("DHTKIT_HEAPPROFILE")
@@ -154,7 +161,7 @@ func BenchmarkIdleNodeMemory(b *testing.B) {
 		before := btHeap()
 		s := btBuildScale(b, size, 0, rand.New(rand.NewPCG(3, 4)), btUDPNodeMaker(b, 20, 3))
 		after := btHeap()
-		perNode += float64(int64(after)-int64(before)) / size
+		perNode += float64(int64(after)-int64(before)) / float64(size)
 		runs++
 		if profile != "" {
 			f, err := os.Create(profile)
