@@ -188,12 +188,18 @@ func BenchmarkNetwork10kMem(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu := btCPU()
 	s := btBuildScale(b, 10000, 100, rng, btMemNodeMaker(b, net, 20, 3))
+	cpu = btCPU() - cpu
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap, stacks := after.HeapAlloc-before.HeapAlloc, after.StackInuse-before.StackInuse
-	b.Logf("built and bootstrapped 10000 mem nodes, stored 100 values, in %v; heap %d MiB (%d KiB/node), goroutine stacks %d MiB",
-		s.built, heap>>20, heap/10000>>10, stacks>>20)
+	var reqs uint64
+	for _, n := range s.nodes {
+		reqs += n.Stats().Requests
+	}
+	b.Logf("built and bootstrapped 10000 mem nodes, stored 100 values, in %v (%v CPU); heap %d MiB (%d KiB/node), goroutine stacks %d MiB; %.1f requests/node",
+		s.built, cpu.Round(time.Millisecond), heap>>20, heap/10000>>10, stacks>>20, float64(reqs)/10000)
 	btLookups(b, s, rng)
 }
 
