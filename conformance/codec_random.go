@@ -45,6 +45,8 @@ func codecRandom(rng *rand.Rand) *msgenc.Message {
 			ReplyTo: codecRandList(rng, msgenc.MaxAddrs, msgenc.MaxAddrSize),
 			Op:      []msgenc.Kind{msgenc.KindFindNode, msgenc.KindFindValue, msgenc.KindStore}[rng.IntN(3)],
 			Target:  codecRandBytes(rng, msgenc.MaxKeySize),
+			Salt:    codecRandBytes(rng, msgenc.MaxQuerySalt),
+			Fanout:  uint8(rng.IntN(msgenc.MaxFanout + 1)),
 		}
 		// Proxied queries hide the originator; direct replies need an address.
 		switch {

@@ -132,6 +132,7 @@ func codecMaximal(k msgenc.Kind) *msgenc.Message {
 			QueryID: codecFill(msgenc.MaxKeySize, 4), Mode: msgenc.ModeMixed, HopBudget: math.MaxUint8,
 			ProxyHops: math.MaxUint8, Op: msgenc.KindStore, Target: codecFill(msgenc.MaxKeySize, 5),
 			Record: codecMaxRecord(64 << 10), CAS: true, ExpectSeq: math.MaxUint64,
+			Salt: codecFill(msgenc.MaxQuerySalt, 7), Fanout: msgenc.MaxFanout,
 		}
 		for i := range msgenc.MaxVisited {
 			f.Visited = append(f.Visited, codecFill(msgenc.MaxKeySize, 100+i))

@@ -90,5 +90,5 @@ func eqForward(a, b *Forward) bool {
 	return bytes.Equal(a.QueryID, b.QueryID) && a.Mode == b.Mode && a.HopBudget == b.HopBudget &&
 		a.ProxyHops == b.ProxyHops && eqList(a.Visited, b.Visited) && eqList(a.ReplyTo, b.ReplyTo) &&
 		a.Op == b.Op && bytes.Equal(a.Target, b.Target) && eqPtr(a.Record, b.Record, eqValue) &&
-		a.CAS == b.CAS && a.ExpectSeq == b.ExpectSeq
+		a.CAS == b.CAS && a.ExpectSeq == b.ExpectSeq && bytes.Equal(a.Salt, b.Salt) && a.Fanout == b.Fanout
 }

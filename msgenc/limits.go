@@ -19,6 +19,13 @@ const (
 	MaxAddrSize = 256
 	// MaxVisited bounds a Forward's visited list.
 	MaxVisited = 64
+	// MaxQuerySalt bounds a Forward's salt.
+	MaxQuerySalt = 32
+	// VisitedTagSize is the length of the salted tags a node writes into
+	// a Forward's visited list; decoders accept entries up to MaxKeySize.
+	VisitedTagSize = 16
+	// MaxFanout bounds a Forward's fan-out.
+	MaxFanout = 8
 	// MaxSmallField bounds public keys, signatures, salts and observed
 	// addresses.
 	MaxSmallField = 256

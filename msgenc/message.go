@@ -145,7 +145,7 @@ const (
 	CodeUnsupported ErrorCode = 6  // unknown kind or routing mode
 	CodeOverloaded  ErrorCode = 7  // rate limited; retry later
 	CodeNotFound    ErrorCode = 8  // a forwarded query found nothing
-	CodeHopLimit    ErrorCode = 9  // a forwarded query ran out of hops
+	CodeHopLimit    ErrorCode = 9  // a forwarded query can go no further here: it came back to a hop it passes
 	CodeInvalid     ErrorCode = 10 // the value failed verification (signature, key)
 	CodeQuota       ErrorCode = 11 // over a storage quota or the values a key may hold
 )
@@ -203,8 +203,19 @@ type Forward struct {
 	// ProxyHops is, in mixed mode, the number of proxied hops left before
 	// the query switches to direct reply.
 	ProxyHops uint8
-	// Visited lists the IDs of the peers the query has passed, to stop loops.
+	// Visited holds salted tags of the peers a direct-reply query has
+	// passed, to stop loops without naming them: a tag is the first
+	// VisitedTagSize bytes of SHA-256(Salt || ID). Proxied hops, and the
+	// proxied hops of a mixed query, add nothing: each keeps the query's
+	// salt while the query runs instead, so nothing names the hops behind.
 	Visited [][]byte
+	// Salt is chosen at random by the originator for each query (at most
+	// MaxQuerySalt bytes). It keys the Visited tags and names the query to
+	// the hops that keep per-query state; it says nothing of who chose it.
+	Salt []byte
+	// Fanout is how many peers each proxied hop hands the query to at once
+	// (0 and 1: one at a time). A hop grants at most its own limit.
+	Fanout uint8
 	// ReplyTo is where the holder sends a direct reply: the originator's
 	// addresses in direct-reply mode, the last proxy's in mixed mode, and
 	// empty in proxied mode.

@@ -194,6 +194,12 @@ func (f *Forward) validate() error {
 	if err := checkList("forward.reply-to", f.ReplyTo, MaxAddrs, MaxAddrSize); err != nil {
 		return err
 	}
+	if err := checkLen("forward.salt", f.Salt, MaxQuerySalt); err != nil {
+		return err
+	}
+	if f.Fanout > MaxFanout {
+		return fmt.Errorf("%w: forward.fanout %d over %d", ErrInvalid, f.Fanout, MaxFanout)
+	}
 	// A proxied query must not carry an address to reply to: hiding the
 	// originator's address from far hops is the mode's promise.
 	if f.Mode == ModeProxied && len(f.ReplyTo) > 0 {

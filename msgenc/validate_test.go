@@ -266,6 +266,8 @@ func validateCases() []validateCase {
 		}
 	}
 	cs = append(cs, limitCases("forward.visited-count", msgenc.MaxVisited, "forward.visited", fwd(func(f *msgenc.Forward, n int) { f.Visited = list(n, 32) }))...)
+	cs = append(cs, limitCases("forward.fanout", msgenc.MaxFanout, "forward.fanout", fwd(func(f *msgenc.Forward, n int) { f.Fanout = uint8(n) }))...)
+	cs = append(cs, limitCases("forward.salt-size", msgenc.MaxQuerySalt, "forward.salt", fwd(func(f *msgenc.Forward, n int) { f.Salt = repeat(n) }))...)
 	cs = append(cs, limitCases("forward.visited-entry-size", msgenc.MaxKeySize, "forward.visited", fwd(func(f *msgenc.Forward, n int) { f.Visited = [][]byte{repeat(32), repeat(n)} }))...)
 	cs = append(cs, limitCases("forward.reply-to-count", msgenc.MaxAddrs, "forward.reply-to", fwd(func(f *msgenc.Forward, n int) {
 		f.Mode = msgenc.ModeDirectReply

@@ -24,6 +24,9 @@ type callOptions struct {
 	expect    uint64
 	publisher []byte
 	replicas  int
+	fanout    int
+	paths     int
+	pathAgree int
 }
 
 // WithMode overrides the node's default query mode for one call.
@@ -79,6 +82,7 @@ func (n *Node) options(opts []CallOption) callOptions {
 	if o.replicas < 1 || o.replicas > n.cfg.k {
 		o.replicas = n.cfg.k
 	}
+	n.pathOptions(&o)
 	return o
 }
 
@@ -193,7 +197,7 @@ func (n *Node) FindPeer(ctx context.Context, id peer.ID, opts ...CallOption) (*p
 	)
 	if o.mode.kind == kindDirect {
 		var res lookupResult
-		res, err = n.lookup(ctx, id, nil)
+		res, err = n.lookupPaths(ctx, id, nil, o)
 		found, rpcs, hops = res.closest, res.rpcs, res.hops
 	} else {
 		var res forwardResult

@@ -131,7 +131,7 @@ func (n *Node) putRecord(ctx context.Context, rec *msgenc.ValueRecord, o callOpt
 		}
 		return res.stored, nil
 	}
-	res, err := n.lookup(ctx, id, nil)
+	res, err := n.lookupPaths(ctx, id, nil, o)
 	if err != nil {
 		n.finish(o, start, res.rpcs, res.hops, err)
 		return 0, fmt.Errorf("node: put: %w", err)
@@ -293,11 +293,11 @@ func (n *Node) getValues(ctx context.Context, id peer.ID, keep func(*trust.Value
 		vq := &valueQuery{key: id, quorum: o.quorum - answers, keep: keep}
 		if o.mode.kind == kindDirect {
 			var res lookupResult
-			res, err = n.lookup(ctx, id, vq)
+			res, err = n.lookupPaths(ctx, id, vq, o)
 			found, rpcs, hops = append(found, res.values...), res.rpcs, res.hops
 		} else {
 			var res forwardResult
-			res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindValue, id, nil, vq, callOptions{})
+			res, err = n.forwardQuery(ctx, *o.mode, msgenc.KindFindValue, id, nil, vq, callOptions{fanout: o.fanout})
 			found, rpcs, hops = append(found, res.values...), res.rpcs, res.hops
 		}
 		if len(found) == 0 && len(vq.unresolved) > 0 {

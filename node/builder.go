@@ -176,7 +176,8 @@ func (b *Builder) RepublishInterval(d time.Duration) *Builder { b.cfg.republish 
 // DefaultSweepInterval.
 func (b *Builder) SweepInterval(d time.Duration) *Builder { b.cfg.sweep = d; return b }
 
-// HopBudget sets how many hops a forwarded query may take, 1 to 255.
+// HopBudget sets the most hops a forwarded query may take, 1 to 255: the
+// top of the range its budget is drawn from (HopBudgetRange).
 // Default: DefaultHopBudget.
 func (b *Builder) HopBudget(n int) *Builder { b.cfg.hopBudget = n; return b }
 
@@ -222,6 +223,7 @@ type config struct {
 	client       bool
 	announce     []ma.Multiaddr
 	stateFile    string
+	pathsConfig
 }
 
 // validate checks the choices and fills defaults, reporting every problem.
@@ -271,6 +273,7 @@ func (b *Builder) validate() (config, []ma.Multiaddr, error) {
 	case c.hopBudget < 1 || c.hopBudget > 255:
 		bad("hop budget must be between 1 and 255, got %d", c.hopBudget)
 	}
+	c.validatePaths(bad)
 	switch {
 	case c.valuesPerKey == 0:
 		c.valuesPerKey = DefaultValuesPerKey

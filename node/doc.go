@@ -48,6 +48,48 @@
 // overrides it per call. A Mode is what callers choose; msgenc.Mode is only
 // its wire form.
 //
+// # Who learns what
+//
+// The originator O asks; P1 is its first hop (the first proxy); H is the
+// peer that answers (holds the value, or ends the query); "far" is any hop
+// past P1. What each learns of O, by mode:
+//
+//	mode          P1                 far hops (and H)                         H's answer goes to
+//	direct        O's address, ID    every peer asked: O's address and ID     O
+//	proxied       O's address, ID    the previous hop's address and ID only   back along the path
+//	direct-reply  O's address, ID    O's address (ReplyTo), not its ID        O, straight
+//	mixed(n)      O's address, ID    up to the n-th proxy: the previous hop;  the n-th proxy, then
+//	                                 past it: the n-th proxy's address        back along the path
+//
+// O's ID travels only as the sender of its own frames, so only the peers
+// O itself sends to learn it, and none if O is a client (Builder.Client).
+//
+// In the forwarded modes no hop learns an ID of the hops behind it from
+// the query: a proxied hop ships no visited list (each hop holds the
+// query's random salt while the query runs and refuses it if it comes
+// back), and a direct-reply hop adds SHA-256(salt||ID) cut to 16 bytes, a
+// tag that confirms an ID only to one who already knows it: a far hop can
+// test the IDs it knows against the tags, so in direct reply it may learn
+// which of its known peers the query passed (never O, which adds no tag).
+// The frame's sender is the previous hop, as it must be.
+//
+// Position: the hop budget starts at a random value in HopBudgetRange
+// (default 10 to 20) and each hop passes the query on without spending one
+// with probability HopKeep (default 0.2), so a budget a hop receives is
+// one a hop further on may also receive. What remains: a hop that receives
+// the top of the range is the first one more often than not, and in
+// mixed(n) the proxied hops left (ProxyHops) tell a proxy its place to one
+// who knows n. The query ID is replaced at every proxy; the salt is drawn
+// afresh for every try but is the same all along one path, so colluding
+// hops of one path can tell that they carry the same query (which timing
+// and the target would tell them anyway).
+//
+// PathCache makes each proxied hop keep (verified, bounded, expiring with
+// the value) the values it relays, and answer later forwarded gets from
+// them; Fanout hands a proxied find to several peers at once. A direct
+// lookup may follow DisjointPaths disjoint paths (S/Kademlia), so that
+// hostile routers on one path cannot steer the others.
+//
 // # Inside
 //
 // Every transport has one receive goroutine. Replies are matched to requests

@@ -80,8 +80,10 @@ func (n *Node) hopTimeout(budget uint8) time.Duration {
 }
 
 // forwardQuery starts a forwarded query at the originator. It hands the query
-// to its closest peers one at a time until one brings an answer back; for a
-// value query, until vq.quorum paths brought values that verify.
+// to its closest peers, o.fanout at a time, until one brings an answer back;
+// for a value query, until vq.quorum paths brought values that verify. Each
+// path gets its own query ID and salt, so that hops cannot tell two tries
+// of one caller apart from two callers.
 func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, target peer.ID, rec *msgenc.ValueRecord, vq *valueQuery, o callOptions) (forwardResult, error) {
 	var res forwardResult
 	if err := mode.check(); err != nil {
@@ -92,12 +94,16 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 		return res, ErrNoPeers
 	}
 	f := msgenc.Forward{
-		HopBudget: uint8(n.cfg.hopBudget),
 		Op:        op,
 		Target:    target.Bytes(),
 		Record:    rec,
 		CAS:       o.cas,
 		ExpectSeq: o.expect,
+	}
+	width := 1
+	if op != msgenc.KindStore && o.fanout > 1 {
+		width = o.fanout
+		f.Fanout = uint8(o.fanout)
 	}
 	switch mode.kind {
 	case kindProxied:
@@ -109,27 +115,37 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 		f.Mode = msgenc.ModeMixed
 		f.ProxyHops = uint8(mode.proxy)
 	}
-	var errs []error
-	for _, p := range first {
-		f.QueryID = n.randBytes(queryIDLen)
-		res.rpcs++
-		fr, err := n.sendForward(ctx, contactOf(p), &f, n.cfg.retries)
+	var (
+		errs []error
+		done bool
+		fail error
+	)
+	try := func(ctx context.Context, p *peer.Record) (*msgenc.ForwardReply, error) {
+		g := f
+		g.QueryID = n.randBytes(queryIDLen)
+		g.Salt = n.randBytes(querySaltLen)
+		g.HopBudget = n.startBudget()
+		return n.sendForward(ctx, contactOf(p), &g, n.cfg.retries)
+	}
+	res.rpcs = fanOut(ctx, first, width, try, func(_ *peer.Record, fr *msgenc.ForwardReply, err error) bool {
 		if err != nil {
 			errs = append(errs, err)
 			if ctx.Err() != nil {
-				return res, ctxErr(ctx)
+				fail = ctxErr(ctx)
+				return true
 			}
-			continue
+			return false
 		}
 		if fr.Error != nil && fr.Error.Code != msgenc.CodeNotFound {
 			errs = append(errs, remoteError(fr.Error))
-			continue
+			return false
 		}
 		res.hops = max(res.hops, int(fr.Hops))
 		if op != msgenc.KindFindValue {
 			res.stored = int(fr.Stored)
 			res.peers = n.verifyPeers(fr.Peers)
-			return res, nil
+			done = true
+			return true
 		}
 		// The answer came through strangers: verify before believing it.
 		vals := n.acceptReceived(nil, fr.Records, vq)
@@ -137,14 +153,19 @@ func (n *Node) forwardQuery(ctx context.Context, mode Mode, op msgenc.Kind, targ
 			// This path ended without a value that verifies; another
 			// first hop may reach a replica this one could not.
 			errs = append(errs, ErrNotFound)
-			continue
+			return false
 		}
 		res.values = append(res.values, vals...)
-		if res.answers++; res.answers >= vq.quorum {
-			return res, nil
-		}
-	}
-	if op == msgenc.KindFindValue && (res.answers > 0 || len(errs) > 0 && allNotFound(errs)) {
+		res.answers++
+		done = res.answers >= vq.quorum
+		return done
+	})
+	switch {
+	case fail != nil:
+		return res, fail
+	case done:
+		return res, nil
+	case op == msgenc.KindFindValue && (res.answers > 0 || len(errs) > 0 && allNotFound(errs)):
 		return res, nil // fewer than the quorum, or none: the caller decides
 	}
 	return res, fmt.Errorf("node: %s query failed on every first hop: %w", mode, errors.Join(errs...))
@@ -295,9 +316,24 @@ func (n *Node) handleForward(in *incoming) {
 		n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: &msgenc.Error{Code: msgenc.CodeBadRequest, Message: err.Error()}})
 		return
 	}
+	if f.Mode != msgenc.ModeDirectReply && len(f.Salt) > 0 {
+		// A proxied query names none of the hops it passed: this hop
+		// knows it by its salt while it runs here, and refuses it if it
+		// comes back, so that the previous hop tries another peer.
+		if !n.fwdDups.beginSalt(f.Salt) {
+			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Error: &msgenc.Error{Code: msgenc.CodeHopLimit, Message: errLoopText}})
+			return
+		}
+		defer n.fwdDups.endSalt(f.Salt)
+	}
 	switch f.Op {
 	case msgenc.KindFindValue:
-		if vs := n.localValues(target, in.t.MaxFrameSize()-replyReserve); len(vs) > 0 {
+		budget := in.t.MaxFrameSize() - replyReserve
+		vs := n.localValues(target, budget)
+		if len(vs) == 0 {
+			vs = n.pathVals.get(target, n.cfg.clock.Now(), budget)
+		}
+		if len(vs) > 0 {
 			n.answerForward(in, &msgenc.ForwardReply{QueryID: f.QueryID, Hops: hopsOf(f), Records: vs})
 			return
 		}
@@ -314,7 +350,7 @@ func (n *Node) handleForward(in *incoming) {
 	// A hop that knows the peer sought has the answer, whatever the order.
 	_, knows := n.table.Get(target)
 	found := f.Op == msgenc.KindFindNode && (knows || target == n.id)
-	if f.HopBudget > 0 && !found && !slices.ContainsFunc(f.Visited, func(v []byte) bool { return string(v) == string(n.id.AppendBytes(nil)) }) {
+	if f.HopBudget > 0 && !found && !n.visited(f, n.id) {
 		hops, skipped := n.nextHops(target, f, in.from, nil)
 		fr, handed, failed := n.handOn(ctx, hops, f, target)
 		if !handed && len(skipped) > 0 && ctx.Err() == nil {
@@ -341,19 +377,24 @@ func (n *Node) handleForward(in *incoming) {
 
 // handOn passes f to hops, best first, until one takes it: it returns that
 // hop's answer (nil when the query went on statelessly) with handed set,
-// and how many hops failed before.
+// and how many hops failed before. A proxied find goes to up to
+// hopFanout(f) of them at once, the first good answer winning.
 func (n *Node) handOn(ctx context.Context, hops []*peer.Record, f *msgenc.Forward, target peer.ID) (fr *msgenc.ForwardReply, handed bool, failed int) {
-	for _, next := range hops {
-		fr, err := n.passOn(ctx, next, f, target)
+	try := func(ctx context.Context, next *peer.Record) (*msgenc.ForwardReply, error) {
+		return n.passOn(ctx, next, f, target)
+	}
+	fanOut(ctx, hops, n.hopFanout(f), try, func(_ *peer.Record, r *msgenc.ForwardReply, err error) bool {
 		if err == nil {
-			return fr, true, failed
+			fr, handed = r, true
+			return true
 		}
 		if ctx.Err() != nil {
-			break
+			return true
 		}
 		failed++ // that hop failed: try the next best
-	}
-	return nil, false, failed
+		return false
+	})
+	return fr, handed, failed
 }
 
 // liveHops finds, for a hop whose table offers only dead peers nearer the
@@ -374,7 +415,15 @@ func (n *Node) liveHops(ctx context.Context, target peer.ID, f *msgenc.Forward, 
 	return hops
 }
 
-func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) }
+// hopsOf is the hops a query took to the hop that answers it: itself and
+// those of the direct-reply leg that led to it (the proxied hops behind
+// count themselves on the way back, in passOn).
+func hopsOf(f *msgenc.Forward) uint8 {
+	if f.Mode != msgenc.ModeDirectReply {
+		return 1
+	}
+	return uint8(min(len(f.Visited)+1, 255))
+}
 
 // nextHops returns the peers to try next, best first: in the table's order
 // (or of cands, when not nil), not yet visited and not the previous hop,
@@ -382,10 +431,6 @@ func hopsOf(f *msgenc.Forward) uint8 { return uint8(min(len(f.Visited)+1, 255)) 
 // node. At most tries(op) are tried. The peers that failed moments ago are
 // left out, and returned as skipped.
 func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, cands []*peer.Record) (out, skipped []*peer.Record) {
-	visited := make(map[string]bool, len(f.Visited)+1)
-	for _, v := range f.Visited {
-		visited[string(v)] = true
-	}
 	if cands == nil {
 		// Ask for enough peers that visited ones cannot crowd out the rest.
 		cands = n.table.Closest(target, n.cfg.k+len(f.Visited)+1)
@@ -400,7 +445,7 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, ca
 		if len(out) == n.tries(f.Op) {
 			break
 		}
-		if visited[string(r.ID.AppendBytes(nil))] || (prev != nil && r.ID == prev.ID) {
+		if (prev != nil && r.ID == prev.ID) || n.visited(f, r.ID) {
 			continue
 		}
 		// Hand the query only to peers nearer the target than this node,
@@ -427,13 +472,18 @@ func (n *Node) nextHops(target peer.ID, f *msgenc.Forward, prev *peer.Record, ca
 // direct reply towards itself.
 func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward, target peer.ID) (*msgenc.ForwardReply, error) {
 	nf := *f
-	nf.HopBudget--
-	nf.Visited = append(slices.Clone(f.Visited), n.id.Bytes())
-	if len(nf.Visited) > msgenc.MaxVisited {
-		nf.Visited = nf.Visited[len(nf.Visited)-msgenc.MaxVisited:]
+	// A kept budget gives the next hop the same hop timeout as this one;
+	// this hop started waiting first, so it gives up first, by one transit,
+	// and a path that slow fails as it would have at the next hop.
+	if !n.keepsBudget() {
+		nf.HopBudget--
 	}
+	// Only direct-reply hops, which keep no state, leave a trace, and it
+	// is salted: a proxied query carries none past this hop.
+	nf.Visited = nil
 	switch f.Mode {
 	case msgenc.ModeDirectReply:
+		nf.Visited = n.addVisited(f.Visited, f.Salt)
 		// Stateless: send it on and forget it; the holder replies to ReplyTo.
 		t, addr, err := n.transportFor(next.Addrs)
 		if err != nil {
@@ -454,6 +504,7 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 			nf.Mode = msgenc.ModeDirectReply
 			nf.ProxyHops = 0
 			nf.ReplyTo = addrBytes(n.self.Addrs)
+			nf.Visited = n.addVisited(nil, f.Salt)
 		} else {
 			nf.ProxyHops--
 		}
@@ -463,8 +514,17 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 	if err != nil {
 		return nil, err
 	}
+	if fr.Error != nil && fr.Error.Code == msgenc.CodeHopLimit {
+		// next is already on this query's path: it is no way on.
+		return nil, fmt.Errorf("node: next hop %s: %w", next.ID.Short(), errLoop)
+	}
 	out := *fr
 	out.QueryID = f.QueryID
+	if nf.Mode != msgenc.ModeDirectReply && out.Hops < 255 {
+		// The hops behind count themselves on the way back; those of a
+		// direct-reply leg are counted by its visited tags.
+		out.Hops++
+	}
 	if f.Op == msgenc.KindFindValue && len(fr.Records) > 0 {
 		// Relay only values that verify; a path that brought none failed.
 		out.Records = nil
@@ -478,6 +538,7 @@ func (n *Node) passOn(ctx context.Context, next *peer.Record, f *msgenc.Forward,
 		if len(out.Records) == 0 {
 			return nil, fmt.Errorf("%w: forwarded answer held no valid value", ErrInvalidValue)
 		}
+		n.pathVals.put(target, out.Records, n.cfg.clock.Now(), n.cfg.recordTTL)
 	}
 	return &out, nil
 }

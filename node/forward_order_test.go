@@ -218,7 +218,7 @@ func TestTheHopBudgetBoundsQueriesOverATrustOrderedTable(t *testing.T) {
 	nodes := mxFullMesh(t, 12, 3, func(self peer.ID, _ int) (route.Table, error) {
 		tb, err := mxNewTrustTable(self)
 		return tables.keep(self, tb), err
-	}, func(b *node.Builder) { b.HopBudget(budget) })
+	}, func(b *node.Builder) { b.HopBudget(budget).HopKeep(node.NoHopKeep) })
 	ctx := context.Background()
 	for _, mode := range mxForwardModes {
 		// Nothing holds this key and the order never converges: only the

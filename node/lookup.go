@@ -104,18 +104,20 @@ type lookupAnswer struct {
 // starts from its bootstrap peer alone, and over a lossy link a request and
 // its resend may both be lost.
 func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
-	res, err := n.lookupOnce(ctx, target, vq)
+	res, err := n.lookupOnce(ctx, target, vq, nil)
 	if errors.Is(err, ErrNoAnswer) && ctx.Err() == nil {
-		again, err := n.lookupOnce(ctx, target, vq)
+		again, err := n.lookupOnce(ctx, target, vq, nil)
 		again.rpcs += res.rpcs
 		return again, err
 	}
 	return res, err
 }
 
-// lookupOnce is one run of lookup.
-func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery) (lookupResult, error) {
-	return n.lookupUntil(ctx, target, vq, nil)
+// lookupOnce is one run of lookup; with lp, one path of a disjoint lookup
+// (lookup_disjoint.go), which starts from its own seeds and asks only the
+// peers no other path met first.
+func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath) (lookupResult, error) {
+	return n.lookupUntil(ctx, target, vq, lp, nil)
 }
 
 // bucketFill ends a lookup once want peers within rng have answered: a
@@ -131,11 +133,14 @@ type bucketFill struct {
 func (f *bucketFill) done() bool { return f != nil && f.answered >= f.want }
 
 // lookupUntil is lookupOnce that also ends when fill, if set, is done.
-func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, fill *bucketFill) (lookupResult, error) {
+func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath, fill *bucketFill) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
 		seeds = append(seeds, vq.seeds...)
+	}
+	if lp != nil {
+		seeds = lp.seeds
 	}
 	if len(seeds) == 0 {
 		return res, ErrNoPeers
@@ -148,14 +153,31 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	var cands []*candidate
 	var why lookupFailures
 	add := func(c *candidate) {
-		if old := seen[c.id]; old != nil {
+		if old, ok := seen[c.id]; ok {
 			// Another record for a peer not verified yet: keep a few
 			// as alternates, so that a forged record sent first cannot
 			// hide the genuine one.
-			if old.rec == nil && old.state == candNew && len(old.alts) < maxAlternates && !slices.ContainsFunc(old.alts, func(w *msgenc.PeerRecord) bool { return sameWire(w, c.w) }) && !sameWire(old.w, c.w) {
+			if old != nil && old.rec == nil && old.state == candNew && len(old.alts) < maxAlternates && !slices.ContainsFunc(old.alts, func(w *msgenc.PeerRecord) bool { return sameWire(w, c.w) }) && !sameWire(old.w, c.w) {
 				old.alts = append(old.alts, c.w)
 			}
 			return
+		}
+		if lp != nil {
+			// A disjoint path claims a peer on meeting it: verify it
+			// first, so that a forged record cannot claim a genuine
+			// peer away from the other paths.
+			if c.rec == nil {
+				r, err := n.verifyRecord(c.w)
+				if err != nil || r.ID != c.id {
+					n.stats.drop(DropBadRecord)
+					return
+				}
+				c.rec, c.w = r, nil
+			}
+			seen[c.id] = nil
+			if !lp.claim(c.id) {
+				return // another path's
+			}
 		}
 		seen[c.id] = c
 		if c.id != target && n.health.down(c.id, now) && (vq == nil || !vq.retryDown) {

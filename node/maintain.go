@@ -139,7 +139,7 @@ func (n *Node) fillBuckets(ctx context.Context) {
 		if target.IsZero() {
 			continue
 		}
-		if _, err := n.lookupUntil(ctx, target, nil, &bucketFill{rng: r, want: n.cfg.alpha}); err == nil {
+		if _, err := n.lookupUntil(ctx, target, nil, nil, &bucketFill{rng: r, want: n.cfg.alpha}); err == nil {
 			n.table.Refreshed(target, n.cfg.clock.Now())
 		}
 	}

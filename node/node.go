@@ -51,6 +51,7 @@ type Node struct {
 	evicting sync.Map      // peer.ID → struct{}: ping-before-evict in flight
 	forwards chan struct{}
 	fwdDups  forwardDups
+	pathVals pathCache // values relayed on proxied paths, when enabled
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -110,6 +111,7 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.health.init(c.rpcTimeout)
 	n.loadState()
 	n.fwdDups.init()
+	n.pathVals.init(c.pathCache)
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })
 	}

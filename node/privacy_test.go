@@ -64,7 +64,7 @@ type mxPrivacyNet struct {
 
 const mxPrivacyServers = 8
 
-func mxNewPrivacyNet(t *testing.T) *mxPrivacyNet {
+func mxNewPrivacyNet(t *testing.T, configure ...func(*node.Builder)) *mxPrivacyNet {
 	net := mem.NewNetwork(mem.Options{})
 	t.Cleanup(func() { _ = net.Close() })
 	var tables mxTables
@@ -76,8 +76,12 @@ func mxNewPrivacyNet(t *testing.T) *mxPrivacyNet {
 		ep, err := net.Listen(nil)
 		require.NoError(t, err)
 		rec := &mxRecorder{Transport: ep}
-		n, err := node.NewBuilder().Identity(seedIdentity(t, 200+i)).Transport(rec).Table(table).
-			K(2).RPCTimeout(time.Second).Client(client).Build(context.Background())
+		b := node.NewBuilder().Identity(seedIdentity(t, 200+i)).Transport(rec).Table(table).
+			K(2).RPCTimeout(time.Second).Client(client)
+		for _, c := range configure {
+			c(b)
+		}
+		n, err := b.Build(context.Background())
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = n.Close() })
 		return n, rec

@@ -228,7 +228,7 @@ func (d *decoder) message(tree any) *msgenc.Message {
 			QueryID: d.bytes(b, "i"), Mode: msgenc.Mode(d.uint(b, "m", 8)), HopBudget: uint8(d.uint(b, "h", 8)),
 			ProxyHops: uint8(d.uint(b, "x", 8)), Visited: d.list(b, "v"), ReplyTo: d.list(b, "r"),
 			Op: msgenc.Kind(d.uint(b, "o", 8)), Target: d.bytes(b, "t"), Record: d.recordPtr(b, "d"),
-			ExpectSeq: d.uint(b, "e", 64),
+			ExpectSeq: d.uint(b, "e", 64), Salt: d.bytes(b, "s"), Fanout: uint8(d.uint(b, "f", 8)),
 		}
 		switch d.uint(b, "c", 8) {
 		case 0:

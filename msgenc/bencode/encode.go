@@ -57,6 +57,8 @@ type (
 		Record    any      `bencode:"d,omitempty"`
 		CAS       int64    `bencode:"c,omitempty"`
 		ExpectSeq int64    `bencode:"e,omitempty"`
+		Salt      []byte   `bencode:"s,omitempty"`
+		Fanout    int64    `bencode:"f,omitempty"`
 	}
 	wireForwardReply struct {
 		QueryID []byte       `bencode:"i,omitempty"`
@@ -107,7 +109,7 @@ func encode(m *msgenc.Message) ([]byte, error) {
 		w := wireForward{
 			QueryID: f.QueryID, Mode: int64(f.Mode), HopBudget: int64(f.HopBudget), ProxyHops: int64(f.ProxyHops),
 			Visited: f.Visited, ReplyTo: f.ReplyTo, Op: int64(f.Op), Target: f.Target, Record: fromRecordPtr(f.Record),
-			ExpectSeq: int64(f.ExpectSeq),
+			ExpectSeq: int64(f.ExpectSeq), Salt: f.Salt, Fanout: int64(f.Fanout),
 		}
 		if f.CAS {
 			w.CAS = 1

@@ -13,7 +13,8 @@
 //	ping []  pong [observed]  find-node [target]  peers [peers]
 //	find-value [key]  value [record/null, peers]
 //	store [record, cas, expect-seq]  store-ack [seq]  error [code, text]
-//	forward [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record/null]
+//	forward [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record/null,
+//	         cas, expect-seq, salt, fanout]
 //	forward-reply [query-id, hops, record/null, peers, stored, error/null]
 //
 // Byte fields are byte strings, integers are unsigned, error text is a text

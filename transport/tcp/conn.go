@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/dhtkit/dhtkit/transport"
@@ -24,6 +25,9 @@ const (
 	pooledBuf = 16 << 10
 	// writeBatch bounds the frames gathered into one write.
 	writeBatch = 64
+	// directBuf bounds the scratch buffer a connection keeps for Send's
+	// direct writes; most DHT messages fit.
+	directBuf = 4 << 10
 )
 
 // errIdle ends a connection that carried no frame for IdleTimeout.
@@ -43,10 +47,29 @@ type conn struct {
 	from ma.Multiaddr
 
 	queue     chan *[]byte // length-prefixed frames for the writer
-	queued    atomic.Int64 // bytes in queue
+	queued    atomic.Int64 // bytes in queue or being written from it
 	closing   chan struct{}
 	closeOnce sync.Once
 	last      atomic.Int64 // unix nanoseconds of the last frame either way
+
+	// raw writes without waiting, for Send's direct path.
+	raw syscall.RawConn
+	// wmu is held by whoever writes to nc: Send's direct path, or the
+	// writer for a batch. It guards wbuf, wn, werr and rest.
+	wmu sync.Mutex
+	// wbuf is the direct path's scratch: prefix and frame in one write;
+	// wn counts the bytes of it written, werr the error that stopped it.
+	wbuf []byte
+	wn   int
+	werr error
+	// wfn writes wbuf[wn:] to a file descriptor for raw.Write: made once,
+	// as a closure made per frame would be allocated per frame.
+	wfn func(fd uintptr) bool
+	// rest is what must go out before anything else: the hello, or the
+	// tail of a frame the socket took only part of. The writer sends it.
+	rest []byte
+	// kick wakes the writer for rest.
+	kick chan struct{}
 }
 
 // startConnLocked registers nc and starts its goroutines. key and from are
@@ -61,6 +84,17 @@ func (t *Transport) startConnLocked(nc *net.TCPConn, key netip.AddrPort, from ma
 		from:    from,
 		queue:   make(chan *[]byte, queueLen),
 		closing: make(chan struct{}),
+		kick:    make(chan struct{}, 1),
+	}
+	c.raw, _ = nc.SyscallConn() // nil, on error, only disables the direct path
+	c.wfn = func(fd uintptr) bool {
+		c.wn, c.werr = writeFD(fd, c.wbuf, c.wn)
+		return true // never wait: the writer goroutine does
+	}
+	if !c.inbound {
+		// The hello goes first; until it is out, frames queue.
+		c.rest = t.hello
+		c.kick <- struct{}{}
 	}
 	c.touch()
 	t.conns[c] = struct{}{}
@@ -71,6 +105,64 @@ func (t *Transport) startConnLocked(nc *net.TCPConn, key netip.AddrPort, from ma
 }
 
 func (c *conn) touch() { c.last.Store(time.Now().UnixNano()) }
+
+// send writes frame at once when the socket takes it, else queues it for
+// the writer; it reports false when the frame was dropped.
+func (c *conn) send(frame []byte) bool {
+	if c.writeNow(frame) {
+		return true
+	}
+	return c.enqueue(frame)
+}
+
+// writeNow writes frame from the caller's goroutine when nothing is queued
+// before it and the writer is not writing, and reports whether it did. It
+// never waits for the socket: what the socket does not take at once, down
+// to the frame's tail, is left to the writer, so a slow peer still costs
+// Send nothing but a queued frame. This saves a hand-off to the writer
+// goroutine for each frame: a request/reply round trip is mostly such
+// hand-offs and system calls.
+func (c *conn) writeNow(frame []byte) bool {
+	if c.raw == nil || c.queued.Load() != 0 || !c.wmu.TryLock() {
+		return false
+	}
+	defer c.wmu.Unlock()
+	if len(c.rest) > 0 || c.queued.Load() != 0 {
+		return false
+	}
+	select {
+	case <-c.closing:
+		return false
+	default:
+	}
+	c.wbuf = appendFrame(c.wbuf[:0], frame)
+	c.wn, c.werr = 0, nil
+	err := c.raw.Write(c.wfn)
+	n := c.wn
+	if err == nil {
+		err = c.werr
+	}
+	if n == 0 {
+		// Nothing went out (a full socket, a passed write deadline, a
+		// failed connection): the writer takes it from here, and reports.
+		return false
+	}
+	if n < len(c.wbuf) {
+		c.rest = append([]byte(nil), c.wbuf[n:]...)
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	if cap(c.wbuf) > directBuf {
+		c.wbuf = nil // an idle connection keeps no large frame's buffer
+	}
+	if err != nil {
+		c.t.opts.Logger.Debug("tcp: write", "peer", c.nc.RemoteAddr(), "err", err)
+	}
+	c.touch()
+	return true
+}
 
 // enqueue queues frame for the writer, or reports false when the queue is
 // full or the connection closed.
@@ -114,26 +206,21 @@ func (c *conn) release(b *[]byte) {
 	}
 }
 
-// writeLoop writes the hello (on a dialed connection), then queued frames
-// in batches, until the connection closes or a write fails or stalls.
+// writeLoop writes what Send could not write at once: rest, then queued
+// frames in batches, until the connection closes or a write fails or
+// stalls.
 func (c *conn) writeLoop() {
 	defer c.close()
-	if !c.inbound {
-		c.nc.SetWriteDeadline(time.Now().Add(c.t.opts.WriteTimeout))
-		if _, err := c.nc.Write(c.t.hello); err != nil {
-			c.t.opts.Logger.Debug("tcp: write hello", "peer", c.nc.RemoteAddr(), "err", err)
-			return
-		}
-	}
 	held := make([]*[]byte, 0, writeBatch)
 	// WriteTo consumes the slice it is given, so each batch starts again
 	// from base, which keeps its capacity.
-	base := make(net.Buffers, 0, writeBatch)
+	base := make(net.Buffers, 0, writeBatch+1)
 	var bufs net.Buffers
 	for {
+		held = held[:0]
 		select {
 		case b := <-c.queue:
-			held = append(held[:0], b)
+			held = append(held, b)
 		gather:
 			for len(held) < writeBatch {
 				select {
@@ -143,27 +230,37 @@ func (c *conn) writeLoop() {
 					break gather
 				}
 			}
-			bufs = base[:0]
-			var size int64
-			for _, b := range held {
-				bufs = append(bufs, *b)
-				size += int64(len(*b))
-			}
-			c.nc.SetWriteDeadline(time.Now().Add(c.t.opts.WriteTimeout))
-			_, err := bufs.WriteTo(c.nc)
-			c.queued.Add(-size)
-			for _, b := range held {
-				c.release(b)
-			}
-			if err != nil {
-				c.t.sendDropped.Add(uint64(len(held)))
-				c.t.opts.Logger.Debug("tcp: write", "peer", c.nc.RemoteAddr(), "err", err)
-				return
-			}
-			c.touch()
+		case <-c.kick:
 		case <-c.closing:
 			return
 		}
+		c.wmu.Lock()
+		bufs = base[:0]
+		if len(c.rest) > 0 {
+			bufs = append(bufs, c.rest)
+		}
+		var size int64
+		for _, b := range held {
+			bufs = append(bufs, *b)
+			size += int64(len(*b))
+		}
+		var err error
+		if len(bufs) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(c.t.opts.WriteTimeout))
+			_, err = bufs.WriteTo(c.nc)
+			c.rest = nil
+		}
+		c.wmu.Unlock()
+		c.queued.Add(-size)
+		for _, b := range held {
+			c.release(b)
+		}
+		if err != nil {
+			c.t.sendDropped.Add(uint64(len(held)))
+			c.t.opts.Logger.Debug("tcp: write", "peer", c.nc.RemoteAddr(), "err", err)
+			return
+		}
+		c.touch()
 	}
 }
 

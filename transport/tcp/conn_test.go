@@ -397,3 +397,74 @@ func TestSilentClientIsClosedWithoutHello(t *testing.T) {
 	expectClosedByPeer(t, c)
 	waitFor(t, "Stats().BadHello to reach 1", func() bool { return tr.Stats().BadHello == 1 })
 }
+
+// TestFramesStayWholeWhenTheSocketFills: Send writes a frame at once when
+// the socket takes it and hands the rest to the writer goroutine when it
+// takes only part. A peer that stops reading while far more than its and
+// our socket buffers hold is sent, then reads everything, must get every
+// frame whole, in order, after the hello.
+func TestFramesStayWholeWhenTheSocketFills(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	peer := ma.StringCast("/ip4/127.0.0.1/tcp/" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+
+	const frames, size = 64, 256 << 10 // 16 MiB: more than both sockets buffer
+	a := listen(t, tcp.Options{SendQueueBytes: 2 * frames * size})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := make([]byte, size)
+	for i := range frames {
+		binary.BigEndian.PutUint64(out, uint64(i))
+		for j := 8; j < size; j++ {
+			out[j] = byte(i + j)
+		}
+		if err := a.Send(ctx, peer, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var c net.Conn
+	select {
+	case c = <-accepted:
+	case <-ctx.Done():
+		t.Fatal("no connection")
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	head := make([]byte, 5)
+	if _, err := io.ReadFull(c, head); err != nil || string(head[:4]) != "DKT1" {
+		t.Fatalf("hello: %q, %v", head, err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, head[4])); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4+size)
+	for i := range frames {
+		if _, err := io.ReadFull(c, got); err != nil {
+			t.Fatalf("frame %d: %v (%+v)", i, err, a.Stats())
+		}
+		if n := binary.BigEndian.Uint32(got); n != size {
+			t.Fatalf("frame %d: length prefix %d, want %d", i, n, size)
+		}
+		data := got[4:]
+		if n := binary.BigEndian.Uint64(data); n != uint64(i) {
+			t.Fatalf("frame %d arrived as frame %d", i, n)
+		}
+		for j := 8; j < size; j++ {
+			if data[j] != byte(i+j) {
+				t.Fatalf("frame %d: byte %d is %d, want %d", i, j, data[j], byte(i+j))
+			}
+		}
+	}
+	if s := a.Stats(); s.Sent != frames || s.SendDropped != 0 {
+		t.Errorf("stats %+v, want %d sent and none dropped", s, frames)
+	}
+}

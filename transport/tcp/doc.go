@@ -18,11 +18,15 @@
 //
 // Connections. Send to an address with no connection dials it (bounded by
 // ctx and Options.DialTimeout; a refusal is ErrUnreachable), and later Sends
-// reuse it. Each connection has one reader and one writer goroutine; Send
-// only queues the frame, so a slow or silent peer never blocks Send to
-// another. A connection's queue is bounded (Options.SendQueueBytes): a frame
-// that does not fit is dropped and counted (Stats.SendDropped), as is a write
-// stuck for Options.WriteTimeout, which also closes the connection. Frames
+// reuse it. Each connection has one reader and one writer goroutine. Send
+// writes the frame itself when nothing is queued before it and the socket
+// takes it at once (on Unix; saving a hand-off to the writer per frame);
+// otherwise, and for whatever part of the frame the socket did not take,
+// it queues for the writer. Send never waits for the socket, so a slow or
+// silent peer never blocks Send to another. A connection's queue is bounded
+// (Options.SendQueueBytes): a frame that does not fit is dropped and counted
+// (Stats.SendDropped), as is a write stuck for Options.WriteTimeout, which
+// also closes the connection. Frames
 // waiting for Receive are bounded too (Options.ReceiveQueueBytes), beyond
 // which they are dropped (Stats.ReceiveDropped). A connection with no frame
 // either way for Options.IdleTimeout closes; at most Options.MaxConns

@@ -216,8 +216,9 @@ func (t *Transport) acceptLoop() {
 	}
 }
 
-// Send queues frame on the connection to to, dialing it first if needed.
-// It returns once the frame is queued (or dropped, when the connection's
+// Send writes frame on the connection to to, dialing it first if needed,
+// or queues it there when the socket does not take it at once. It returns
+// once the frame is written or queued (or dropped, when the connection's
 // queue is full): it never waits for the peer to read.
 func (t *Transport) Send(ctx context.Context, to ma.Multiaddr, frame []byte) error {
 	if t.closed.Load() {
@@ -237,7 +238,7 @@ func (t *Transport) Send(ctx context.Context, to ma.Multiaddr, frame []byte) err
 	if err != nil {
 		return err
 	}
-	if c.enqueue(frame) {
+	if c.send(frame) {
 		t.sent.Add(1)
 	} else {
 		t.sendDropped.Add(1)

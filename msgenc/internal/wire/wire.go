@@ -109,7 +109,8 @@ type Error struct {
 }
 
 // Forward mirrors msgenc.Forward; a CBOR array
-// [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record, cas, expect-seq].
+// [query-id, mode, hop-budget, proxy-hops, visited, reply-to, op, target, record, cas, expect-seq,
+// salt, fanout].
 type Forward struct {
 	_         struct{}    `cbor:",toarray"`
 	QueryID   []byte      `json:"i,omitempty" cbor:"0"`
@@ -123,6 +124,8 @@ type Forward struct {
 	Record    *Record     `json:"d,omitempty" cbor:"8"`
 	CAS       bool        `json:"c,omitempty" cbor:"9"`
 	ExpectSeq uint64      `json:"e,string,omitempty" cbor:"10"`
+	Salt      []byte      `json:"s,omitempty" cbor:"11"`
+	Fanout    uint8       `json:"f,omitempty" cbor:"12"`
 }
 
 // ForwardReply mirrors msgenc.ForwardReply; a CBOR array
@@ -178,7 +181,7 @@ func (w *Message) From(m *msgenc.Message) error {
 		w.Forward = &Forward{
 			QueryID: f.QueryID, Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
 			Visited: f.Visited, ReplyTo: f.ReplyTo, Op: f.Op, Target: f.Target, Record: fromRecordPtr(f.Record),
-			CAS: f.CAS, ExpectSeq: f.ExpectSeq,
+			CAS: f.CAS, ExpectSeq: f.ExpectSeq, Salt: f.Salt, Fanout: f.Fanout,
 		}
 	case m.ForwardReply != nil:
 		r := m.ForwardReply
@@ -284,7 +287,7 @@ func (w *Message) To() *msgenc.Message {
 		m.Forward = &msgenc.Forward{
 			QueryID: nz(f.QueryID), Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
 			Visited: nzList(f.Visited), ReplyTo: nzList(f.ReplyTo), Op: f.Op, Target: nz(f.Target),
-			Record: toRecordPtr(f.Record), CAS: f.CAS, ExpectSeq: f.ExpectSeq,
+			Record: toRecordPtr(f.Record), CAS: f.CAS, ExpectSeq: f.ExpectSeq, Salt: nz(f.Salt), Fanout: f.Fanout,
 		}
 	}
 	if r := w.ForwardReply; r != nil {
