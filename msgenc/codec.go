@@ -18,6 +18,17 @@ type Codec interface {
 	Unmarshal(data []byte) (*Message, error)
 }
 
+// AppendMarshaler is an optional interface of a Codec that can encode into
+// a buffer its caller provides, so that a sender can reuse one buffer for
+// frame after frame instead of allocating each. A sender checks for it and
+// falls back to Marshal.
+type AppendMarshaler interface {
+	// AppendMarshal appends m's encoding to dst and returns the extended
+	// slice; what it appends is what Marshal returns, with the same
+	// errors. On error the contents of dst past its length are undefined.
+	AppendMarshal(dst []byte, m *Message) ([]byte, error)
+}
+
 // Codec errors.
 var (
 	// ErrDecode: the frame is not a well-formed encoding of a Message.

@@ -151,17 +151,22 @@ func (n *Node) proven(in *incoming) bool {
 }
 
 // encodeRequest encodes a request m for to: with the token to gave, or,
-// for a datagram address without one, padded to PaddedRequestSize.
-func (n *Node) encodeRequest(to ma.Multiaddr, m *msgenc.Message) ([]byte, error) {
+// for a datagram address without one, padded to PaddedRequestSize. The
+// frame is in a pooled buffer, which the caller releases once it is sent
+// (n.frames.release).
+func (n *Node) encodeRequest(to ma.Multiaddr, m *msgenc.Message) ([]byte, *[]byte, error) {
 	m.Token, m.Pad = nil, nil
 	if !streamAddr(to) {
 		m.Token = n.amp.tokenFor(to)
 	}
-	data, err := n.cfg.codec.Marshal(m)
+	data, buf, err := n.frames.encode(n.cfg.codec, m)
 	if err != nil || len(m.Token) > 0 || streamAddr(to) || len(data) >= PaddedRequestSize {
-		return data, err
+		return data, buf, err
 	}
-	return n.padded(m, data)
+	// First contact only: the padded frame is not worth a pooled buffer.
+	n.frames.release(buf)
+	data, err = n.padded(m, data)
+	return data, nil, err
 }
 
 // padded returns m, whose encoding is data, encoded again with a pad that

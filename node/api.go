@@ -170,8 +170,10 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	// As in Kademlia's join, look up a random ID in every bucket the self
 	// lookup left untouched: otherwise the ranges far from this node stay
 	// empty until the first refresh, an hour away, and lookups that must
-	// cross them end early at the wrong peers.
-	n.refreshBuckets(ctx)
+	// cross them end early at the wrong peers. Each lookup ends once a few
+	// peers of its range answered (fillBuckets), so that a join costs about
+	// the same whatever the size of the network.
+	n.fillBuckets(ctx)
 	return nil
 }
 

@@ -26,6 +26,7 @@ func BenchmarkDisjointLookup1000Mem(b *testing.B) {
 		b.Run(fmt.Sprintf("FindPeer/d=%d", d), func(b *testing.B) {
 			var rpcs, hops, failed, count int
 			var latency time.Duration
+			cpu := btCPU()
 			for b.Loop() {
 				from, to := s.nodes[rng.IntN(len(s.nodes))], s.nodes[rng.IntN(len(s.nodes))]
 				var tr node.Trace
@@ -35,12 +36,13 @@ func BenchmarkDisjointLookup1000Mem(b *testing.B) {
 				}
 				rpcs, hops, count, latency = rpcs+tr.RPCs, hops+tr.Hops, count+1, latency+tr.Latency
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 			b.ReportMetric(float64(latency.Microseconds())/float64(count), "µs/lookup")
 		})
 		b.Run(fmt.Sprintf("Get/d=%d", d), func(b *testing.B) {
 			var rpcs, hops, failed, count int
 			var latency time.Duration
+			cpu := btCPU()
 			for b.Loop() {
 				from, key := s.nodes[rng.IntN(len(s.nodes))], s.keys[rng.IntN(len(s.keys))]
 				var tr node.Trace
@@ -49,7 +51,7 @@ func BenchmarkDisjointLookup1000Mem(b *testing.B) {
 				}
 				rpcs, hops, count, latency = rpcs+tr.RPCs, hops+tr.Hops, count+1, latency+tr.Latency
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 			b.ReportMetric(float64(latency.Microseconds())/float64(count), "µs/lookup")
 		})
 	}
@@ -89,6 +91,7 @@ func BenchmarkHopHiding(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("hiding=%s/%s", name, what), func(b *testing.B) {
 				var rpcs, hops, failed, count int
+				cpu := btCPU()
 				for b.Loop() {
 					key := s.keys[rng.IntN(len(s.keys))]
 					if missing {
@@ -101,7 +104,7 @@ func BenchmarkHopHiding(b *testing.B) {
 					}
 					rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 				}
-				btReport(b, rpcs, hops, failed, count)
+				btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 			})
 		}
 		for _, n := range s.nodes {

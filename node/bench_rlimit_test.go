@@ -5,6 +5,7 @@ package node_test
 import (
 	"syscall"
 	"testing"
+	"time"
 )
 
 // btRaiseFDLimit raises the open-file soft limit to at least n, up to the
@@ -21,4 +22,14 @@ func btRaiseFDLimit(b *testing.B, n uint64) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < n {
 		b.Skipf("open-file limit %d is below the %d this benchmark needs", lim.Cur, n)
 	}
+}
+
+// btCPU returns the CPU time this process has used, user and system: on a
+// shared machine a steadier measure of work than the wall clock.
+func btCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"testing"
 	"time"
 
@@ -76,6 +77,7 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 		b.Run("FindPeer/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			cpu := btCPU()
 			for b.Loop() {
 				from, to := s.nodes[rng.IntN(len(s.nodes))], s.nodes[rng.IntN(len(s.nodes))]
 				var tr node.Trace
@@ -85,11 +87,12 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				}
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 		})
 		b.Run("Get/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			cpu := btCPU()
 			for b.Loop() {
 				from, key := s.nodes[rng.IntN(len(s.nodes))], s.keys[rng.IntN(len(s.keys))]
 				var tr node.Trace
@@ -98,12 +101,15 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				}
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 		})
 	}
 }
 
-func btReport(b *testing.B, rpcs, hops, failed, count int) {
+// btReport reports the cost of count lookups, cpu the process's CPU time
+// over them (all nodes' work, on a shared machine steadier than ns/op).
+func btReport(b *testing.B, rpcs, hops, failed, count int, cpu time.Duration) {
+	b.ReportMetric(float64(cpu.Microseconds())/float64(count), "cpu-µs/lookup")
 	b.ReportMetric(float64(rpcs)/float64(count), "RPCs/lookup")
 	b.ReportMetric(float64(hops)/float64(count), "hops/lookup")
 	b.ReportMetric(100*float64(failed)/float64(count), "%failed")
@@ -131,10 +137,16 @@ func BenchmarkLookup1000UDP(b *testing.B) {
 }
 
 // BenchmarkIdleNodeMemory reports the heap an idle UDP node holds once it
-// has joined a network of 200.
+// has joined a network of 200, or of DHTKIT_IDLE_NODES (1000 to compare
+// with the harness).
 func BenchmarkIdleNodeMemory(b *testing.B) {
-	const size = 200
-	btRaiseFDLimit(b, size+256)
+	size := 200
+	if s := os.Getenv("DHTKIT_IDLE_NODES"); s != "" {
+		var err error
+		size, err = strconv.Atoi(s)
+		require.NoError(b, err, "DHTKIT_IDLE_NODES")
+	}
+	btRaiseFDLimit(b, uint64(size)+256)
 	// DHTKIT_HEAPPROFILE=file writes the heap while the nodes are alive
 	// (the -memprofile flag writes it after they are closed).
 	profile := os.Getenv("DHTKIT_HEAPPROFILE")
@@ -149,7 +161,7 @@ func BenchmarkIdleNodeMemory(b *testing.B) {
 		before := btHeap()
 		s := btBuildScale(b, size, 0, rand.New(rand.NewPCG(3, 4)), btUDPNodeMaker(b, 20, 3))
 		after := btHeap()
-		perNode += float64(int64(after)-int64(before)) / size
+		perNode += float64(int64(after)-int64(before)) / float64(size)
 		runs++
 		if profile != "" {
 			f, err := os.Create(profile)
@@ -176,12 +188,18 @@ func BenchmarkNetwork10kMem(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu := btCPU()
 	s := btBuildScale(b, 10000, 100, rng, btMemNodeMaker(b, net, 20, 3))
+	cpu = btCPU() - cpu
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap, stacks := after.HeapAlloc-before.HeapAlloc, after.StackInuse-before.StackInuse
-	b.Logf("built and bootstrapped 10000 mem nodes, stored 100 values, in %v; heap %d MiB (%d KiB/node), goroutine stacks %d MiB",
-		s.built, heap>>20, heap/10000>>10, stacks>>20)
+	var reqs uint64
+	for _, n := range s.nodes {
+		reqs += n.Stats().Requests
+	}
+	b.Logf("built and bootstrapped 10000 mem nodes, stored 100 values, in %v (%v CPU); heap %d MiB (%d KiB/node), goroutine stacks %d MiB; %.1f requests/node",
+		s.built, cpu.Round(time.Millisecond), heap>>20, heap/10000>>10, stacks>>20, float64(reqs)/10000)
 	btLookups(b, s, rng)
 }
 

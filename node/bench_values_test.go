@@ -37,6 +37,7 @@ func BenchmarkMutableQuorum1000Mem(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			cpu := btCPU()
 			for b.Loop() {
 				var tr node.Trace
 				if err := get(s.nodes[rng.IntN(len(s.nodes))], &tr); err != nil {
@@ -44,7 +45,7 @@ func BenchmarkMutableQuorum1000Mem(b *testing.B) {
 				}
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
-			btReport(b, rpcs, hops, failed, count)
+			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
 		})
 	}
 	run("Get/plain", func(from *node.Node, tr *node.Trace) error {

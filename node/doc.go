@@ -123,7 +123,10 @@
 // Every transport has one receive goroutine. Replies are matched to requests
 // by transaction ID; requests are answered in place, except forwarded
 // queries, which run in goroutines bounded in number. Every peer record that
-// arrives is verified before it can enter the routing table; a full bucket's
-// least recently seen peer is pinged before anyone replaces it. Maintenance
+// arrives is verified before it can enter the routing table or be asked
+// anything; a lookup verifies a peer an answer names only when it is about
+// to ask it, and a record verified once is not verified again when the same
+// bytes come back (a bounded cache of digests). A full bucket's least
+// recently seen peer is pinged before anyone replaces it. Maintenance
 // (bucket refresh, republish, expiry) runs on the injected clock.
 package node

@@ -68,6 +68,8 @@ func (n *Node) closestWire(target peer.ID, requester *peer.Record) []msgenc.Peer
 	for want := n.cfg.k + 1; ; want *= 2 {
 		recs := n.table.Closest(target, want)
 		out := make([]msgenc.PeerRecord, 0, min(len(recs), n.cfg.k))
+		var wb wireBuilder
+		wb.grow(recs)
 		for _, r := range recs {
 			if requester != nil && r.ID == requester.ID || n.health.down(r.ID, now) {
 				continue
@@ -75,7 +77,7 @@ func (n *Node) closestWire(target peer.ID, requester *peer.Record) []msgenc.Peer
 			if len(out) == n.cfg.k {
 				break
 			}
-			out = append(out, msgenc.FromRecord(r))
+			out = append(out, wb.add(r))
 		}
 		if len(out) == n.cfg.k || len(recs) < want {
 			return out

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/transport"
 	"github.com/dhtkit/dhtkit/trust"
 )
@@ -58,11 +60,29 @@ const (
 	candFailed
 )
 
+// candidate is a peer a lookup may ask. One learned from an answer arrives
+// unverified (w set, rec nil) and is verified only when it is about to be
+// asked: a lookup asks a dozen or so of the thirty-odd peers it learns, and
+// a record's signature check is most of what a lookup costs. A candidate
+// is never asked, and never part of the result, before rec is set.
 type candidate struct {
-	rec   *peer.Record
+	id    peer.ID
+	rec   *peer.Record         // verified; nil until then
+	w     *msgenc.PeerRecord   // the wire form, until verified
+	alts  []*msgenc.PeerRecord // other records claiming the same ID
 	state candState
 	depth int       // hops from the originator: 1 for peers from its own table
 	due   time.Time // when an asked candidate stops holding its slot
+}
+
+// maxAlternates bounds the other records a lookup keeps for a peer it has
+// not verified yet, and so the signature checks one peer can cost it.
+const maxAlternates = 2
+
+// sameWire reports whether a and b are the same record, byte for byte.
+func sameWire(a, b *msgenc.PeerRecord) bool {
+	return a.Seq == b.Seq && bytes.Equal(a.ID, b.ID) && bytes.Equal(a.PublicKey, b.PublicKey) &&
+		bytes.Equal(a.Signature, b.Signature) && slices.EqualFunc(a.Addrs, b.Addrs, bytes.Equal)
 }
 
 type lookupAnswer struct {
@@ -97,6 +117,23 @@ func (n *Node) lookup(ctx context.Context, target peer.ID, vq *valueQuery) (look
 // (lookup_disjoint.go), which starts from its own seeds and asks only the
 // peers no other path met first.
 func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath) (lookupResult, error) {
+	return n.lookupUntil(ctx, target, vq, lp, nil)
+}
+
+// bucketFill ends a lookup once want peers within rng have answered: a
+// joining node needs a few live peers in each range of the key space to
+// route through, not the k closest to a random point in it, which would
+// cost a full lookup for each range.
+type bucketFill struct {
+	rng      route.Range
+	want     int
+	answered int
+}
+
+func (f *bucketFill) done() bool { return f != nil && f.answered >= f.want }
+
+// lookupUntil is lookupOnce that also ends when fill, if set, is done.
+func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath, fill *bucketFill) (lookupResult, error) {
 	var res lookupResult
 	seeds := n.seedsFor(target, n.cfg.k)
 	if vq != nil {
@@ -112,31 +149,71 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 	defer cancel()
 
 	now := n.cfg.clock.Now()
-	seen := make(map[peer.ID]bool, 4*n.cfg.k)
+	seen := make(map[peer.ID]*candidate, 4*n.cfg.k)
 	var cands []*candidate
 	var why lookupFailures
-	add := func(r *peer.Record, depth int) {
-		if seen[r.ID] || n.isSelf(r) {
+	add := func(c *candidate) {
+		if old, ok := seen[c.id]; ok {
+			// Another record for a peer not verified yet: keep a few
+			// as alternates, so that a forged record sent first cannot
+			// hide the genuine one.
+			if old != nil && old.rec == nil && old.state == candNew && len(old.alts) < maxAlternates && !slices.ContainsFunc(old.alts, func(w *msgenc.PeerRecord) bool { return sameWire(w, c.w) }) && !sameWire(old.w, c.w) {
+				old.alts = append(old.alts, c.w)
+			}
 			return
 		}
-		seen[r.ID] = true
-		if lp != nil && !lp.claim(r.ID) {
-			return // another path's
+		if lp != nil {
+			// A disjoint path claims a peer on meeting it: verify it
+			// first, so that a forged record cannot claim a genuine
+			// peer away from the other paths.
+			if c.rec == nil {
+				r, err := n.verifyRecord(c.w)
+				if err != nil || r.ID != c.id {
+					n.stats.drop(DropBadRecord)
+					return
+				}
+				c.rec, c.w = r, nil
+			}
+			seen[c.id] = nil
+			if !lp.claim(c.id) {
+				return // another path's
+			}
 		}
-		c := &candidate{rec: r, depth: depth}
-		if r.ID != target && n.health.down(r.ID, now) && (vq == nil || !vq.retryDown) {
+		seen[c.id] = c
+		if c.id != target && n.health.down(c.id, now) && (vq == nil || !vq.retryDown) {
 			// Failed moments ago: do not wait on it again. The peer
 			// sought is still asked: only it can say it is back.
 			c.state = candFailed
 			why.skipped++
 		}
-		i, _ := slices.BinarySearchFunc(cands, r.ID, func(c *candidate, id peer.ID) int {
-			return peer.CompareDistance(target, c.rec.ID, id)
+		i, _ := slices.BinarySearchFunc(cands, c.id, func(c *candidate, id peer.ID) int {
+			return peer.CompareDistance(target, c.id, id)
 		})
 		cands = slices.Insert(cands, i, c)
 	}
 	for _, r := range seeds {
-		add(r, 1)
+		if !n.isSelf(r) {
+			add(&candidate{id: r.ID, rec: r, depth: 1})
+		}
+	}
+	// verify checks a learned candidate's record before it is asked; one
+	// that fails is dropped as failed, never asked.
+	verify := func(c *candidate) bool {
+		for _, w := range append([]*msgenc.PeerRecord{c.w}, c.alts...) {
+			r, err := n.verifyRecord(w)
+			if err != nil || r.ID != c.id {
+				n.stats.drop(DropBadRecord)
+				continue
+			}
+			c.rec = r
+			break
+		}
+		c.w, c.alts = nil, nil
+		if c.rec == nil {
+			c.state = candFailed
+			return false
+		}
+		return true
 	}
 
 	answers := make(chan lookupAnswer, n.cfg.alpha)
@@ -161,7 +238,9 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 		}()
 	}
 	// next returns the closest unasked candidate among the k closest that
-	// have not failed, or nil when those are all asked.
+	// have not failed, verified, or nil when those are all asked. A
+	// candidate whose record does not verify fails and gives its place to
+	// the next.
 	next := func() *candidate {
 		live := 0
 		for _, c := range cands {
@@ -172,6 +251,10 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 				return nil
 			}
 			if c.state == candNew {
+				if c.rec == nil && !verify(c) {
+					live--
+					continue
+				}
 				return c
 			}
 		}
@@ -196,7 +279,7 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 	}
 	var err error
 	for {
-		for inflight < n.cfg.alpha && !res.enough(vq) && err == nil {
+		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.done() && err == nil {
 			c := next()
 			if c == nil {
 				break
@@ -205,7 +288,7 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 		}
 		// Slow requests give up their slots, not their places among the
 		// k closest: one that answers late is still heard.
-		if pending == 0 || err != nil || res.enough(vq) || done() {
+		if pending == 0 || err != nil || res.enough(vq) || fill.done() || done() {
 			break
 		}
 		var soonest time.Time
@@ -238,7 +321,10 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 				continue
 			}
 			a.c.state = candAnswered
-			n.lookupAnswered(&res, a, vq, cancel, seen, add)
+			if fill != nil && fill.rng.Contains(a.c.id) {
+				fill.answered++
+			}
+			n.lookupAnswered(&res, a, vq, cancel, add)
 		case <-ctx.Done():
 			if timer != nil {
 				timer.Stop()
@@ -275,8 +361,8 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 }
 
 // lookupAnswered takes in one answer: the values it brings, if asked for,
-// and the closer peers it names, each verified before it is added.
-func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery, cancel func(), seen map[peer.ID]bool, add func(*peer.Record, int)) {
+// and the closer peers it names, as candidates to verify if they are asked.
+func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery, cancel func(), add func(*candidate)) {
 	res.hops = max(res.hops, a.c.depth)
 	var peers []msgenc.PeerRecord
 	switch m := a.rep.msg; m.Kind {
@@ -296,18 +382,13 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 		peers = m.Value.Peers
 	}
 	for i := range peers {
-		// add ignores a peer this lookup has seen: skip its signature
-		// check, which would otherwise dominate a lookup's cost.
-		if id, err := peer.IDFromBytes(peers[i].ID); err == nil && (seen[id] || id == n.id) {
-			continue
-		}
-		r, verr := n.verifyRecord(&peers[i])
-		if verr != nil {
+		id, err := peer.IDFromBytes(peers[i].ID)
+		if err != nil || id.Len() != n.id.Len() {
 			n.stats.drop(DropBadRecord)
 			continue
 		}
-		if r.ID.Len() == n.id.Len() {
-			add(r, a.c.depth+1)
+		if id != n.id {
+			add(&candidate{id: id, w: &peers[i], depth: a.c.depth + 1})
 		}
 	}
 }

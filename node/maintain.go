@@ -122,6 +122,30 @@ func (n *Node) refreshRound(ctx context.Context) {
 // has seen no lookup for the refresh interval.
 func (n *Node) refreshBuckets(ctx context.Context) { n.refreshDue(ctx, n.cfg.refresh) }
 
+// fillBuckets is a joining node's refresh of the ranges its self lookup
+// left untouched: in each, a lookup of a random ID that ends as soon as
+// alpha peers of the range have answered. Those peers enter the table and
+// learn of the node; the range fills further as the network contacts it
+// and at the periodic refreshes. A full lookup for each range would make a
+// join cost more as the network grows and its tables get deeper.
+func (n *Node) fillBuckets(ctx context.Context) {
+	due := n.table.DueForRefresh(n.cfg.clock.Now(), n.cfg.refresh)
+	for i, r := range due {
+		if i == maxRefreshPerRound || ctx.Err() != nil {
+			return
+		}
+		n.rngMu.Lock()
+		target := r.Random(n.rng)
+		n.rngMu.Unlock()
+		if target.IsZero() {
+			continue
+		}
+		if _, err := n.lookupUntil(ctx, target, nil, nil, &bucketFill{rng: r, want: n.cfg.alpha}); err == nil {
+			n.table.Refreshed(target, n.cfg.clock.Now())
+		}
+	}
+}
+
 // refreshDue looks up a random ID in every range with no lookup for
 // interval, at most maxRefreshPerRound of them.
 func (n *Node) refreshDue(ctx context.Context, interval time.Duration) {

@@ -42,6 +42,8 @@ type Node struct {
 	stateMu  sync.Mutex // one state file write at a time
 	health   health
 	lastSeq  atomic.Uint64 // of this node's latest plain value
+	verified verifiedCache // records verified before, met again
+	frames   framePool     // encoding buffers
 	evicting sync.Map      // peer.ID → struct{}: ping-before-evict in flight
 	forwards chan struct{}
 	fwdDups  forwardDups

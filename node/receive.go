@@ -130,8 +130,9 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 }
 
 // verifyRecord parses and verifies a peer record from the wire. A record
-// identical to the one the table holds was verified on its way in and is
-// not verified again.
+// identical to one verified before, held by the table or remembered by
+// the verified cache, is not verified again: the same bytes verify the
+// same way.
 func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
 	if id, err := peer.IDFromBytes(w.ID); err == nil {
 		if held, ok := n.table.Get(id); ok && sameRecord(held, w) {
@@ -145,14 +146,23 @@ func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	d := wireDigest(w)
+	if n.verified.has(d) {
+		return r, nil
+	}
 	if err := r.Verify(n.cfg.hasher); err != nil {
 		return nil, err
 	}
+	n.verified.put(d)
 	return r, nil
 }
 
-// sameRecord reports whether w is exactly the wire form of r.
+// sameRecord reports whether w is exactly the wire form of r: the same ID,
+// key, sequence, addresses and signature.
 func sameRecord(r *peer.Record, w *msgenc.PeerRecord) bool {
+	if id, err := peer.IDFromBytes(w.ID); err != nil || id != r.ID {
+		return false
+	}
 	if r.Seq != w.Seq || !bytes.Equal(r.PublicKey, w.PublicKey) ||
 		!bytes.Equal(r.Signature, w.Signature) || len(r.Addrs) != len(w.Addrs) {
 		return false

@@ -79,6 +79,43 @@ func (r *rpcTable) deliver(m *msgenc.Message, from *peer.Record, before func()) 
 	return true
 }
 
+// framePool lends encoding buffers, so that a frame costs no allocation of
+// its own: transports do not keep a frame after Send returns.
+type framePool struct{ pool sync.Pool }
+
+// maxPooledFrame is the largest buffer kept for reuse: a rare large frame
+// (a value near the UDP limit) is not held on to.
+const maxPooledFrame = 16 << 10
+
+// encode encodes m into a pooled buffer when the codec can append, and
+// returns the frame and the buffer to release once the frame is sent
+// (nil when the codec allocated the frame itself).
+func (p *framePool) encode(c msgenc.Codec, m *msgenc.Message) ([]byte, *[]byte, error) {
+	am, ok := c.(msgenc.AppendMarshaler)
+	if !ok {
+		data, err := c.Marshal(m)
+		return data, nil, err
+	}
+	buf, _ := p.pool.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	data, err := am.AppendMarshal((*buf)[:0], m)
+	if err != nil {
+		p.release(buf)
+		return nil, nil, err
+	}
+	*buf = data
+	return data, buf, nil
+}
+
+// release returns buf, if any, for reuse: its frame must no longer be used.
+func (p *framePool) release(buf *[]byte) {
+	if buf != nil && cap(*buf) <= maxPooledFrame {
+		p.pool.Put(buf)
+	}
+}
+
 // transportFor picks the first address of addrs that one of the node's
 // transports can reach.
 func (n *Node) transportFor(addrs []ma.Multiaddr) (transport.Transport, ma.Multiaddr, error) {
@@ -95,10 +132,12 @@ func (n *Node) transportFor(addrs []ma.Multiaddr) (transport.Transport, ma.Multi
 // send encodes m and sends it over t, counting it. An answer carrying more
 // values than t's frame holds leaves out the last ones until it fits.
 func (n *Node) send(ctx context.Context, t transport.Transport, to ma.Multiaddr, m *msgenc.Message) error {
-	data, err := n.cfg.codec.Marshal(m)
+	data, buf, err := n.frames.encode(n.cfg.codec, m)
 	for err == nil && len(data) > t.MaxFrameSize() && dropLastValue(m) {
-		data, err = n.cfg.codec.Marshal(m)
+		n.frames.release(buf)
+		data, buf, err = n.frames.encode(n.cfg.codec, m)
 	}
+	defer n.frames.release(buf)
 	if err != nil {
 		return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}
@@ -150,7 +189,8 @@ func (n *Node) callAttempts(ctx context.Context, c contact, m *msgenc.Message, t
 		}
 	}
 	defer n.rpc.remove(m.TxID)
-	data, err := n.encodeRequest(to, m)
+	data, buf, err := n.encodeRequest(to, m)
+	defer n.frames.release(buf) // resends reuse data: release it at the end
 	if err != nil {
 		return reply{}, fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}

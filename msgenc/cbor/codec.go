@@ -1,6 +1,7 @@
 package cbor
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/dhtkit/dhtkit/msgenc"
@@ -11,11 +12,14 @@ import (
 // Codec encodes messages as CBOR. It holds only immutable encoding and
 // decoding modes: one value is safe for concurrent use.
 type Codec struct {
-	enc fxcbor.EncMode
+	enc fxcbor.UserBufferEncMode
 	dec fxcbor.DecMode
 }
 
-var _ msgenc.Codec = (*Codec)(nil)
+var (
+	_ msgenc.Codec           = (*Codec)(nil)
+	_ msgenc.AppendMarshaler = (*Codec)(nil)
+)
 
 // New returns a CBOR codec.
 func New() *Codec {
@@ -24,7 +28,7 @@ func New() *Codec {
 		IndefLength:   fxcbor.IndefLengthForbidden,
 		NilContainers: fxcbor.NilContainerAsNull,
 		TagsMd:        fxcbor.TagsForbidden,
-	}.EncMode()
+	}.UserBufferEncMode()
 	if err != nil {
 		panic("cbor: bad encoding options: " + err.Error()) // constant options: a programming error
 	}
@@ -59,6 +63,23 @@ func (c *Codec) Marshal(m *msgenc.Message) ([]byte, error) {
 	}
 	if len(b) > msgenc.MaxFrameSize {
 		return nil, fmt.Errorf("cbor: %w: the frame would be %d bytes, at most %d", msgenc.ErrInvalid, len(b), msgenc.MaxFrameSize)
+	}
+	return b, nil
+}
+
+// AppendMarshal appends m's encoding to dst; see msgenc.AppendMarshaler.
+func (c *Codec) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
+	var w wire.Message
+	if err := w.From(m); err != nil {
+		return nil, fmt.Errorf("cbor: %w", err)
+	}
+	buf := bytes.NewBuffer(dst)
+	if err := c.enc.MarshalToBuffer(&w, buf); err != nil {
+		return nil, fmt.Errorf("cbor: %w: %w", msgenc.ErrInvalid, err)
+	}
+	b := buf.Bytes()
+	if n := len(b) - len(dst); n > msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("cbor: %w: the frame would be %d bytes, at most %d", msgenc.ErrInvalid, n, msgenc.MaxFrameSize)
 	}
 	return b, nil
 }

@@ -2,6 +2,7 @@ package kademlia
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -114,8 +115,11 @@ func (t *Table) Update(rec *peer.Record, now time.Time) route.Result {
 		b.removeRepl(i)
 	}
 	if len(b.entries) < t.opts.K {
-		if b.entries == nil {
-			b.entries = make([]entry, 0, t.opts.K)
+		if len(b.entries) == cap(b.entries) {
+			// Grow by doubling up to K, not to K at once: the buckets
+			// near self are mostly far from full, and an idle node's
+			// memory is mostly its table.
+			b.entries = slices.Grow(b.entries, min(max(len(b.entries), 2), t.opts.K-len(b.entries)))
 		}
 		b.entries = append(b.entries, newEntry(rec))
 		t.n++

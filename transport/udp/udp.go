@@ -26,8 +26,10 @@ const (
 // Defaults for Options.
 const (
 	DefaultSocketBuffer = 4 << 20
-	// fromCacheSize bounds the cache of sender multiaddrs.
-	fromCacheSize = 256
+	// fromCacheSize bounds the cache of sender multiaddrs. An entry costs
+	// about 200 bytes and saves a few small allocations a datagram: kept
+	// small, as an idle node's memory matters more.
+	fromCacheSize = 32
 )
 
 // Options configures a Transport. The zero value is usable.
@@ -306,7 +308,8 @@ func (t *Transport) fromAddr(ap netip.AddrPort) (ma.Multiaddr, error) {
 			return nil, err
 		}
 		if len(t.from) >= fromCacheSize {
-			clear(t.from)
+			// A new map, not clear: clear keeps the old one's buckets.
+			t.from = make(map[netip.AddrPort]ma.Multiaddr)
 		}
 		t.from[ap] = cached
 	}

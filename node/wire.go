@@ -1,0 +1,56 @@
+package node
+
+import (
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/peer"
+)
+
+// wireBuilder makes the wire forms of the records of one reply cheaply,
+// instead of caching them per record (which would cost every idle node a
+// copy of its table): the key and signature are shared with the record,
+// which is immutable once verified, and the IDs and addresses of all the
+// records are laid out in one buffer. What it returns is only for encoding
+// the reply at hand: nobody may modify it.
+type wireBuilder struct {
+	buf   []byte
+	addrs [][]byte
+}
+
+// addrSizeGuess is what grow reserves for an address: an IPv4 address
+// with a UDP or TCP port takes 9 bytes, an IPv6 one 21. A longer one
+// costs a reallocation, not a mistake.
+const addrSizeGuess = 24
+
+// grow makes room for recs at once, so that the buffer is allocated once
+// per reply. Measuring each address exactly would cost more than it saves.
+func (b *wireBuilder) grow(recs []*peer.Record) {
+	size, addrs := 0, 0
+	for _, r := range recs {
+		size += r.ID.Len() + addrSizeGuess*len(r.Addrs)
+		addrs += len(r.Addrs)
+	}
+	b.buf = make([]byte, 0, size)
+	b.addrs = make([][]byte, 0, addrs)
+}
+
+// add returns r's wire form, sharing b's buffers.
+func (b *wireBuilder) add(r *peer.Record) msgenc.PeerRecord {
+	p := msgenc.PeerRecord{PublicKey: r.PublicKey, Seq: r.Seq, Signature: r.Signature}
+	p.ID = b.take(r.ID.AppendBytes(b.buf))
+	if len(r.Addrs) > 0 {
+		start := len(b.addrs)
+		for _, a := range r.Addrs {
+			b.addrs = append(b.addrs, b.take(append(b.buf, a.Bytes()...)))
+		}
+		p.Addrs = b.addrs[start:len(b.addrs):len(b.addrs)]
+	}
+	return p
+}
+
+// take keeps what the last append added to the buffer and returns it,
+// capped so that no later append can write over it.
+func (b *wireBuilder) take(grown []byte) []byte {
+	s := grown[len(b.buf):len(grown):len(grown)]
+	b.buf = grown
+	return s
+}
