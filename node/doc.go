@@ -116,7 +116,7 @@
 //     then values; a larger value is read in direct or proxied mode.
 //     Unsigned values are stored only from proven addresses.
 //   - Work: forwarded queries in flight in all and per source, and
-//     ping-before-evict pings in flight.
+//     ping-before-evict pings in flight, in all and per source prefix.
 //
 // # Inside
 //

@@ -95,7 +95,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		n.stats.drop(DropClient)
 		return
 	}
-	n.sawPeer(from)
+	n.sawPeerFrom(from, evictionSource(p.From))
 	in := &incoming{t: t, pkt: p, msg: m, from: from}
 	if !n.admitPeer(in) {
 		return
@@ -178,7 +178,12 @@ func sameRecord(r *peer.Record, w *msgenc.PeerRecord) bool {
 // sawPeer records contact with a verified peer. When its bucket is full the
 // table names the least recently seen peer, which is pinged before anyone is
 // replaced.
-func (n *Node) sawPeer(r *peer.Record) {
+func (n *Node) sawPeer(r *peer.Record) { n.sawPeerFrom(r, "") }
+
+// sawPeerFrom is sawPeer for a peer whose request came from source (see
+// evictionSource), which bounds the eviction pings it may start; "" for
+// peers the node itself contacted.
+func (n *Node) sawPeerFrom(r *peer.Record, source string) {
 	if r == nil || r.ID == n.id || r.ID.Len() != n.id.Len() {
 		return
 	}
@@ -189,21 +194,31 @@ func (n *Node) sawPeer(r *peer.Record) {
 	}
 	res := n.table.Update(r, n.cfg.clock.Now())
 	if res.Status == route.Pending && res.Candidate != nil {
-		n.pingBeforeEvict(res.Candidate)
+		n.pingBeforeEvict(res.Candidate, source)
 	}
 }
 
 // pingBeforeEvict pings a full bucket's eviction candidate once at a time;
 // the table learns the outcome through the normal contact and failure paths.
-func (n *Node) pingBeforeEvict(c *peer.Record) {
+func (n *Node) pingBeforeEvict(c *peer.Record, source string) {
 	if _, busy := n.evicting.LoadOrStore(c.ID, struct{}{}); busy {
 		return
 	}
-	if n.live() != nil || !n.evictionSlot() {
+	if n.live() != nil || source != "" && !n.evictSrcs.acquire(source) {
+		n.evicting.Delete(c.ID)
+		return
+	}
+	if !n.evictionSlot() {
+		if source != "" {
+			n.evictSrcs.release(source)
+		}
 		n.evicting.Delete(c.ID)
 		return
 	}
 	n.goroutine(func() {
+		if source != "" {
+			defer n.evictSrcs.release(source)
+		}
 		defer n.evictPings.Add(-1)
 		defer n.evicting.Delete(c.ID)
 		n.stats.evictionPings.Add(1)

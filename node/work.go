@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dhtkit/dhtkit/msgenc"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // WorkLimits bounds the work requests start that outlives them: each has a
@@ -24,6 +25,11 @@ type WorkLimits struct {
 	// EvictionPings bounds the ping-before-evict pings in flight, which
 	// contacts from new peers start. Default: DefaultEvictionPings.
 	EvictionPings int
+	// EvictionPingsPerSource bounds those that requests from one source
+	// (an IPv4 /24 or IPv6 /64) start, so that one source's new
+	// identities cannot take every slot. Default:
+	// DefaultEvictionPingsPerSource.
+	EvictionPingsPerSource int
 }
 
 // Work limit defaults.
@@ -31,6 +37,8 @@ const (
 	DefaultForwards          = 256
 	DefaultForwardsPerSource = 32
 	DefaultEvictionPings     = 64
+	// DefaultEvictionPingsPerSource is EvictionPingsPerSource's default.
+	DefaultEvictionPingsPerSource = 4
 )
 
 // WorkLimits sets the bounds on work in flight. Zero fields take their
@@ -50,6 +58,7 @@ func (w *WorkLimits) check() []error {
 	fill("forwards in flight", &w.Forwards, DefaultForwards)
 	fill("forwards per source", &w.ForwardsPerSource, DefaultForwardsPerSource)
 	fill("eviction pings", &w.EvictionPings, DefaultEvictionPings)
+	fill("eviction pings per source", &w.EvictionPingsPerSource, DefaultEvictionPingsPerSource)
 	return errs
 }
 
@@ -92,6 +101,16 @@ func (n *Node) forwardSlot(in *incoming) (release func(), ok bool) {
 		return nil, false
 	}
 	return func() { n.fwdSources.release(key) }, true
+}
+
+// evictionSource is the source key that bounds the eviction pings a
+// request from addr may start: its IPv4 /24 or IPv6 /64, or the address
+// itself where it has no IP.
+func evictionSource(addr ma.Multiaddr) string {
+	if s := sourceOf(addr); s.prefix != "" {
+		return s.prefix
+	}
+	return string(addr.Bytes())
 }
 
 // evictionSlot takes one of the eviction pings that may be in flight.
@@ -149,6 +168,7 @@ type limitState struct {
 	amp        *amplifier
 	fwdSources inflight
 	evictPings atomic.Int64
+	evictSrcs  inflight // eviction pings by the source whose request started them
 }
 
 // initLimits makes the limits' state from the validated config.
@@ -161,6 +181,7 @@ func (n *Node) initLimits() error {
 	n.limits = newLimiter(n.cfg.rateLimits, n.cfg.clock.Now)
 	n.quotas = newQuotaBook(n.cfg.quotas)
 	n.fwdSources.init(n.cfg.work.ForwardsPerSource)
+	n.evictSrcs.init(n.cfg.work.EvictionPingsPerSource)
 	n.rebuildQuotas(n.ctx)
 	return nil
 }

@@ -1,8 +1,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"net"
 	"testing"
+
+	"github.com/dhtkit/dhtkit/peer"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/stretchr/testify/require"
 )
@@ -36,4 +41,32 @@ func TestEvictionPingsInFlightAreBounded(t *testing.T) {
 	require.ErrorIs(t, err, ErrConfig)
 	_, err = NewBuilder().Quotas(Quotas{TotalBytes: -5}).RateLimits(RateLimits{Peer: Rate{PerSecond: -1}}).Build(context.Background())
 	require.ErrorIs(t, err, ErrConfig)
+}
+
+func TestEvictionPingsArePerSourceBounded(t *testing.T) {
+	n, err := NewBuilder().WorkLimits(WorkLimits{EvictionPingsPerSource: 2}).Build(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = n.Close() })
+	// The candidates sit behind a socket that never answers, so each ping
+	// stays in flight for its whole timeout.
+	silent, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = silent.Close() })
+	addr, err := manet.FromNetAddr(silent.LocalAddr())
+	require.NoError(t, err)
+	candidate := func(b byte) *peer.Record {
+		id, err := peer.IdentityFromSeed(bytes.Repeat([]byte{b}, 32))
+		require.NoError(t, err)
+		r, err := peer.NewRecord(id, peer.SHA256(), 1, addr)
+		require.NoError(t, err)
+		return r
+	}
+	for b := range byte(3) {
+		n.pingBeforeEvict(candidate(b+1), "10.0.0.0")
+	}
+	require.Equal(t, int64(2), n.evictPings.Load(), "a third ping from one source waits")
+	n.pingBeforeEvict(candidate(9), "10.0.1.0")
+	require.Equal(t, int64(3), n.evictPings.Load(), "another source has its own bound")
+	n.pingBeforeEvict(candidate(10), "")
+	require.Equal(t, int64(4), n.evictPings.Load(), "pings of contacts the node made are bound only in total")
 }
