@@ -11,10 +11,15 @@
 //
 // The factory receives the subtest's *testing.T (for t.TempDir and t.Cleanup)
 // and is called afresh for every rule: no instance is shared between rules.
-// Every rule runs under a watchdog and with seeded randomness; a failure
-// message names the rule and the seed. A rule that does not apply to an
-// instance (an optional capability it lacks, an order the suite cannot
-// check) is skipped by TestX, with the reason, and left out by CheckX.
+// Every rule runs under a watchdog (30 s, shortened to end before the
+// test's own deadline, t.Deadline, so that a hung rule is reported by name
+// rather than by go test's timeout) and with seeded randomness. A failure
+// message names the rule, the seed and the command that replays it: the
+// environment variable DHTKIT_CONFORMANCE_SEED (SeedEnv) fixes the seed of
+// every rule. A rule that does not apply to an instance (an optional
+// interface or capability it lacks, an order the suite cannot check) is
+// skipped by TestX with t.Skip and the reason, never passed, and left out
+// by CheckX.
 //
 // Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
 // (transport.Transport), TestTable (route.Table), and TestNetwork, which
