@@ -22,7 +22,8 @@
 // by CheckX.
 //
 // Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
-// (transport.Transport), TestTable (route.Table), and TestNetwork, which
+// (transport.Transport), TestTable (route.Table), TestPolicy (trust.Policy,
+// with trust.Refresher and trust.Leveler), and TestNetwork, which
 // builds whole networks of nodes from a caller's NetworkHarness and checks
 // bootstrap, lookups and put/get in every query mode, crashes, loss,
 // partitions, proxied privacy, goroutine hygiene, and signed values:
