@@ -317,8 +317,132 @@ func TestCheckStorePassesBuiltInStores(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if errs := conformance.CheckStore(t, factory); len(errs) > 0 {
+			var opts []conformance.StoreOptions
+			if name == "bbolt" {
+				opts = append(opts, conformance.StoreOptions{Durable: func(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
+					path := filepath.Join(t.TempDir(), "store.db")
+					return func() (kvstore.Store, error) { return bbolt.Open(path, bbolt.Options{Now: now}) }
+				}})
+			}
+			if errs := conformance.CheckStore(t, factory, opts...); len(errs) > 0 {
 				t.Errorf("CheckStore found %d violations in %s, want none:\n%v", len(errs), name, errors.Join(errs...))
+			}
+		})
+	}
+}
+
+// storeDisk is a fake disk for durable stores built on memory.Store: what
+// the last Close saved, loaded again by the next open. flaw, when set,
+// changes what Close saves.
+type storeDisk struct {
+	mu   sync.Mutex
+	recs map[string]kvstore.Record
+	flaw func(saved map[string]kvstore.Record, old map[string]kvstore.Record, last string)
+}
+
+// open returns a store holding what the disk holds.
+func (d *storeDisk) open(now func() time.Time) (kvstore.Store, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := storeMemory(now)
+	for k, rec := range d.recs {
+		if err := m.Put(context.Background(), []byte(k), rec); err != nil {
+			return nil, err
+		}
+	}
+	return &storeOnDisk{Store: m, disk: d}, nil
+}
+
+// storeOnDisk saves its records to its disk when closed.
+type storeOnDisk struct {
+	*memory.Store
+	disk *storeDisk
+	mu   sync.Mutex
+	last string // the last key written
+}
+
+func (s *storeOnDisk) wrote(key []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = string(key)
+}
+
+func (s *storeOnDisk) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	s.wrote(key)
+	return s.Store.Put(ctx, key, rec)
+}
+
+func (s *storeOnDisk) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	s.wrote(key)
+	return s.Store.Update(ctx, key, fn)
+}
+
+func (s *storeOnDisk) Close() error {
+	saved := make(map[string]kvstore.Record)
+	err := s.Store.Range(context.Background(), func(k []byte, rec kvstore.Record) bool {
+		saved[string(k)] = rec
+		return true
+	})
+	if err != nil {
+		return s.Store.Close()
+	}
+	if err := s.Store.Close(); err != nil {
+		return err
+	}
+	s.disk.mu.Lock()
+	defer s.disk.mu.Unlock()
+	if s.disk.flaw != nil {
+		s.mu.Lock()
+		s.disk.flaw(saved, s.disk.recs, s.last)
+		s.mu.Unlock()
+	}
+	s.disk.recs = saved
+	return nil
+}
+
+func TestCheckStoreCatchesStoresThatLoseWritesOnReopen(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want []string // the rules the flaw breaks, sorted
+		flaw func(saved, old map[string]kvstore.Record, last string)
+	}{
+		{"honest", nil, nil},
+		{"loses the last write", []string{"durable-concurrent-writes-survive", "durable-reopen-keeps-expiry", "durable-reopen-keeps-writes"}, func(saved, _ map[string]kvstore.Record, last string) {
+			delete(saved, last)
+		}},
+		// A log that never records deletes of what an earlier session saved.
+		{"brings back deleted keys", []string{"durable-reopen-keeps-writes"}, func(saved, old map[string]kvstore.Record, _ string) {
+			for k, rec := range old {
+				if _, ok := saved[k]; !ok {
+					saved[k] = rec
+				}
+			}
+		}},
+		{"forgets expiry", []string{"durable-reopen-keeps-expiry", "durable-reopen-keeps-writes"}, func(saved, _ map[string]kvstore.Record, _ string) {
+			for k, rec := range saved {
+				rec.Expires = time.Time{}
+				saved[k] = rec
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := conformance.CheckStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
+				return storeMemory(now)
+			}, conformance.StoreOptions{Durable: func(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
+				d := &storeDisk{flaw: tc.flaw}
+				return func() (kvstore.Store, error) { return d.open(now) }
+			}})
+			var got []string
+			for _, err := range errs {
+				var v *conformance.Violation
+				if !errors.As(err, &v) {
+					t.Fatalf("CheckStore returned %v, not a *Violation", err)
+				}
+				got = append(got, v.Rule)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("CheckStore reported rules %q, want exactly %q; violations:\n%v", got, tc.want, errors.Join(errs...))
 			}
 		})
 	}
