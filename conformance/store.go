@@ -275,6 +275,7 @@ func storeRules() []rule[storeFactory] {
 	rules = append(rules, storeExpiryRules()...)
 	rules = append(rules, storeUpdateRules()...)
 	rules = append(rules, storeLifecycleRules()...)
+	rules = append(rules, storeCancelRules()...)
 	rules = append(rules, storeRangeRules()...)
 	rules = append(rules, storeDurableRules()...)
 	return rules

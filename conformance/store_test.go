@@ -273,6 +273,9 @@ func TestCheckStoreCatchesBrokenStores(t *testing.T) {
 		{"Sweep miscounts", []string{"sweep-removes-expired"}, func(now func() time.Time) kvstore.Store {
 			return storeSweepMiscounts{storeMemory(now)}
 		}},
+		{"abandons writes half done", []string{"cancelled-write-whole-or-absent"}, func(now func() time.Time) kvstore.Store {
+			return storeHalfWrites{storeMemory(now)}
+		}},
 		{"second Close returns nil", []string{"close-once"}, func(now func() time.Time) kvstore.Store {
 			return storeCloseAlwaysNil{storeMemory(now)}
 		}},
@@ -446,4 +449,18 @@ func TestCheckStoreCatchesStoresThatLoseWritesOnReopen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// storeHalfWrites writes a record's value first and its metadata second,
+// and gives up between the two when the context has ended by then.
+type storeHalfWrites struct{ *memory.Store }
+
+func (s storeHalfWrites) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return s.Store.Put(context.Background(), key, kvstore.Record{Value: rec.Value})
+	}
+	return s.Store.Put(ctx, key, rec)
 }
