@@ -2,9 +2,11 @@ package conformance_test
 
 import (
 	"bufio"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,12 +32,13 @@ import (
 // ("store/put-then-get"), comma-separated. A sentence that binds the
 // caller rather than the part names "caller:" and why, instead of rules.
 
-// contractTypes are the interfaces (and the one function type) whose docs
-// state what a part must do, by package directory.
+// contractTypes are the interfaces, and the types they pass (a function
+// type, two structs whose field docs bind the part), whose docs state what
+// a part must do, by package directory.
 var contractTypes = map[string][]string{
 	"msgenc":    {"Codec"},
-	"kvstore":   {"Store", "UpdateFunc", "Ranger"},
-	"transport": {"Transport"},
+	"kvstore":   {"Store", "UpdateFunc", "Ranger", "Record"},
+	"transport": {"Transport", "Packet"},
 	"route":     {"Table", "Ordering"},
 	"trust":     {"Policy", "Refresher", "Leveler"},
 }
@@ -76,11 +79,16 @@ func contractSentences(t *testing.T) []contractSentence {
 					}
 					owner := dir + "." + ts.Name.Name
 					out = append(out, contractSplit(owner, doc)...)
-					if it, ok := ts.Type.(*ast.InterfaceType); ok {
-						for _, m := range it.Methods.List {
-							if len(m.Names) == 1 {
-								out = append(out, contractSplit(owner+"."+m.Names[0].Name, m.Doc)...)
-							}
+					var members []*ast.Field
+					switch tt := ts.Type.(type) {
+					case *ast.InterfaceType:
+						members = tt.Methods.List
+					case *ast.StructType:
+						members = tt.Fields.List
+					}
+					for _, m := range members {
+						if len(m.Names) >= 1 && m.Names[0].IsExported() {
+							out = append(out, contractSplit(owner+"."+m.Names[0].Name, m.Doc)...)
 						}
 					}
 				}
@@ -116,14 +124,160 @@ func contractSplit(owner string, doc *ast.CommentGroup) []contractSentence {
 	return out
 }
 
-func TestDumpContracts(t *testing.T) {
-	if os.Getenv("DUMP") == "" {
-		t.Skip()
+// contractRow is one row of CONTRACTS.md.
+type contractRow struct {
+	owner, sentence string
+	rules           []string // suite/rule
+	reason          string   // for caller: and gap: rows
+	line            int
+}
+
+// contractRows reads the table of CONTRACTS.md.
+func contractRows(t *testing.T) []contractRow {
+	t.Helper()
+	f, err := os.Open("CONTRACTS.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
-	for _, s := range contractSentences(t) {
-		w.WriteString("| " + s.owner + " | " + s.text + " | |\n")
+	defer f.Close()
+	var rows []contractRow
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| owner |") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 3 {
+			t.Errorf("CONTRACTS.md:%d: %d cells, want owner | sentence | rules", n, len(cells))
+			continue
+		}
+		r := contractRow{owner: cells[0], sentence: cells[1], line: n}
+		switch last := strings.TrimSpace(cells[2]); {
+		case strings.HasPrefix(last, "caller:"), strings.HasPrefix(last, "gap:"):
+			r.reason = last
+		default:
+			for name := range strings.SplitSeq(last, ",") {
+				if name = strings.TrimSpace(name); name != "" {
+					r.rules = append(r.rules, name)
+				}
+			}
+		}
+		rows = append(rows, r)
 	}
-	_ = conformance.Rules
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// contractProblems returns what is wrong with rows, given the contract
+// sentences and the rules (suite/rule) that exist; notes are what is true
+// but worth a look: gaps, and rules no row names.
+func contractProblems(sentences []contractSentence, rows []contractRow, rules map[string]bool) (problems, notes []string) {
+	type key struct{ owner, sentence string }
+	byKey := map[key]contractRow{}
+	for _, r := range rows {
+		if _, dup := byKey[key{r.owner, r.sentence}]; dup {
+			problems = append(problems, fmt.Sprintf("CONTRACTS.md:%d: a second row for %s %q", r.line, r.owner, r.sentence))
+		}
+		byKey[key{r.owner, r.sentence}] = r
+	}
+	inDocs := map[key]bool{}
+	for _, s := range sentences {
+		inDocs[key{s.owner, s.text}] = true
+		if _, ok := byKey[key{s.owner, s.text}]; !ok {
+			problems = append(problems, fmt.Sprintf("no row in CONTRACTS.md for the contract sentence of %s:\n\t| %s | %s | |", s.owner, s.owner, s.text))
+		}
+	}
+	used := map[string]bool{}
+	for _, r := range rows {
+		if !inDocs[key{r.owner, r.sentence}] {
+			problems = append(problems, fmt.Sprintf("CONTRACTS.md:%d: %s %q is not a sentence of the docs (changed or gone?)", r.line, r.owner, r.sentence))
+		}
+		why := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(r.reason, "caller:"), "gap:"))
+		if len(r.rules) == 0 && why == "" {
+			problems = append(problems, fmt.Sprintf("CONTRACTS.md:%d: names no rule and gives no reason", r.line))
+		}
+		for _, name := range r.rules {
+			if !rules[name] {
+				problems = append(problems, fmt.Sprintf("CONTRACTS.md:%d: rule %s does not exist (renamed or removed?)", r.line, name))
+			}
+			used[name] = true
+		}
+		if strings.HasPrefix(r.reason, "gap:") {
+			notes = append(notes, fmt.Sprintf("not checked by any rule: %s %q (%s)", r.owner, r.sentence, r.reason))
+		}
+	}
+	for name := range rules {
+		if !used[name] && !strings.HasPrefix(name, "network/") {
+			notes = append(notes, "rule "+name+" checks no contract sentence of the table")
+		}
+	}
+	slices.Sort(notes)
+	return problems, notes
+}
+
+func contractRules() map[string]bool {
+	rules := map[string]bool{}
+	for suite, names := range conformance.Rules() {
+		for _, name := range names {
+			rules[suite+"/"+name] = true
+		}
+	}
+	return rules
+}
+
+// TestContractsTable keeps CONTRACTS.md true: every contract sentence of
+// the interface docs has a row, every row's sentence is in the docs, and
+// every rule a row names exists.
+func TestContractsTable(t *testing.T) {
+	sentences := contractSentences(t)
+	if len(sentences) < 80 {
+		t.Fatalf("found only %d contract sentences: the extractor is broken", len(sentences))
+	}
+	problems, notes := contractProblems(sentences, contractRows(t), contractRules())
+	for _, p := range problems {
+		t.Error(p)
+	}
+	for _, n := range notes {
+		t.Log(n)
+	}
+}
+
+// The check fails on each way the table can drift from the docs and the
+// suites.
+func TestContractsTableCatchesDrift(t *testing.T) {
+	sentences, rows, rules := contractSentences(t), contractRows(t), contractRules()
+	if p, _ := contractProblems(sentences, rows, rules); len(p) != 0 {
+		t.Fatalf("the table has problems already: %q", p)
+	}
+	var named contractRow
+	for _, r := range rows {
+		if len(r.rules) > 0 {
+			named = r
+			break
+		}
+	}
+	renamed := maps.Clone(rules)
+	delete(renamed, named.rules[0])
+	renamed[named.rules[0]+"-v2"] = true
+	edited := slices.Clone(sentences)
+	edited[0].text += " And one more promise."
+	bare := append(slices.Clone(rows[1:]), contractRow{owner: rows[0].owner, sentence: rows[0].sentence, reason: "caller: "})
+	for name, tc := range map[string]struct {
+		sentences []contractSentence
+		rows      []contractRow
+		rules     map[string]bool
+	}{
+		"a rule renamed":            {sentences, rows, renamed},
+		"a sentence without a row":  {sentences, rows[1:], rules},
+		"a sentence changed":        {edited, rows, rules},
+		"a row with no rule or why": {sentences, bare, rules},
+	} {
+		if p, _ := contractProblems(tc.sentences, tc.rows, tc.rules); len(p) == 0 {
+			t.Errorf("%s: no problem reported", name)
+		}
+	}
 }

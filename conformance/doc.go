@@ -33,6 +33,11 @@
 // NetworkRecorder, NetworkRawPeer, NewNetworkForger and NetworkClock help
 // any other harness offer the optional capabilities the rules use.
 //
+// CONTRACTS.md maps every sentence of the interface docs to the rules
+// that check it (Rules lists them by suite); a test keeps the table true
+// as docs and rules change. It also records the mutation scores of the
+// built-in parts under their suites alone (mutation/run.sh).
+//
 // BenchmarkCodec and BenchmarkTransportRoundTrip measure a codec or a
 // transport the way the built-in parts are measured, so figures compare.
 package conformance
