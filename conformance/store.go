@@ -274,6 +274,7 @@ func storeRules() []rule[storeFactory] {
 	rules = append(rules, storeBasicRules()...)
 	rules = append(rules, storeExpiryRules()...)
 	rules = append(rules, storeUpdateRules()...)
+	rules = append(rules, storeExclusiveRules()...)
 	rules = append(rules, storeLifecycleRules()...)
 	rules = append(rules, storeCancelRules()...)
 	rules = append(rules, storeRangeRules()...)

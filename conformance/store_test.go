@@ -255,7 +255,7 @@ func TestCheckStoreCatchesBrokenStores(t *testing.T) {
 		{"input not copied", []string{"put-copies-input"}, func(now func() time.Time) kvstore.Store {
 			return &storeNoCopyIn{Store: storeMemory(now), kept: map[string]kvstore.Record{}}
 		}},
-		{"non-atomic Update", []string{"update-is-atomic"}, func(now func() time.Time) kvstore.Store {
+		{"non-atomic Update", []string{"update-excludes-put-and-delete", "update-is-atomic"}, func(now func() time.Time) kvstore.Store {
 			return storeNonAtomic{storeMemory(now)}
 		}},
 		{"expiry ignored on read", []string{"expired-never-returned"}, func(now func() time.Time) kvstore.Store {
@@ -275,6 +275,9 @@ func TestCheckStoreCatchesBrokenStores(t *testing.T) {
 		}},
 		{"abandons writes half done", []string{"cancelled-write-whole-or-absent"}, func(now func() time.Time) kvstore.Store {
 			return storeHalfWrites{storeMemory(now)}
+		}},
+		{"Update exclusive of Updates only", []string{"update-excludes-put-and-delete"}, func(now func() time.Time) kvstore.Store {
+			return &storeUpdateLockOnly{Store: storeMemory(now)}
 		}},
 		{"second Close returns nil", []string{"close-once"}, func(now func() time.Time) kvstore.Store {
 			return storeCloseAlwaysNil{storeMemory(now)}
@@ -463,4 +466,18 @@ func (s storeHalfWrites) Put(ctx context.Context, key []byte, rec kvstore.Record
 		return s.Store.Put(context.Background(), key, kvstore.Record{Value: rec.Value})
 	}
 	return s.Store.Put(ctx, key, rec)
+}
+
+// storeUpdateLockOnly serialises Updates with a lock of its own, built on
+// Get and Put, but Put and Delete do not take that lock: Updates exclude
+// each other and nothing else.
+type storeUpdateLockOnly struct {
+	*memory.Store
+	mu sync.Mutex
+}
+
+func (s *storeUpdateLockOnly) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return storeNonAtomic{s.Store}.Update(ctx, key, fn)
 }
