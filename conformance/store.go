@@ -273,6 +273,7 @@ func storeRules() []rule[storeFactory] {
 	var rules []rule[storeFactory]
 	rules = append(rules, storeBasicRules()...)
 	rules = append(rules, storeExpiryRules()...)
+	rules = append(rules, storeLimitRules()...)
 	rules = append(rules, storeUpdateRules()...)
 	rules = append(rules, storeExclusiveRules()...)
 	rules = append(rules, storeLifecycleRules()...)

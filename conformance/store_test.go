@@ -258,7 +258,7 @@ func TestCheckStoreCatchesBrokenStores(t *testing.T) {
 		{"non-atomic Update", []string{"update-excludes-put-and-delete", "update-is-atomic"}, func(now func() time.Time) kvstore.Store {
 			return storeNonAtomic{storeMemory(now)}
 		}},
-		{"expiry ignored on read", []string{"expired-never-returned"}, func(now func() time.Time) kvstore.Store {
+		{"expiry ignored on read", []string{"expired-never-returned", "expiry-exact-to-the-nanosecond"}, func(now func() time.Time) kvstore.Store {
 			return storeIgnoresExpiry{Store: storeMemory(frozen), now: now}
 		}},
 		{"nil instead of ErrClosed", []string{"use-after-close"}, func(now func() time.Time) kvstore.Store {
@@ -278,6 +278,12 @@ func TestCheckStoreCatchesBrokenStores(t *testing.T) {
 		}},
 		{"Update exclusive of Updates only", []string{"update-excludes-put-and-delete"}, func(now func() time.Time) kvstore.Store {
 			return &storeUpdateLockOnly{Store: storeMemory(now)}
+		}},
+		{"values cut at 256 KiB", []string{"largest-record-round-trips"}, func(now func() time.Time) kvstore.Store {
+			return storeCapsValues{storeMemory(now)}
+		}},
+		{"clock read to the second", []string{"expiry-exact-to-the-nanosecond"}, func(now func() time.Time) kvstore.Store {
+			return storeMemory(func() time.Time { return now().Truncate(time.Second) })
 		}},
 		{"second Close returns nil", []string{"close-once"}, func(now func() time.Time) kvstore.Store {
 			return storeCloseAlwaysNil{storeMemory(now)}
@@ -480,4 +486,15 @@ func (s *storeUpdateLockOnly) Update(ctx context.Context, key []byte, fn kvstore
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return storeNonAtomic{s.Store}.Update(ctx, key, fn)
+}
+
+// storeCapsValues keeps only the first 256 KiB of a value, as a store with
+// a smaller page or field limit than the node needs would.
+type storeCapsValues struct{ *memory.Store }
+
+func (s storeCapsValues) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	if len(rec.Value) > 256<<10 {
+		rec.Value = rec.Value[:256<<10]
+	}
+	return s.Store.Put(ctx, key, rec)
 }
