@@ -286,6 +286,7 @@ func policyCheckNeverWait(e *env, s policySuite) error {
 		_ = policyAsk(w, func(error, string) error { return nil })
 		go func() {
 			defer close(refreshed)
+			defer catch(func(error) {}) // the gates are this rule's business
 			_ = r.Refresh(e.ctx, func(ctx context.Context, _ peer.ID) ([]*trust.Value, error) {
 				select {
 				case <-release:
@@ -375,13 +376,20 @@ func policyCheckRefreshCtx(e *env, s policySuite) error {
 			cancel()
 		}
 		returned := make(chan struct{})
+		var panicked error
 		go func() {
 			defer close(returned)
+			defer catch(func(err error) { panicked = err })
 			_ = r.Refresh(ctx, fetch)
 		}()
 		timer := time.NewTimer(policyRefreshTimeout + policyRefreshSlack)
 		select {
 		case <-returned:
+			if panicked != nil {
+				timer.Stop()
+				cancel()
+				return fmt.Errorf("Refresh with %s: %w", name, panicked)
+			}
 		case <-timer.C:
 			close(giveUp)
 			<-returned

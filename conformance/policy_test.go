@@ -135,13 +135,16 @@ type policyLevelsStrangers struct{ policyOpen }
 
 func (policyLevelsStrangers) Level(peer.ID) int { return 1 }
 
-func TestCheckPolicyCatchesBrokenPolicies(t *testing.T) {
+// policyBroken is a broken policy and the rules its flaw breaks.
+type policyBroken struct {
+	name   string
+	want   []string // the rules the flaw breaks, sorted
+	policy func() trust.Policy
+}
+
+func policyBrokenPolicies() []policyBroken {
 	open := policyOpen{trust.Open()}
-	for _, tc := range []struct {
-		name   string
-		want   []string // the rules the flaw breaks, sorted
-		policy func() trust.Policy
-	}{
+	return []policyBroken{
 		{"bare refusal", []string{"concurrent-use", "refusal-wraps-rejected"}, func() trust.Policy { return policyBareRefusal{open} }},
 		{"bare refusal of anonymous senders", []string{"anonymous-sender-answered", "concurrent-use", "refusal-wraps-rejected"}, func() trust.Policy { return policyBareAnonymous{open} }},
 		{"modifies values", []string{"value-not-modified"}, func() trust.Policy { return policyModifies{open} }},
@@ -152,7 +155,19 @@ func TestCheckPolicyCatchesBrokenPolicies(t *testing.T) {
 		{"Refresh ignores its context", []string{"refresh-ends-with-ctx"}, func() trust.Policy { return policyRefreshIgnoresCtx{open} }},
 		{"Refresh trusts fetched bytes", []string{"refresh-survives-any-values"}, func() trust.Policy { return &policyRefreshTrustsValues{policyOpen: open} }},
 		{"strangers above 0", []string{"level-unknown-is-zero"}, func() trust.Policy { return policyLevelsStrangers{open} }},
-	} {
+	}
+}
+
+func TestEveryPolicyRuleHasABrokenPolicy(t *testing.T) {
+	var wants [][]string
+	for _, b := range policyBrokenPolicies() {
+		wants = append(wants, b.want)
+	}
+	everyRuleBroken(t, "policy", wants...)
+}
+
+func TestCheckPolicyCatchesBrokenPolicies(t *testing.T) {
+	for _, tc := range policyBrokenPolicies() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // two of the flaws cost a rule's full time bound
 			errs := conformance.CheckPolicy(t, func(*testing.T, []ed25519.PublicKey) trust.Policy { return tc.policy() })

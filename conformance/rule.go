@@ -164,3 +164,12 @@ func checkSuite[F any](t *testing.T, suite string, rules []rule[F], factory F) [
 	}
 	return errs
 }
+
+// catch, deferred in a goroutine a rule starts, turns a panic of the part
+// under test into an error handed to report: a panic there would end the
+// whole test binary instead of failing the rule.
+func catch(report func(error)) {
+	if p := recover(); p != nil {
+		report(fmt.Errorf("panic: %v", p))
+	}
+}

@@ -191,6 +191,7 @@ func storeDurableRules() []rule[storeFactory] {
 				var wg sync.WaitGroup
 				for w := range workers {
 					wg.Go(func() {
+						defer catch(func(err error) { errs[w] = err })
 						for i := range keys[w] {
 							if err := s.Put(e.ctx, keys[w][i], recs[w][i]); err != nil {
 								errs[w] = fmt.Errorf("Put = %w", err)

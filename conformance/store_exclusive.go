@@ -35,6 +35,7 @@ func storeExclusiveRules() []rule[storeFactory] {
 				started, wrote := make(chan struct{}), make(chan error, 1)
 				calls := 0
 				go func() {
+					defer catch(func(err error) { wrote <- err })
 					<-started
 					if op == "Put" {
 						wrote <- s.Put(e.ctx, key, written)

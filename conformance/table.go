@@ -359,12 +359,26 @@ func tableConcurrent(e *env, s tableSuite) error {
 	if err != nil {
 		return err
 	}
-	const workers, ops = 4, 300
+	const workers, ops, reads = 4, 300, 50
 	var wg sync.WaitGroup
 	errc := make(chan error, workers)
+	start := make(chan struct{})
 	for w := range workers {
 		rng := rand.New(rand.NewPCG(e.rng.Uint64(), uint64(w)))
 		wg.Go(func() {
+			// A panic here would end the test binary, not fail the rule.
+			defer func() {
+				if p := recover(); p != nil {
+					errc <- fmt.Errorf("panic under concurrent use: %v", p)
+				}
+			}()
+			<-start
+			// Readers together first, as a node's lookups are: a table whose
+			// reads share unguarded state breaks here.
+			for i := range reads {
+				f.tbl.Closest(pool[(w+i)%len(pool)].ID, 8)
+				f.tbl.Get(pool[i%len(pool)].ID)
+			}
 			for i := range ops {
 				rec := pool[rng.IntN(len(pool))]
 				now := tableT0.Add(time.Duration(i) * time.Second)
@@ -391,6 +405,7 @@ func tableConcurrent(e *env, s tableSuite) error {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(errc)
 	if err := <-errc; err != nil {
