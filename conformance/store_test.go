@@ -349,6 +349,7 @@ func storeBrokenStores() []storeBroken {
 func TestCheckStoreCatchesBrokenStores(t *testing.T) {
 	for _, tc := range storeBrokenStores() {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // the exclusive-write rule waits on each store
 			errs := conformance.CheckStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
 				return tc.store(now)
 			})

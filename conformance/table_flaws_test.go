@@ -127,6 +127,7 @@ func TestCheckTableCatchesMoreBrokenTables(t *testing.T) {
 	}
 	for _, c := range tableMoreBroken() {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			errs := conformance.CheckTable(t, wrap(c.table))
 			var got []string
 			for _, err := range errs {
