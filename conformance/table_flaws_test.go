@@ -11,6 +11,7 @@ import (
 	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
+	"github.com/dhtkit/dhtkit/route/kademlia"
 )
 
 // More broken tables, one for each rule table_test.go's do not break: the
@@ -121,6 +122,33 @@ func tableMoreBroken() []tableBroken {
 	}
 }
 
+// tableRemoveKeepsWaiting drops held peers on Remove, but not those
+// waiting in the replacement cache.
+type tableRemoveKeepsWaiting struct{ route.Table }
+
+func (s tableRemoveKeepsWaiting) Remove(id peer.ID) bool {
+	if _, held := s.Get(id); !held {
+		return false
+	}
+	return s.Table.Remove(id)
+}
+
+func TestCheckTableCatchesRemoveKeepingAWaitingPeer(t *testing.T) {
+	errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
+		return tableRemoveKeepsWaiting{tableKademlia(kademlia.Options{K: 2})(t, self)}
+	})
+	var got []string
+	for _, err := range errs {
+		var v *conformance.Violation
+		if errors.As(err, &v) {
+			got = append(got, v.Rule)
+		}
+	}
+	if !slices.Equal(got, []string{"remove-drops-waiting-peer"}) {
+		t.Errorf("CheckTable reported %q, want exactly [remove-drops-waiting-peer]: %v", got, errs)
+	}
+}
+
 func TestCheckTableCatchesMoreBrokenTables(t *testing.T) {
 	wrap := func(w func(route.Table) route.Table) func(*testing.T, peer.ID) route.Table {
 		return func(t *testing.T, self peer.ID) route.Table { return w(tableToymap(t, self)) }
@@ -153,5 +181,6 @@ func TestEveryTableRuleHasABrokenTable(t *testing.T) {
 	}
 	everyRuleBroken(t, "table", append(wants,
 		[]string{"closest-is-sorted", "closest-is-consistent", "closest-is-exact", "closest-returns-held", "closest-n-bounds"},
-		[]string{"self-rejected", "lower-seq-does-not-replace", "fail-eventually-removes", "due-for-refresh", "pending-names-candidate"})...)
+		[]string{"self-rejected", "lower-seq-does-not-replace", "fail-eventually-removes", "due-for-refresh", "pending-names-candidate"},
+		[]string{"remove-drops-waiting-peer"})...)
 }
