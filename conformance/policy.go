@@ -46,6 +46,12 @@ type PolicyOptions struct {
 	// Hasher is the key space the policy serves: peer IDs and value keys
 	// are made with it. Default: peer.SHA256().
 	Hasher peer.Hasher
+	// Vouch, for a trust.Refresher that learns whom to trust from values
+	// in the DHT (a web of trust), returns the value by which endorser
+	// vouches for endorsee as fully as it can. With it the rule
+	// refresh-learns-from-roots checks that trust flows from the roots
+	// and only from them; without it that rule is skipped.
+	Vouch func(endorser *peer.Identity, endorsee peer.ID) (*trust.Value, error)
 }
 
 type policyFactory = func(t *testing.T, roots []ed25519.PublicKey) trust.Policy
@@ -53,6 +59,7 @@ type policyFactory = func(t *testing.T, roots []ed25519.PublicKey) trust.Policy
 type policySuite struct {
 	newPolicy policyFactory
 	h         peer.Hasher
+	vouch     func(endorser *peer.Identity, endorsee peer.ID) (*trust.Value, error)
 }
 
 func policySuiteOf(t *testing.T, newPolicy policyFactory, opts []PolicyOptions) policySuite {
@@ -63,6 +70,9 @@ func policySuiteOf(t *testing.T, newPolicy policyFactory, opts []PolicyOptions) 
 	s := policySuite{newPolicy: newPolicy, h: peer.SHA256()}
 	if len(opts) == 1 && opts[0].Hasher != nil {
 		s.h = opts[0].Hasher
+	}
+	if len(opts) == 1 {
+		s.vouch = opts[0].Vouch
 	}
 	return s
 }

@@ -34,6 +34,7 @@ var policyRules = []rule[policySuite]{
 	{"unresolved-only-from-refresher", "Only a trust.Refresher refuses with trust.ErrUnresolved: a refusal that no Refresh can change must not invite the node to refresh and ask again.", policyCheckUnresolved},
 	{"refresh-ends-with-ctx", "Refresh (if implemented) passes fetch a context that ends with its own, and returns soon after ctx ends, even when fetch blocks until then.", policyCheckRefreshCtx},
 	{"refresh-survives-any-values", "Refresh (if implemented) survives fetch errors and whatever verified values the DHT holds (empty, large, under other keys, in large numbers), and the gates keep the contract after it.", policyCheckRefreshHostile},
+	{"refresh-learns-from-roots", "With PolicyOptions.Vouch, a peer a root vouches for, refused before, is accepted at every gate (and graded above 0) once a Refresh has read the vouch from the DHT; a peer only a stranger vouches for, refused before, stays refused.", policyCheckLearns},
 	{"level-unknown-is-zero", "Level (if implemented) is 0 for a peer the policy never heard of, and never negative.", policyCheckLevel},
 }
 
@@ -472,6 +473,76 @@ func policyCheckLevel(e *env, s policySuite) error {
 	for _, rec := range w.senders[1:] {
 		if got := l.Level(rec.ID); got < 0 {
 			return fmt.Errorf("Level(%s) = %d, want >= 0", rec.ID.Short(), got)
+		}
+	}
+	return nil
+}
+
+func policyCheckLearns(e *env, s policySuite) error {
+	if s.vouch == nil {
+		return skip("PolicyOptions.Vouch is not set")
+	}
+	w, err := policyBuild(e, s)
+	if err != nil {
+		return err
+	}
+	r, ok := w.p.(trust.Refresher)
+	if !ok {
+		return skip("the policy does not implement trust.Refresher")
+	}
+	// senders[0] is nil, then the roots, then the strangers.
+	vouched, other := w.senders[1+policyRoots], w.senders[2+policyRoots]
+	byRoot, err := s.vouch(w.roots[0], vouched.ID)
+	if err != nil {
+		return fmt.Errorf("Vouch(root, %s) = %w", vouched.ID.Short(), err)
+	}
+	byStranger, err := s.vouch(w.strangers[len(w.strangers)-1], other.ID)
+	if err != nil {
+		return fmt.Errorf("Vouch(stranger, %s) = %w", other.ID.Short(), err)
+	}
+	for _, v := range []*trust.Value{byRoot, byStranger} {
+		if err := v.Verify(s.h); err != nil {
+			return fmt.Errorf("Vouch returned a value that does not verify: %w", err)
+		}
+	}
+	// The DHT: what is stored under the key asked for, as a node fetches.
+	held := []*trust.Value{byRoot, byStranger}
+	fetch := func(_ context.Context, key peer.ID) ([]*trust.Value, error) {
+		var out []*trust.Value
+		for _, v := range held {
+			if v.Key == key {
+				out = append(out, v.Clone())
+			}
+		}
+		return out, nil
+	}
+	refusedBefore := w.p.AcceptPeer(vouched) != nil
+	otherRefusedBefore := w.p.AcceptPeer(other) != nil
+	_ = w.p.AcceptRelay(vouched)
+	_ = w.p.AcceptRelay(other)
+	if !refusedBefore && !otherRefusedBefore {
+		return skip("the policy accepts strangers before any Refresh: nothing to learn")
+	}
+	// Resolution may take a few rounds (the endorsee, then its endorsers).
+	for range 3 {
+		if err := r.Refresh(e.ctx, fetch); err != nil {
+			return fmt.Errorf("Refresh = %w", err)
+		}
+	}
+	if refusedBefore {
+		if err := w.p.AcceptPeer(vouched); err != nil {
+			return fmt.Errorf("AcceptPeer of a peer a root vouches for, after Refresh read the vouch = %w, want nil", err)
+		}
+		if err := w.p.AcceptRelay(vouched); err != nil {
+			return fmt.Errorf("AcceptRelay of a peer a root vouches for, after Refresh = %w, want nil", err)
+		}
+		if l, ok := w.p.(trust.Leveler); ok && l.Level(vouched.ID) <= 0 {
+			return fmt.Errorf("Level of a peer a root vouches for, after Refresh = %d, want above 0", l.Level(vouched.ID))
+		}
+	}
+	if otherRefusedBefore {
+		if err := w.p.AcceptPeer(other); err == nil {
+			return errors.New("AcceptPeer of a peer only a stranger vouches for is nil after Refresh: trust must flow from the roots")
 		}
 	}
 	return nil

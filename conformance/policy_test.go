@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/peer"
@@ -163,7 +165,7 @@ func TestEveryPolicyRuleHasABrokenPolicy(t *testing.T) {
 	for _, b := range policyBrokenPolicies() {
 		wants = append(wants, b.want)
 	}
-	everyRuleBroken(t, "policy", wants...)
+	everyRuleBroken(t, "policy", append(wants, []string{"refresh-learns-from-roots"})...)
 }
 
 func TestCheckPolicyCatchesBrokenPolicies(t *testing.T) {
@@ -206,8 +208,96 @@ func TestCheckPolicyPassesBuiltInPolicies(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if errs := conformance.CheckPolicy(t, factory); len(errs) > 0 {
+			vouch := conformance.PolicyOptions{Vouch: func(endorser *peer.Identity, endorsee peer.ID) (*trust.Value, error) {
+				return wot.NewEndorsement(endorser, peer.SHA256(), endorsee, wot.DefaultMaxLevel, time.Time{}, 1)
+			}}
+			if errs := conformance.CheckPolicy(t, factory, vouch); len(errs) > 0 {
 				t.Errorf("CheckPolicy found %d violations in %s, want none:\n%v", len(errs), name, errors.Join(errs...))
+			}
+		})
+	}
+}
+
+// policyDeafRefresh is a web of trust whose Refresh reads nothing from
+// the DHT.
+type policyDeafRefresh struct{ *wot.Policy }
+
+func (p policyDeafRefresh) Refresh(ctx context.Context, _ trust.Fetcher) error {
+	return p.Policy.Refresh(ctx, func(context.Context, peer.ID) ([]*trust.Value, error) { return nil, nil })
+}
+
+// policyAnyEndorser admits every peer that anything in the DHT names,
+// whoever signed it: trust that does not flow from the roots.
+type policyAnyEndorser struct {
+	mu      sync.Mutex
+	asked   map[peer.ID]bool
+	trusted map[peer.ID]bool
+}
+
+func (p *policyAnyEndorser) AcceptPeer(rec *peer.Record) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.trusted[rec.ID] {
+		return nil
+	}
+	p.asked[rec.ID] = true
+	return fmt.Errorf("not yet: %w: %w", trust.ErrUnresolved, trust.ErrRejected)
+}
+
+func (p *policyAnyEndorser) AcceptRelay(from *peer.Record) error {
+	if from == nil {
+		return fmt.Errorf("anonymous: %w", trust.ErrRejected)
+	}
+	return p.AcceptPeer(from)
+}
+
+func (p *policyAnyEndorser) AcceptValue(*peer.Record, *trust.Value) error { return nil }
+
+func (p *policyAnyEndorser) Refresh(ctx context.Context, fetch trust.Fetcher) error {
+	p.mu.Lock()
+	asked := slices.Collect(maps.Keys(p.asked))
+	p.mu.Unlock()
+	for _, id := range asked {
+		vs, err := fetch(ctx, wot.EndorsementKey(peer.SHA256(), id))
+		if err != nil {
+			return err
+		}
+		if len(vs) > 0 {
+			p.mu.Lock()
+			p.trusted[id] = true
+			p.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func TestCheckPolicyCatchesPoliciesThatLearnWrong(t *testing.T) {
+	vouch := conformance.PolicyOptions{Vouch: func(endorser *peer.Identity, endorsee peer.ID) (*trust.Value, error) {
+		return wot.NewEndorsement(endorser, peer.SHA256(), endorsee, wot.DefaultMaxLevel, time.Time{}, 1)
+	}}
+	for name, newPolicy := range map[string]func(*testing.T, []ed25519.PublicKey) trust.Policy{
+		"Refresh reads nothing": func(t *testing.T, roots []ed25519.PublicKey) trust.Policy {
+			p, err := wot.New(wot.Options{Roots: roots})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return policyDeafRefresh{p}
+		},
+		"any endorser will do": func(*testing.T, []ed25519.PublicKey) trust.Policy {
+			return &policyAnyEndorser{asked: map[peer.ID]bool{}, trusted: map[peer.ID]bool{}}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			errs := conformance.CheckPolicy(t, newPolicy, vouch)
+			var got []string
+			for _, err := range errs {
+				var v *conformance.Violation
+				if errors.As(err, &v) {
+					got = append(got, v.Rule)
+				}
+			}
+			if !slices.Equal(got, []string{"refresh-learns-from-roots"}) {
+				t.Errorf("CheckPolicy reported %q, want exactly [refresh-learns-from-roots]: %v", got, errs)
 			}
 		})
 	}

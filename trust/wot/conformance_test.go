@@ -3,6 +3,7 @@ package wot_test
 import (
 	"crypto/ed25519"
 	"testing"
+	"time"
 
 	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/peer"
@@ -19,7 +20,9 @@ func TestPolicyConformance(t *testing.T) {
 					t.Fatalf("wot.New = %v", err)
 				}
 				return p
-			}, conformance.PolicyOptions{Hasher: h})
+			}, conformance.PolicyOptions{Hasher: h, Vouch: func(endorser *peer.Identity, endorsee peer.ID) (*trust.Value, error) {
+				return wot.NewEndorsement(endorser, h, endorsee, wot.DefaultMaxLevel, time.Time{}, 1)
+			}})
 		})
 	}
 }
