@@ -18,14 +18,19 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 dir="$tmp/$part"
 [ -d "$dir" ] || { echo "no such part: $part" >&2; exit 2; }
 
-# keep: the part's test files that hold only its conformance tests.
+# keep: the part's test files that hold only its conformance tests and
+# the helpers they use.
 keep=""
 case $part in
-transport/mem | route/kademlia | route/toymap | route/trustorder | trust/wot) keep=conformance_test.go ;;
+transport/mem | route/kademlia | route/toymap | trust/wot) keep=conformance_test.go ;;
+route/trustorder) keep="conformance_test.go helpers_test.go" ;;
 trust) keep=policy_conformance_test.go ;;
 esac
 for f in "$dir"/*_test.go; do
-	[ "$(basename "$f")" = "$keep" ] || rm -f "$f"
+	case " $keep " in
+	*" $(basename "$f") "*) ;;
+	*) rm -f "$f" ;;
+	esac
 done
 
 name=$(basename "$part")
