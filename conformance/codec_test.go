@@ -231,13 +231,16 @@ func (c codecGivesUpDeep) Unmarshal(data []byte) (*msgenc.Message, error) {
 	return c.Codec.Unmarshal(data)
 }
 
-func TestCheckCodecReportsExactlyTheBrokenRule(t *testing.T) {
+// codecBroken is a broken codec and the rules its flaw breaks.
+type codecBroken struct {
+	name  string
+	codec func() msgenc.Codec
+	want  []string
+}
+
+func codecBrokenCodecs() []codecBroken {
 	base := func() msgenc.Codec { return cbor.New() }
-	for _, tc := range []struct {
-		name  string
-		codec func() msgenc.Codec
-		rules []string
-	}{
+	return []codecBroken{
 		{"no name", func() msgenc.Codec { return codecNoName{base()} }, []string{"name"}},
 		{"drops sender seq", func() msgenc.Codec { return codecDropsSeq{base()} }, []string{"round-trip"}},
 		{"truncates peers", func() msgenc.Codec { return codecTruncatesPeers{base()} }, []string{"round-trip"}},
@@ -261,7 +264,11 @@ func TestCheckCodecReportsExactlyTheBrokenRule(t *testing.T) {
 		// bad input within the size limit.
 		{"plain errors", func() msgenc.Codec { return codecPlainErrors{base()} },
 			[]string{"unmarshal-rejects-garbage", "unmarshal-rejects-truncated", "unmarshal-rejects-deep-nesting"}},
-	} {
+	}
+}
+
+func TestCheckCodecReportsExactlyTheBrokenRule(t *testing.T) {
+	for _, tc := range codecBrokenCodecs() {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := conformance.CheckCodec(t, func(*testing.T) msgenc.Codec { return tc.codec() })
 			var broken []string
@@ -270,13 +277,13 @@ func TestCheckCodecReportsExactlyTheBrokenRule(t *testing.T) {
 					broken = append(broken, v.Rule)
 				}
 			}
-			for _, rule := range tc.rules {
+			for _, rule := range tc.want {
 				if !conformance.Broken(errs, rule) {
 					t.Errorf("rule %q not reported", rule)
 				}
 			}
-			if !slices.Equal(broken, tc.rules) {
-				t.Fatalf("broken rules %q, want exactly %q; violations:\n%v", broken, tc.rules, errs)
+			if !slices.Equal(broken, tc.want) {
+				t.Fatalf("broken rules %q, want exactly %q; violations:\n%v", broken, tc.want, errs)
 			}
 		})
 	}
@@ -295,4 +302,13 @@ func TestCheckCodecPassesBuiltins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every codec rule is broken by some broken codec of this file.
+func TestEveryCodecRuleHasABrokenCodec(t *testing.T) {
+	var wants [][]string
+	for _, c := range codecBrokenCodecs() {
+		wants = append(wants, c.want)
+	}
+	everyRuleBroken(t, "codec", wants...)
 }

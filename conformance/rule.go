@@ -16,10 +16,17 @@ type Violation struct {
 	Doc   string // the rule in a sentence
 	Seed  uint64 // the seed the rule ran with
 	Err   error  // what was observed
+	// Replay is the shell command that runs this rule again with Seed, or
+	// empty when the test's name is not known (see ReplayCommand).
+	Replay string
 }
 
 func (v *Violation) Error() string {
-	return fmt.Sprintf("%s rule %q broken: %v\n\trule: %s\n\tseed: %d", v.Suite, v.Rule, v.Err, v.Doc, v.Seed)
+	s := fmt.Sprintf("%s rule %q broken: %v\n\trule: %s\n\tseed: %d", v.Suite, v.Rule, v.Err, v.Doc, v.Seed)
+	if v.Replay != "" {
+		s += "\n\treplay: " + v.Replay
+	}
+	return s
 }
 
 func (v *Violation) Unwrap() error { return v.Err }
@@ -51,15 +58,26 @@ type rule[F any] struct {
 }
 
 // watchdog bounds every rule so that a hung implementation fails rather than
-// stalling the whole test binary.
+// stalling the whole test binary. A test deadline nearer than that
+// shortens it (see ruleWatchdog).
 const watchdog = 30 * time.Second
 
-// runRule runs one rule with a fresh seed and a watchdog context, turning a
-// returned error or a panic into a *Violation.
+// runRule runs one rule with its seed (see ruleSeed) and a watchdog context,
+// turning a returned error or a panic into a *Violation.
 func runRule[F any](t *testing.T, suite string, r rule[F], factory F) (v *Violation) {
-	seed := rand.Uint64()
-	ctx, cancel := context.WithTimeout(context.Background(), watchdog)
+	seed, err := ruleSeed()
+	if err != nil {
+		return &Violation{Suite: suite, Rule: r.name, Doc: r.doc, Err: err}
+	}
+	deadline, hasDeadline := t.Deadline()
+	limit := ruleWatchdog(time.Now(), deadline, hasDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
+	defer func() {
+		if v != nil {
+			v.Replay = ReplayCommand(t.Name(), seed)
+		}
+	}()
 	e := &env{t: t, ctx: ctx, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	defer func() {
 		if p := recover(); p != nil {
@@ -81,11 +99,10 @@ func runRule[F any](t *testing.T, suite string, r rule[F], factory F) (v *Violat
 		returned = true
 		done <- err
 	}()
-	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		err = fmt.Errorf("watchdog: rule did not finish within %v", watchdog)
+		err = fmt.Errorf("watchdog: rule did not finish within %v", limit.Round(time.Millisecond))
 	}
 	if err != nil {
 		return &Violation{Suite: suite, Rule: r.name, Doc: r.doc, Seed: seed, Err: err}
@@ -146,4 +163,13 @@ func checkSuite[F any](t *testing.T, suite string, rules []rule[F], factory F) [
 		})
 	}
 	return errs
+}
+
+// catch, deferred in a goroutine a rule starts, turns a panic of the part
+// under test into an error handed to report: a panic there would end the
+// whole test binary instead of failing the rule.
+func catch(report func(error)) {
+	if p := recover(); p != nil {
+		report(fmt.Errorf("panic: %v", p))
+	}
 }

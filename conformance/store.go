@@ -30,19 +30,54 @@ import (
 //
 // Update: fn may be called more than once; the suite's functions are pure
 // and never call the store.
-func TestStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store) {
+//
+// opts is optional, at most one: a store that promises durability says so
+// with StoreOptions.Durable, and the durable-* rules then close and reopen
+// it; for other stores they are skipped.
+func TestStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts ...StoreOptions) {
 	t.Helper()
-	runSuite(t, "store", storeRules(), newStore)
+	runSuite(t, "store", storeRules(), storeSuiteOf(t, newStore, opts))
 }
 
 // CheckStore runs the same rules as TestStore and returns the violations,
 // each a *Violation, instead of failing t.
-func CheckStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store) []error {
+func CheckStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts ...StoreOptions) []error {
 	t.Helper()
-	return checkSuite(t, "store", storeRules(), newStore)
+	return checkSuite(t, "store", storeRules(), storeSuiteOf(t, newStore, opts))
 }
 
-type storeFactory = func(t *testing.T, now func() time.Time) kvstore.Store
+// StoreOptions tell TestStore what a store's interface does not show.
+type StoreOptions struct {
+	// Durable is set for a store that promises durability (an
+	// acknowledged write survives Close and reopening). Called once per
+	// rule, it picks a place of the rule's own (a file in t.TempDir, say)
+	// and returns open, which opens a store there, reading time through
+	// now. The suite calls open, writes, closes the store and calls open
+	// again, and expects every acknowledged write back. It closes every
+	// store it opens.
+	Durable func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
+}
+
+// storeFactory is what a store rule receives: the caller's factory and
+// options.
+type storeFactory = *storeSuite
+
+type storeSuite struct {
+	newStore func(t *testing.T, now func() time.Time) kvstore.Store
+	durable  func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
+}
+
+func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts []StoreOptions) *storeSuite {
+	t.Helper()
+	if len(opts) > 1 {
+		t.Fatalf("conformance: TestStore takes at most one StoreOptions, got %d", len(opts))
+	}
+	s := &storeSuite{newStore: newStore}
+	if len(opts) == 1 {
+		s.durable = opts[0].Durable
+	}
+	return s
+}
 
 // storeClock is the fake clock a rule hands to the factory.
 type storeClock struct {
@@ -65,7 +100,7 @@ func (c *storeClock) advance(d time.Duration) {
 // storeOpen builds the store under test. The caller must defer s.Close().
 func storeOpen(e *env, f storeFactory) (kvstore.Store, *storeClock, error) {
 	clk := &storeClock{now: time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)}
-	s := f(e.t, clk.Now)
+	s := f.newStore(e.t, clk.Now)
 	if s == nil {
 		return nil, nil, errors.New("factory returned a nil store")
 	}
@@ -238,8 +273,12 @@ func storeRules() []rule[storeFactory] {
 	var rules []rule[storeFactory]
 	rules = append(rules, storeBasicRules()...)
 	rules = append(rules, storeExpiryRules()...)
+	rules = append(rules, storeLimitRules()...)
 	rules = append(rules, storeUpdateRules()...)
+	rules = append(rules, storeExclusiveRules()...)
 	rules = append(rules, storeLifecycleRules()...)
+	rules = append(rules, storeCancelRules()...)
 	rules = append(rules, storeRangeRules()...)
+	rules = append(rules, storeDurableRules()...)
 	return rules
 }

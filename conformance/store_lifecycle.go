@@ -55,6 +55,7 @@ func storeLifecycleRules() []rule[storeFactory] {
 				for w := range storeMixedWorkers {
 					rng := rand.New(rand.NewPCG(e.rng.Uint64(), uint64(w)))
 					wg.Go(func() {
+						defer catch(func(err error) { errs <- err })
 						for range storeMixedOps {
 							if err := storeMixedOp(e.ctx, s, clk, rng, keys); err != nil {
 								errs <- err

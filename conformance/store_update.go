@@ -181,6 +181,7 @@ func storeUpdateRules() []rule[storeFactory] {
 				var wg sync.WaitGroup
 				for range storeWriters {
 					wg.Go(func() {
+						defer catch(func(err error) { errs <- err })
 						<-start
 						for range storeIncrements {
 							if err := s.Update(e.ctx, key, incr); err != nil {

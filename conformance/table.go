@@ -83,6 +83,7 @@ var tableRules = []rule[tableSuite]{
 	{"concurrent-use", "Concurrent Update, Fail, Remove, Get, Closest and refresh calls are safe and leave Len consistent with Get.", tableConcurrent},
 	{"due-for-refresh", "Ranges without contact for interval are due, cover every held peer, draw IDs inside themselves, and Refreshed or contact clears them.", tableDueForRefresh},
 	{"pending-names-candidate", "A Pending update names a held Candidate, and once the candidate fails the newcomer is admitted.", tablePending},
+	{"remove-drops-waiting-peer", "Remove of a peer waiting in the replacement cache (a Pending update) drops it: when the candidate then fails, that peer is not promoted.", tableRemoveWaiting},
 }
 
 func tableAddThenGet(e *env, s tableSuite) error {
@@ -359,12 +360,26 @@ func tableConcurrent(e *env, s tableSuite) error {
 	if err != nil {
 		return err
 	}
-	const workers, ops = 4, 300
+	const workers, ops, reads = 4, 300, 50
 	var wg sync.WaitGroup
 	errc := make(chan error, workers)
+	start := make(chan struct{})
 	for w := range workers {
 		rng := rand.New(rand.NewPCG(e.rng.Uint64(), uint64(w)))
 		wg.Go(func() {
+			// A panic here would end the test binary, not fail the rule.
+			defer func() {
+				if p := recover(); p != nil {
+					errc <- fmt.Errorf("panic under concurrent use: %v", p)
+				}
+			}()
+			<-start
+			// Readers together first, as a node's lookups are: a table whose
+			// reads share unguarded state breaks here.
+			for i := range reads {
+				f.tbl.Closest(pool[(w+i)%len(pool)].ID, 8)
+				f.tbl.Get(pool[i%len(pool)].ID)
+			}
 			for i := range ops {
 				rec := pool[rng.IntN(len(pool))]
 				now := tableT0.Add(time.Duration(i) * time.Second)
@@ -391,6 +406,7 @@ func tableConcurrent(e *env, s tableSuite) error {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	close(errc)
 	if err := <-errc; err != nil {
@@ -497,4 +513,33 @@ func tablePending(e *env, s tableSuite) error {
 		return nil
 	}
 	return nil // the table never defers a newcomer
+}
+
+func tableRemoveWaiting(e *env, s tableSuite) error {
+	f, err := tableNew(e, s, peer.SHA256())
+	if err != nil {
+		return err
+	}
+	recs, err := f.peers(e, 200)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		res := f.tbl.Update(rec, tableT0)
+		if res.Status != route.Pending || res.Candidate == nil {
+			continue
+		}
+		cand := res.Candidate
+		f.tbl.Remove(rec.ID)
+		for i := 1; !f.tbl.Fail(cand.ID, tableT0.Add(time.Duration(i)*time.Second)); i++ {
+			if i == 100 {
+				return fmt.Errorf("Candidate %s still held after %d failures", cand.ID.Short(), i)
+			}
+		}
+		if _, ok := f.tbl.Get(rec.ID); ok {
+			return fmt.Errorf("peer %s, removed while it waited for candidate %s, was promoted when the candidate failed", rec.ID.Short(), cand.ID.Short())
+		}
+		return nil
+	}
+	return skip("the table never deferred a newcomer (Pending) in 200 updates")
 }

@@ -161,6 +161,7 @@ func transportCheckManySenders(e *env, newGroup transportFactory) (err error) {
 	var wg sync.WaitGroup
 	for p, list := range frames {
 		wg.Go(func() {
+			defer catch(func(err error) { sendErr <- err })
 			to := ts[p.to].Addrs()[0]
 			for _, f := range list {
 				if err := ts[p.from].Send(e.ctx, to, f); err != nil {

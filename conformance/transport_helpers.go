@@ -87,6 +87,7 @@ func transportStartPump(ctx context.Context, tr transport.Transport, idx int, ou
 	pm := &transportPump{quit: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(pm.done)
+		defer catch(func(err error) { pm.err = err })
 		for {
 			p, err := tr.Receive(ctx)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 func transportReceiveWithin(ctx context.Context, tr transport.Transport, limit time.Duration, start func()) (error, bool) {
 	done := make(chan error, 1)
 	go func() {
+		defer catch(func(err error) { done <- err })
 		_, err := tr.Receive(ctx)
 		done <- err
 	}()

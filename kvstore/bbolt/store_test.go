@@ -27,5 +27,13 @@ func open(t testing.TB, path string, now func() time.Time) *bbolt.Store {
 func TestStoreConformance(t *testing.T) {
 	conformance.TestStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
 		return open(t, "", now)
-	})
+	}, conformance.StoreOptions{Durable: durable})
+}
+
+// durable opens stores, one at a time, in one file of t's.
+func durable(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	return func() (kvstore.Store, error) {
+		return bbolt.Open(path, bbolt.Options{Now: now})
+	}
 }

@@ -1,0 +1,139 @@
+#!/bin/sh
+# Mutation-tests one built-in part with only its conformance suite as the
+# test: the module is copied to a temporary directory, the part's own test
+# files are replaced by one that runs just the suite, and gremlins mutates
+# the part's code. Not run in CI; see conformance/CONTRACTS.md for scores.
+#
+#	go install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+#	conformance/mutation/run.sh route/toymap [gremlins flags]
+#
+# Extra flags go to gremlins unleash (-o out.json, -E file regexps).
+set -eu
+part=${1:?usage: run.sh PART [gremlins flags]}
+shift
+root=$(git rev-parse --show-toplevel)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+(cd "$root" && git ls-files --cached --others --exclude-standard -z | xargs -0 cp --parents -t "$tmp")
+dir="$tmp/$part"
+[ -d "$dir" ] || { echo "no such part: $part" >&2; exit 2; }
+
+# keep: the part's test files that hold only its conformance tests and
+# the helpers they use.
+keep=""
+case $part in
+transport/mem | route/kademlia | route/toymap | trust/wot) keep=conformance_test.go ;;
+route/trustorder) keep="conformance_test.go helpers_test.go" ;;
+trust) keep=policy_conformance_test.go ;;
+esac
+for f in "$dir"/*_test.go; do
+	case " $keep " in
+	*" $(basename "$f") "*) ;;
+	*) rm -f "$f" ;;
+	esac
+done
+
+name=$(basename "$part")
+codec() {
+	cat >"$dir/conformance_only_test.go" <<GO
+package ${name}_test
+
+import (
+	"testing"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/msgenc"
+	"github.com/dhtkit/dhtkit/$part"
+)
+
+func TestConformanceOnly(t *testing.T) {
+	conformance.TestCodec(t, func(*testing.T) msgenc.Codec { return $name.New() })
+}
+GO
+}
+transport() {
+	cat >"$dir/conformance_only_test.go" <<GO
+package ${name}_test
+
+import (
+	"testing"
+
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/transport"
+	"github.com/dhtkit/dhtkit/$part"
+)
+
+func TestConformanceOnly(t *testing.T) {
+	conformance.TestTransport(t, func(t *testing.T, n int) []transport.Transport {
+		out := make([]transport.Transport, n)
+		for i := range out {
+			tr, err := $name.Listen(ma.StringCast("/ip4/127.0.0.1/$name/0"), $name.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { tr.Close() })
+			out[i] = tr
+		}
+		return out
+	})
+}
+GO
+}
+case $part in
+msgenc/json | msgenc/cbor | msgenc/bencode) codec ;;
+transport/udp | transport/tcp) transport ;;
+kvstore/memory)
+	cat >"$dir/conformance_only_test.go" <<'GO'
+package memory_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/kvstore/memory"
+)
+
+func TestConformanceOnly(t *testing.T) {
+	conformance.TestStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
+		return memory.New(memory.Options{Now: now})
+	})
+}
+GO
+	;;
+kvstore/bbolt)
+	cat >"$dir/conformance_only_test.go" <<'GO'
+package bbolt_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/kvstore/bbolt"
+)
+
+func TestConformanceOnly(t *testing.T) {
+	conformance.TestStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
+		s, err := bbolt.Open(filepath.Join(t.TempDir(), "store.db"), bbolt.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, conformance.StoreOptions{Durable: func(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
+		path := filepath.Join(t.TempDir(), "store.db")
+		return func() (kvstore.Store, error) { return bbolt.Open(path, bbolt.Options{Now: now}) }
+	}})
+}
+GO
+	;;
+esac
+ls "$dir"/*_test.go >/dev/null 2>&1 || { echo "no conformance test for $part" >&2; exit 2; }
+cd "$tmp"
+gremlins unleash --workers 1 --test-cpu 1 --timeout-coefficient 30 "$@" "./$part"
