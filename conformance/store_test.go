@@ -307,9 +307,11 @@ func storeBrokenStores() []storeBroken {
 		{"empty key acknowledged", []string{"empty-key-rejected"}, func(now func() time.Time) kvstore.Store {
 			return storeEmptyKeyIgnored{storeMemory(now)}
 		}, nil},
-		{"Delete takes two keys", []string{"delete-removes-only-its-key", "len-counts-records", "range-visits-live-records"}, func(now func() time.Time) kvstore.Store {
+		// The range rule deletes five of its keys in map order: when the
+		// last one put is among them the extra Delete goes unseen.
+		{"Delete takes two keys", []string{"delete-removes-only-its-key", "len-counts-records"}, func(now func() time.Time) kvstore.Store {
 			return &storeDeletesTwo{Store: storeMemory(now)}
-		}, nil},
+		}, []string{"range-visits-live-records"}},
 		{"Delete of an absent key fails", []string{"concurrent-mixed-use", "delete-absent-is-ok"}, func(now func() time.Time) kvstore.Store {
 			return storeDeleteAbsentFails{storeMemory(now)}
 		}, nil},
