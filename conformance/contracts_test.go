@@ -108,11 +108,11 @@ func contractSentences(t *testing.T) []contractSentence {
 // Every sentence of those sections is a contract sentence, owned by
 // "node: " and the heading. A code block there is a table: each row (a
 // line at the block's left margin with the indented lines under it) is one
-// sentence, the first row, the header, excepted. The other sections
-// (Building a node, Limits, Inside) state what the Builder and the
-// node's own tests check, not what a network suite can see. So are the
-// sentences of the docs of the node.Node methods the rules call
-// (nodeMethods), owned by "node.Node." and the method.
+// sentence, the first row, the header, excepted. So is every sentence of
+// the docs of the node.Node methods the rules call (nodeMethods), owned by
+// "node.Node." and the method. The other sections (Building a node,
+// Limits, Inside) state what the Builder and the node's own tests check,
+// not what a network suite can see.
 var nodeSections = []string{"Using it", "Query modes", "Who learns what"}
 
 // nodeMethods are the methods of node.Node through which TestNetwork's
