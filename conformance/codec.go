@@ -13,8 +13,10 @@ import (
 
 // TestCodec checks that the codecs newCodec returns keep the msgenc.Codec
 // contract: every kind round-trips exactly (at every limit, with uint64
-// extremes and Unicode text), empty fields decode as nil, invalid messages
-// and frames over msgenc.MaxFrameSize are refused, garbage, truncated,
+// extremes and Unicode text), empty fields decode as nil, a message exactly
+// at each limit of msgenc/limits.go round-trips while one just past it is
+// refused, a frame of exactly msgenc.MaxFrameSize bytes decodes, invalid
+// messages and frames over msgenc.MaxFrameSize are refused, garbage, truncated,
 // oversized and deeply nested input fail with the msgenc sentinels and never
 // panic, decoded messages do not alias the input, Marshal's output belongs
 // to the caller, and concurrent use is safe. The suite expects frames to be
@@ -45,6 +47,8 @@ var codecRules = []rule[codecFactory]{
 	{"round-trip", "Every valid message marshals without error and unmarshals to an equal message, and Marshal leaves the message unchanged.", codecCheckRoundTrip},
 	{"empty-fields-decode-as-nil", "Empty byte fields and empty lists decode as nil.", codecCheckEmptyAsNil},
 	{"frame-within-max-size", "Marshal never returns a frame over msgenc.MaxFrameSize: a message too large to frame fails with msgenc.ErrInvalid.", codecCheckFrameSize},
+	{"limits-exact-edges", "A message exactly at each limit of msgenc/limits.go round-trips unchanged; one a byte or an entry past it is refused by Marshal with msgenc.ErrInvalid, never encoded.", codecCheckLimits},
+	{"largest-frame-decodes", "A valid frame of exactly msgenc.MaxFrameSize bytes decodes, and input of exactly MaxFrameSize bytes is not refused as msgenc.ErrTooLarge.", codecCheckLargestFrame},
 	{"marshal-rejects-invalid", "Marshal refuses a message that fails Validate with an error wrapping msgenc.ErrInvalid, without panicking.", codecCheckMarshalInvalid},
 	{"unmarshal-rejects-garbage", "Unmarshal of garbage returns an error wrapping msgenc.ErrDecode or msgenc.ErrInvalid (or a valid message), never a panic.", codecCheckGarbage},
 	{"unmarshal-rejects-truncated", "Unmarshal of every proper prefix of a valid frame fails with msgenc.ErrDecode or msgenc.ErrInvalid: frames are self-delimiting.", codecCheckTruncated},

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -231,6 +232,42 @@ func (c codecGivesUpDeep) Unmarshal(data []byte) (*msgenc.Message, error) {
 	return c.Codec.Unmarshal(data)
 }
 
+// codecClipsToken encodes a token over MaxTokenSize cut down to the limit
+// instead of refusing the message.
+type codecClipsToken struct{ msgenc.Codec }
+
+func (c codecClipsToken) Marshal(m *msgenc.Message) ([]byte, error) {
+	if m != nil && len(m.Token) > msgenc.MaxTokenSize {
+		clipped := *m
+		clipped.Token = m.Token[:msgenc.MaxTokenSize]
+		m = &clipped
+	}
+	return c.Codec.Marshal(m)
+}
+
+// codecTokenOffByOne refuses a token exactly at MaxTokenSize: a bound
+// checked with >= where > was meant.
+type codecTokenOffByOne struct{ msgenc.Codec }
+
+func (c codecTokenOffByOne) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if m != nil && len(m.Token) >= msgenc.MaxTokenSize {
+		return nil, fmt.Errorf("%w: token too long", msgenc.ErrInvalid)
+	}
+	return m, err
+}
+
+// codecFrameOffByOne refuses input of exactly MaxFrameSize bytes as too
+// large.
+type codecFrameOffByOne struct{ msgenc.Codec }
+
+func (c codecFrameOffByOne) Unmarshal(data []byte) (*msgenc.Message, error) {
+	if len(data) >= msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("%w: %w", msgenc.ErrDecode, msgenc.ErrTooLarge)
+	}
+	return c.Codec.Unmarshal(data)
+}
+
 // codecBroken is a broken codec and the rules its flaw breaks.
 type codecBroken struct {
 	name  string
@@ -242,11 +279,14 @@ func codecBrokenCodecs() []codecBroken {
 	base := func() msgenc.Codec { return cbor.New() }
 	return []codecBroken{
 		{"no name", func() msgenc.Codec { return codecNoName{base()} }, []string{"name"}},
-		{"drops sender seq", func() msgenc.Codec { return codecDropsSeq{base()} }, []string{"round-trip"}},
-		{"truncates peers", func() msgenc.Codec { return codecTruncatesPeers{base()} }, []string{"round-trip"}},
+		{"drops sender seq", func() msgenc.Codec { return codecDropsSeq{base()} }, []string{"round-trip", "limits-exact-edges"}},
+		{"truncates peers", func() msgenc.Codec { return codecTruncatesPeers{base()} }, []string{"round-trip", "limits-exact-edges"}},
 		{"empty not nil", func() msgenc.Codec { return codecEmptyNotNil{base()} }, []string{"empty-fields-decode-as-nil"}},
 		{"pads large frames", func() msgenc.Codec { return codecPadsLargeFrames{base()} }, []string{"frame-within-max-size"}},
-		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"marshal-rejects-invalid"}},
+		{"clips an over-limit token", func() msgenc.Codec { return codecClipsToken{base()} }, []string{"limits-exact-edges"}},
+		{"refuses a token at the limit", func() msgenc.Codec { return codecTokenOffByOne{base()} }, []string{"limits-exact-edges"}},
+		{"refuses a frame at MaxFrameSize", func() msgenc.Codec { return codecFrameOffByOne{base()} }, []string{"largest-frame-decodes"}},
+		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"limits-exact-edges", "marshal-rejects-invalid"}},
 		{"panics on empty frame", func() msgenc.Codec { return codecPanicsOnEmpty{base()} }, []string{"unmarshal-rejects-garbage"}},
 		{"accepts prefixes", func() msgenc.Codec {
 			return codecAcceptsPrefixes{base(), new(sync.Mutex), new([][]byte)}
