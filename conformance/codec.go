@@ -56,6 +56,7 @@ var codecRules = []rule[codecFactory]{
 	{"unmarshal-rejects-deep-nesting", "Unmarshal of deeply nested input fails with msgenc.ErrDecode or msgenc.ErrInvalid, never a panic.", codecCheckDeep},
 	{"decoded-does-not-alias-input", "A decoded message shares no memory with the input: changing the input afterwards leaves the message unchanged.", codecCheckNoAlias},
 	{"marshal-output-not-retained", "Marshal's result belongs to the caller: a later Marshal neither overwrites it nor reflects changes made to it.", codecCheckNotRetained},
+	{"append-marshal-matches-marshal", "A codec that implements msgenc.AppendMarshaler appends to dst exactly what Marshal returns, keeps dst's bytes, and fails where Marshal fails, with the same sentinel.", codecCheckAppendMarshal},
 	{"concurrent-use", "Marshal and Unmarshal called from many goroutines at once give the same results as when called one at a time.", codecCheckConcurrent},
 }
 

@@ -268,6 +268,27 @@ func (c codecFrameOffByOne) Unmarshal(data []byte) (*msgenc.Message, error) {
 	return c.Codec.Unmarshal(data)
 }
 
+// codecAppendDropsDst implements AppendMarshal by returning a fresh frame,
+// losing what dst held.
+type codecAppendDropsDst struct{ msgenc.Codec }
+
+func (c codecAppendDropsDst) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
+	return c.Codec.Marshal(m)
+}
+
+// codecAppendCountsDst appends correctly but applies the frame size limit
+// to the whole buffer, dst's earlier bytes included, so the largest frame
+// fails after a prefix.
+type codecAppendCountsDst struct{ *cbor.Codec }
+
+func (c codecAppendCountsDst) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
+	b, err := c.Codec.AppendMarshal(dst, m)
+	if err == nil && len(b) > msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("%w: frame too large", msgenc.ErrInvalid)
+	}
+	return b, err
+}
+
 // codecBroken is a broken codec and the rules its flaw breaks.
 type codecBroken struct {
 	name  string
@@ -286,6 +307,9 @@ func codecBrokenCodecs() []codecBroken {
 		{"clips an over-limit token", func() msgenc.Codec { return codecClipsToken{base()} }, []string{"limits-exact-edges"}},
 		{"refuses a token at the limit", func() msgenc.Codec { return codecTokenOffByOne{base()} }, []string{"limits-exact-edges"}},
 		{"refuses a frame at MaxFrameSize", func() msgenc.Codec { return codecFrameOffByOne{base()} }, []string{"largest-frame-decodes"}},
+		{"append-marshal drops dst", func() msgenc.Codec { return codecAppendDropsDst{base()} }, []string{"append-marshal-matches-marshal"}},
+		{"append-marshal counts dst in the frame limit", func() msgenc.Codec { return codecAppendCountsDst{cbor.New()} },
+			[]string{"append-marshal-matches-marshal"}},
 		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"limits-exact-edges", "marshal-rejects-invalid"}},
 		{"panics on empty frame", func() msgenc.Codec { return codecPanicsOnEmpty{base()} }, []string{"unmarshal-rejects-garbage"}},
 		{"accepts prefixes", func() msgenc.Codec {
