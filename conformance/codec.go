@@ -15,7 +15,9 @@ import (
 // contract: every kind round-trips exactly (at every limit, with uint64
 // extremes and Unicode text), empty fields decode as nil, a message exactly
 // at each limit of msgenc/limits.go round-trips while one just past it is
-// refused, a frame of exactly msgenc.MaxFrameSize bytes decodes, invalid
+// refused, a frame of exactly msgenc.MaxFrameSize bytes decodes, a number
+// one past its field's range is refused (in text encodings),
+// AppendMarshal (when implemented) appends what Marshal returns, invalid
 // messages and frames over msgenc.MaxFrameSize are refused, garbage, truncated,
 // oversized and deeply nested input fail with the msgenc sentinels and never
 // panic, decoded messages do not alias the input, Marshal's output belongs
@@ -49,6 +51,7 @@ var codecRules = []rule[codecFactory]{
 	{"frame-within-max-size", "Marshal never returns a frame over msgenc.MaxFrameSize: a message too large to frame fails with msgenc.ErrInvalid.", codecCheckFrameSize},
 	{"limits-exact-edges", "A message exactly at each limit of msgenc/limits.go round-trips unchanged; one a byte or an entry past it is refused by Marshal with msgenc.ErrInvalid, never encoded.", codecCheckLimits},
 	{"largest-frame-decodes", "A valid frame of exactly msgenc.MaxFrameSize bytes decodes, and input of exactly MaxFrameSize bytes is not refused as msgenc.ErrTooLarge.", codecCheckLargestFrame},
+	{"numbers-past-their-range-refused", "In a codec that writes numbers as decimal text, a frame whose number is one past its field's range (256 for a uint8) is refused, not wrapped.", codecCheckNumberEdges},
 	{"marshal-rejects-invalid", "Marshal refuses a message that fails Validate with an error wrapping msgenc.ErrInvalid, without panicking.", codecCheckMarshalInvalid},
 	{"unmarshal-rejects-garbage", "Unmarshal of garbage returns an error wrapping msgenc.ErrDecode or msgenc.ErrInvalid (or a valid message), never a panic.", codecCheckGarbage},
 	{"unmarshal-rejects-truncated", "Unmarshal of every proper prefix of a valid frame fails with msgenc.ErrDecode or msgenc.ErrInvalid: frames are self-delimiting.", codecCheckTruncated},

@@ -289,6 +289,23 @@ func (c codecAppendCountsDst) AppendMarshal(dst []byte, m *msgenc.Message) ([]by
 	return b, err
 }
 
+// codecKeepsLowBits decodes a number past its field's range by keeping
+// the field's low bits, as a decoder that converts without a check would:
+// a frame it cannot decode is retried with 256 and 65536 read as 0.
+type codecKeepsLowBits struct{ msgenc.Codec }
+
+func (c codecKeepsLowBits) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if err == nil {
+		return m, nil
+	}
+	wrapped := bytes.ReplaceAll(bytes.ReplaceAll(data, []byte(":65536"), []byte(":0")), []byte(":256"), []byte(":0"))
+	if bytes.Equal(wrapped, data) {
+		return m, err
+	}
+	return c.Codec.Unmarshal(wrapped)
+}
+
 // codecBroken is a broken codec and the rules its flaw breaks.
 type codecBroken struct {
 	name  string
@@ -310,6 +327,8 @@ func codecBrokenCodecs() []codecBroken {
 		{"append-marshal drops dst", func() msgenc.Codec { return codecAppendDropsDst{base()} }, []string{"append-marshal-matches-marshal"}},
 		{"append-marshal counts dst in the frame limit", func() msgenc.Codec { return codecAppendCountsDst{cbor.New()} },
 			[]string{"append-marshal-matches-marshal"}},
+		{"keeps a number's low bits", func() msgenc.Codec { return codecKeepsLowBits{json.New()} },
+			[]string{"numbers-past-their-range-refused"}},
 		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"limits-exact-edges", "marshal-rejects-invalid"}},
 		{"panics on empty frame", func() msgenc.Codec { return codecPanicsOnEmpty{base()} }, []string{"unmarshal-rejects-garbage"}},
 		{"accepts prefixes", func() msgenc.Codec {
