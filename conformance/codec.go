@@ -13,8 +13,12 @@ import (
 
 // TestCodec checks that the codecs newCodec returns keep the msgenc.Codec
 // contract: every kind round-trips exactly (at every limit, with uint64
-// extremes and Unicode text), empty fields decode as nil, invalid messages
-// and frames over msgenc.MaxFrameSize are refused, garbage, truncated,
+// extremes and Unicode text), empty fields decode as nil, a message exactly
+// at each limit of msgenc/limits.go round-trips while one just past it is
+// refused, a frame of exactly msgenc.MaxFrameSize bytes decodes, a number
+// one past its field's range is refused (in text encodings),
+// AppendMarshal (when implemented) appends what Marshal returns, invalid
+// messages and frames over msgenc.MaxFrameSize are refused, garbage, truncated,
 // oversized and deeply nested input fail with the msgenc sentinels and never
 // panic, decoded messages do not alias the input, Marshal's output belongs
 // to the caller, and concurrent use is safe. The suite expects frames to be
@@ -45,6 +49,9 @@ var codecRules = []rule[codecFactory]{
 	{"round-trip", "Every valid message marshals without error and unmarshals to an equal message, and Marshal leaves the message unchanged.", codecCheckRoundTrip},
 	{"empty-fields-decode-as-nil", "Empty byte fields and empty lists decode as nil.", codecCheckEmptyAsNil},
 	{"frame-within-max-size", "Marshal never returns a frame over msgenc.MaxFrameSize: a message too large to frame fails with msgenc.ErrInvalid.", codecCheckFrameSize},
+	{"limits-exact-edges", "A message exactly at each limit of msgenc/limits.go round-trips unchanged; one a byte or an entry past it is refused by Marshal with msgenc.ErrInvalid, never encoded.", codecCheckLimits},
+	{"largest-frame-decodes", "A valid frame of exactly msgenc.MaxFrameSize bytes decodes, and input of exactly MaxFrameSize bytes is not refused as msgenc.ErrTooLarge.", codecCheckLargestFrame},
+	{"numbers-past-their-range-refused", "In a codec that writes numbers as decimal text, a frame whose number is one past its field's range (256 for a uint8) is refused, not wrapped.", codecCheckNumberEdges},
 	{"marshal-rejects-invalid", "Marshal refuses a message that fails Validate with an error wrapping msgenc.ErrInvalid, without panicking.", codecCheckMarshalInvalid},
 	{"unmarshal-rejects-garbage", "Unmarshal of garbage returns an error wrapping msgenc.ErrDecode or msgenc.ErrInvalid (or a valid message), never a panic.", codecCheckGarbage},
 	{"unmarshal-rejects-truncated", "Unmarshal of every proper prefix of a valid frame fails with msgenc.ErrDecode or msgenc.ErrInvalid: frames are self-delimiting.", codecCheckTruncated},
@@ -52,6 +59,7 @@ var codecRules = []rule[codecFactory]{
 	{"unmarshal-rejects-deep-nesting", "Unmarshal of deeply nested input fails with msgenc.ErrDecode or msgenc.ErrInvalid, never a panic.", codecCheckDeep},
 	{"decoded-does-not-alias-input", "A decoded message shares no memory with the input: changing the input afterwards leaves the message unchanged.", codecCheckNoAlias},
 	{"marshal-output-not-retained", "Marshal's result belongs to the caller: a later Marshal neither overwrites it nor reflects changes made to it.", codecCheckNotRetained},
+	{"append-marshal-matches-marshal", "A codec that implements msgenc.AppendMarshaler appends to dst exactly what Marshal returns, keeps dst's bytes, and fails where Marshal fails, with the same sentinel.", codecCheckAppendMarshal},
 	{"concurrent-use", "Marshal and Unmarshal called from many goroutines at once give the same results as when called one at a time.", codecCheckConcurrent},
 }
 

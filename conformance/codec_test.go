@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -231,6 +232,80 @@ func (c codecGivesUpDeep) Unmarshal(data []byte) (*msgenc.Message, error) {
 	return c.Codec.Unmarshal(data)
 }
 
+// codecClipsToken encodes a token over MaxTokenSize cut down to the limit
+// instead of refusing the message.
+type codecClipsToken struct{ msgenc.Codec }
+
+func (c codecClipsToken) Marshal(m *msgenc.Message) ([]byte, error) {
+	if m != nil && len(m.Token) > msgenc.MaxTokenSize {
+		clipped := *m
+		clipped.Token = m.Token[:msgenc.MaxTokenSize]
+		m = &clipped
+	}
+	return c.Codec.Marshal(m)
+}
+
+// codecTokenOffByOne refuses a token exactly at MaxTokenSize: a bound
+// checked with >= where > was meant.
+type codecTokenOffByOne struct{ msgenc.Codec }
+
+func (c codecTokenOffByOne) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if m != nil && len(m.Token) >= msgenc.MaxTokenSize {
+		return nil, fmt.Errorf("%w: token too long", msgenc.ErrInvalid)
+	}
+	return m, err
+}
+
+// codecFrameOffByOne refuses input of exactly MaxFrameSize bytes as too
+// large.
+type codecFrameOffByOne struct{ msgenc.Codec }
+
+func (c codecFrameOffByOne) Unmarshal(data []byte) (*msgenc.Message, error) {
+	if len(data) >= msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("%w: %w", msgenc.ErrDecode, msgenc.ErrTooLarge)
+	}
+	return c.Codec.Unmarshal(data)
+}
+
+// codecAppendDropsDst implements AppendMarshal by returning a fresh frame,
+// losing what dst held.
+type codecAppendDropsDst struct{ msgenc.Codec }
+
+func (c codecAppendDropsDst) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
+	return c.Codec.Marshal(m)
+}
+
+// codecAppendCountsDst appends correctly but applies the frame size limit
+// to the whole buffer, dst's earlier bytes included, so the largest frame
+// fails after a prefix.
+type codecAppendCountsDst struct{ *cbor.Codec }
+
+func (c codecAppendCountsDst) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
+	b, err := c.Codec.AppendMarshal(dst, m)
+	if err == nil && len(b) > msgenc.MaxFrameSize {
+		return nil, fmt.Errorf("%w: frame too large", msgenc.ErrInvalid)
+	}
+	return b, err
+}
+
+// codecKeepsLowBits decodes a number past its field's range by keeping
+// the field's low bits, as a decoder that converts without a check would:
+// a frame it cannot decode is retried with 256 and 65536 read as 0.
+type codecKeepsLowBits struct{ msgenc.Codec }
+
+func (c codecKeepsLowBits) Unmarshal(data []byte) (*msgenc.Message, error) {
+	m, err := c.Codec.Unmarshal(data)
+	if err == nil {
+		return m, nil
+	}
+	wrapped := bytes.ReplaceAll(bytes.ReplaceAll(data, []byte(":65536"), []byte(":0")), []byte(":256"), []byte(":0"))
+	if bytes.Equal(wrapped, data) {
+		return m, err
+	}
+	return c.Codec.Unmarshal(wrapped)
+}
+
 // codecBroken is a broken codec and the rules its flaw breaks.
 type codecBroken struct {
 	name  string
@@ -242,11 +317,19 @@ func codecBrokenCodecs() []codecBroken {
 	base := func() msgenc.Codec { return cbor.New() }
 	return []codecBroken{
 		{"no name", func() msgenc.Codec { return codecNoName{base()} }, []string{"name"}},
-		{"drops sender seq", func() msgenc.Codec { return codecDropsSeq{base()} }, []string{"round-trip"}},
-		{"truncates peers", func() msgenc.Codec { return codecTruncatesPeers{base()} }, []string{"round-trip"}},
+		{"drops sender seq", func() msgenc.Codec { return codecDropsSeq{base()} }, []string{"round-trip", "limits-exact-edges"}},
+		{"truncates peers", func() msgenc.Codec { return codecTruncatesPeers{base()} }, []string{"round-trip", "limits-exact-edges"}},
 		{"empty not nil", func() msgenc.Codec { return codecEmptyNotNil{base()} }, []string{"empty-fields-decode-as-nil"}},
 		{"pads large frames", func() msgenc.Codec { return codecPadsLargeFrames{base()} }, []string{"frame-within-max-size"}},
-		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"marshal-rejects-invalid"}},
+		{"clips an over-limit token", func() msgenc.Codec { return codecClipsToken{base()} }, []string{"limits-exact-edges"}},
+		{"refuses a token at the limit", func() msgenc.Codec { return codecTokenOffByOne{base()} }, []string{"limits-exact-edges"}},
+		{"refuses a frame at MaxFrameSize", func() msgenc.Codec { return codecFrameOffByOne{base()} }, []string{"largest-frame-decodes"}},
+		{"append-marshal drops dst", func() msgenc.Codec { return codecAppendDropsDst{base()} }, []string{"append-marshal-matches-marshal"}},
+		{"append-marshal counts dst in the frame limit", func() msgenc.Codec { return codecAppendCountsDst{cbor.New()} },
+			[]string{"append-marshal-matches-marshal"}},
+		{"keeps a number's low bits", func() msgenc.Codec { return codecKeepsLowBits{json.New()} },
+			[]string{"numbers-past-their-range-refused"}},
+		{"skips validate", func() msgenc.Codec { return codecSkipsValidate{base()} }, []string{"limits-exact-edges", "marshal-rejects-invalid"}},
 		{"panics on empty frame", func() msgenc.Codec { return codecPanicsOnEmpty{base()} }, []string{"unmarshal-rejects-garbage"}},
 		{"accepts prefixes", func() msgenc.Codec {
 			return codecAcceptsPrefixes{base(), new(sync.Mutex), new([][]byte)}

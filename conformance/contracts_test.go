@@ -37,7 +37,7 @@ import (
 // type, two structs whose field docs bind the part), whose docs state what
 // a part must do, by package directory.
 var contractTypes = map[string][]string{
-	"msgenc":    {"Codec"},
+	"msgenc":    {"Codec", "AppendMarshaler"},
 	"kvstore":   {"Store", "UpdateFunc", "Ranger", "Record"},
 	"transport": {"Transport", "Packet"},
 	"route":     {"Table", "Ordering"},

@@ -8,6 +8,11 @@
 #	conformance/mutation/run.sh route/toymap [gremlins flags]
 #
 # Extra flags go to gremlins unleash (-o out.json, -E file regexps).
+#
+#	conformance/mutation/run.sh msgenc/bencode --uncovered out.json
+#
+# applies by hand each mutant that report lists as not covered and runs
+# the suite on it (uncovered.py says why).
 set -eu
 part=${1:?usage: run.sh PART [gremlins flags]}
 shift
@@ -136,4 +141,9 @@ GO
 esac
 ls "$dir"/*_test.go >/dev/null 2>&1 || { echo "no conformance test for $part" >&2; exit 2; }
 cd "$tmp"
+# --uncovered REPORT: apply by hand the mutants a gremlins report (-o)
+# lists as not covered, and run the suite on each (see uncovered.py).
+if [ "${1:-}" = --uncovered ]; then
+	exec python3 "$root/conformance/mutation/uncovered.py" "${2:?--uncovered needs a gremlins report}" "./$part"
+fi
 gremlins unleash --workers 1 --test-cpu 1 --timeout-coefficient 30 "$@" "./$part"
