@@ -77,6 +77,7 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 		b.Run("FindPeer/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			checks := btSigChecks(s)
 			cpu := btCPU()
 			for b.Loop() {
 				from, to := s.nodes[rng.IntN(len(s.nodes))], s.nodes[rng.IntN(len(s.nodes))]
@@ -88,10 +89,12 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
 			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
+			b.ReportMetric(float64(btSigChecks(s)-checks)/float64(count), "sigchecks/lookup")
 		})
 		b.Run("Get/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			checks := btSigChecks(s)
 			cpu := btCPU()
 			for b.Loop() {
 				from, key := s.nodes[rng.IntN(len(s.nodes))], s.keys[rng.IntN(len(s.keys))]
@@ -102,8 +105,18 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
 			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
+			b.ReportMetric(float64(btSigChecks(s)-checks)/float64(count), "sigchecks/lookup")
 		})
 	}
+}
+
+// btSigChecks sums the signature checks of every node in s.
+func btSigChecks(s *btScaleNet) uint64 {
+	var sum uint64
+	for _, n := range s.nodes {
+		sum += n.Stats().SignatureChecks
+	}
+	return sum
 }
 
 // btReport reports the cost of count lookups, cpu the process's CPU time
