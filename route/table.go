@@ -155,11 +155,11 @@ func XOROrdered(t Table) bool {
 // nothing but the answer's address. A table that does not implement it
 // wants every peer, so every sender is verified.
 type Admission interface {
-	// Wants reports whether Update with a record for id could make it one
-	// of the table's peers, at once or as a known waiting peer: id is
-	// held or waiting, or there is room for it. False promises that
-	// Update would leave the table's peers as they are, at most adding
-	// id to the peers waiting to replace them.
+	// Wants reports whether Update with a record for id could make it a
+	// peer of the table or one waiting to replace a peer, other than by
+	// displacing a peer that waits already: id is held or waiting, or
+	// there is room for it. False promises that Update would leave the
+	// table's peers as they are.
 	Wants(id peer.ID) bool
 }
 

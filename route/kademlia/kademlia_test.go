@@ -390,8 +390,8 @@ func TestWantsOnlyWhatUpdateWouldKeep(t *testing.T) {
 	}
 	for s := range uint64(2) {
 		r := in(t, self, 0, s+10)
-		if tbl.Wants(r.ID) {
-			t.Fatalf("full bucket: Wants(%s) = true, though it could only wait", r.ID.Short())
+		if !tbl.Wants(r.ID) {
+			t.Fatalf("replacement cache with room: Wants(%s) = false", r.ID.Short())
 		}
 		mustUpdate(t, tbl, r, route.Pending)
 		waiting = append(waiting, r)
@@ -406,7 +406,7 @@ func TestWantsOnlyWhatUpdateWouldKeep(t *testing.T) {
 	}
 	stranger := in(t, self, 0, 99)
 	if tbl.Wants(stranger.ID) {
-		t.Fatal("full bucket and cache: Wants = true")
+		t.Fatal("full bucket and full cache: Wants = true")
 	}
 	mustUpdate(t, tbl, stranger, route.Pending)
 	mustHold(t, tbl, true, ins...)
