@@ -77,6 +77,7 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 		b.Run("FindPeer/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			checks, unchecked := btSigChecks(s)
 			cpu := btCPU()
 			for b.Loop() {
 				from, to := s.nodes[rng.IntN(len(s.nodes))], s.nodes[rng.IntN(len(s.nodes))]
@@ -88,10 +89,14 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
 			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
+			checks2, unchecked2 := btSigChecks(s)
+			b.ReportMetric(float64(checks2-checks)/float64(count), "sigchecks/lookup")
+			b.ReportMetric(float64(unchecked2-unchecked)/float64(count), "unchecked/lookup")
 		})
 		b.Run("Get/"+mode.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			var rpcs, hops, failed, count int
+			checks, unchecked := btSigChecks(s)
 			cpu := btCPU()
 			for b.Loop() {
 				from, key := s.nodes[rng.IntN(len(s.nodes))], s.keys[rng.IntN(len(s.keys))]
@@ -102,8 +107,21 @@ func btLookups(b *testing.B, s *btScaleNet, rng *rand.Rand) {
 				rpcs, hops, count = rpcs+tr.RPCs, hops+tr.Hops, count+1
 			}
 			btReport(b, rpcs, hops, failed, count, btCPU()-cpu)
+			checks2, unchecked2 := btSigChecks(s)
+			b.ReportMetric(float64(checks2-checks)/float64(count), "sigchecks/lookup")
+			b.ReportMetric(float64(unchecked2-unchecked)/float64(count), "unchecked/lookup")
 		})
 	}
+}
+
+// btSigChecks sums the signature checks of every node in s, and the
+// senders of queries answered without one.
+func btSigChecks(s *btScaleNet) (checks, unchecked uint64) {
+	for _, n := range s.nodes {
+		st := n.Stats()
+		checks, unchecked = checks+st.SignatureChecks, unchecked+st.UnverifiedSenders
+	}
+	return checks, unchecked
 }
 
 // btReport reports the cost of count lookups, cpu the process's CPU time

@@ -126,7 +126,13 @@
 // arrives is verified before it can enter the routing table or be asked
 // anything; a lookup verifies a peer an answer names only when it is about
 // to ask it, and a record verified once is not verified again when the same
-// bytes come back (a bounded cache of digests). A full bucket's least
+// bytes come back (a bounded cache of digests, at least twice the table).
+// The sender of a ping, find-node or find-value whom the table could not
+// keep (route.Admission: its bucket and replacement cache are full) is
+// answered without a check, as a client would be, and used for nothing
+// else: not tabled, not rate-limited under its claimed ID, not named in
+// answers. Stores, forwarded queries and replies always verify their
+// sender first. A full bucket's least
 // recently seen peer is pinged before anyone replaces it. Maintenance
 // (bucket refresh, republish, expiry) runs on the injected clock.
 package node

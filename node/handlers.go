@@ -18,7 +18,7 @@ func (n *Node) handleRequest(in *incoming) {
 			n.replyError(in, msgenc.CodeBadRequest, err.Error())
 			return
 		}
-		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{Peers: n.closestWire(target, in.from)}})
+		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{Peers: n.closestWire(target, in.requester())}})
 	case msgenc.KindFindValue:
 		key, err := n.keyID(m.FindValue.Key)
 		if err != nil {
@@ -27,7 +27,7 @@ func (n *Node) handleRequest(in *incoming) {
 		}
 		// Peers come with the values too: a reader that cannot verify
 		// what this node holds (or distrusts it) goes on from them.
-		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve), Peers: n.closestWire(key, in.from)}
+		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve), Peers: n.closestWire(key, in.requester())}
 		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindValue, Value: v})
 	case msgenc.KindStore:
 		seq, refused := n.storeLocalFrom(n.ctx, n.storeSource(in), in.from, &m.Store.Record, m.Store.CAS, m.Store.ExpectSeq)
@@ -39,6 +39,15 @@ func (n *Node) handleRequest(in *incoming) {
 	default:
 		n.stats.drop(DropUnexpected)
 	}
+}
+
+// requester is the ID the request's sender gave, verified or not; the zero
+// ID for clients.
+func (in *incoming) requester() peer.ID {
+	if in.from != nil {
+		return in.from.ID
+	}
+	return in.claimed
 }
 
 // replyReserve is what a reply frame keeps for everything but its values:
@@ -63,7 +72,7 @@ func (n *Node) keyID(b []byte) (peer.ID, error) {
 // are dead or cut off, an answer of the k closest with those left out would
 // name few peers or none, and the live ones farther away would never be
 // found.
-func (n *Node) closestWire(target peer.ID, requester *peer.Record) []msgenc.PeerRecord {
+func (n *Node) closestWire(target peer.ID, requester peer.ID) []msgenc.PeerRecord {
 	now := n.cfg.clock.Now()
 	for want := n.cfg.k + 1; ; want *= 2 {
 		recs := n.table.Closest(target, want)
@@ -71,7 +80,7 @@ func (n *Node) closestWire(target peer.ID, requester *peer.Record) []msgenc.Peer
 		var wb wireBuilder
 		wb.grow(recs)
 		for _, r := range recs {
-			if requester != nil && r.ID == requester.ID || n.health.down(r.ID, now) {
+			if r.ID == requester || n.health.down(r.ID, now) {
 				continue
 			}
 			if len(out) == n.cfg.k {

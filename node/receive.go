@@ -31,7 +31,10 @@ type incoming struct {
 	t    transport.Transport
 	pkt  transport.Packet
 	msg  *msgenc.Message
-	from *peer.Record // verified sender; nil for clients
+	from *peer.Record // verified sender; nil for clients and unverified senders
+	// claimed is the ID an unverified sender named (see senderNeedsCheck):
+	// used only to leave it out of its own answer, never trusted.
+	claimed peer.ID
 }
 
 func isReply(k msgenc.Kind) bool {
@@ -62,11 +65,17 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		return
 	}
 	var from *peer.Record
+	var claimed peer.ID
 	if m.Sender != nil {
-		from, err = n.verifyRecord(m.Sender)
-		if err != nil {
-			n.stats.drop(DropBadRecord)
-			return
+		if n.senderNeedsCheck(m) {
+			from, err = n.verifyRecord(m.Sender)
+			if err != nil {
+				n.stats.drop(DropBadRecord)
+				return
+			}
+		} else {
+			n.stats.unverified.Add(1)
+			claimed, _ = peer.IDFromBytes(m.Sender.ID)
 		}
 	}
 	if isReply(m.Kind) {
@@ -96,7 +105,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		return
 	}
 	n.sawPeerFrom(from, evictionSource(p.From))
-	in := &incoming{t: t, pkt: p, msg: m, from: from}
+	in := &incoming{t: t, pkt: p, msg: m, from: from, claimed: claimed}
 	if !n.admitPeer(in) {
 		return
 	}
@@ -129,6 +138,32 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	n.handleRequest(in)
 }
 
+// senderNeedsCheck reports whether the sender of request m must be
+// verified before m is handled. A ping, find-node or find-value is answered
+// the same whoever asks: its sender is verified only when the table could
+// keep it (route.Wants) or already holds its exact record, which verifies
+// for free. Otherwise it is served as a client is, with no identity: it
+// does not enter the table or the health record, is not charged to the
+// per-peer limit (an unproven ID must not spend another peer's budget; the
+// address limit has already applied), and its claimed ID serves only to
+// leave it out of its own answer. Replies, stores, forwarded queries and
+// anything else depend on who sent them and are always verified.
+func (n *Node) senderNeedsCheck(m *msgenc.Message) bool {
+	switch m.Kind {
+	case msgenc.KindPing, msgenc.KindFindNode, msgenc.KindFindValue:
+	default:
+		return true
+	}
+	if n.cfg.client {
+		return true // a client answers no requests; it drops them below
+	}
+	id, err := peer.IDFromBytes(m.Sender.ID)
+	if err != nil || id.Len() != n.id.Len() || id == n.id {
+		return true // verifyRecord or sawPeer says what is wrong with it
+	}
+	return route.Wants(n.table, id)
+}
+
 // verifyRecord parses and verifies a peer record from the wire. A record
 // identical to one verified before, held by the table or remembered by
 // the verified cache, is not verified again: the same bytes verify the
@@ -150,10 +185,11 @@ func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
 	if n.verified.has(d) {
 		return r, nil
 	}
+	n.stats.sigChecks.Add(1)
 	if err := r.Verify(n.cfg.hasher); err != nil {
 		return nil, err
 	}
-	n.verified.put(d)
+	n.verified.put(d, max(verifiedCacheSize, 2*n.table.Len()))
 	return r, nil
 }
 

@@ -48,6 +48,7 @@ type counters struct {
 	sent, received, requests, served, forwarded atomic.Uint64
 	sendErrors, timeouts, evictionPings         atomic.Uint64
 	cut                                         atomic.Uint64 // answers too large for an unproven address
+	sigChecks, unverified                       atomic.Uint64
 	drops                                       [numDropReasons]atomic.Uint64
 
 	// What Metrics reports: fixed arrays of atomics, so that counting on
@@ -134,10 +135,17 @@ type Stats struct {
 	// Unproven counts answers replaced by a short refusal because they
 	// would have been more than three times the request's size, to an
 	// address that has not proved itself (see PaddedRequestSize).
-	Unproven  uint64
-	TableSize int
-	Records   int
-	Lookups   LookupStats
+	Unproven uint64
+	// SignatureChecks counts peer records whose signature this node
+	// checked: those seen for the first time, or again after the verified
+	// cache forgot them.
+	SignatureChecks uint64
+	// UnverifiedSenders counts plain queries answered without checking
+	// the sender, whom the table could not keep (see route.Admission).
+	UnverifiedSenders uint64
+	TableSize         int
+	Records           int
+	Lookups           LookupStats
 }
 
 // Stats returns a snapshot of the node's counters.
@@ -147,7 +155,8 @@ func (n *Node) Stats() Stats {
 		Requests: n.stats.requests.Load(), Served: n.stats.served.Load(), Forwarded: n.stats.forwarded.Load(),
 		SendErrors: n.stats.sendErrors.Load(), Timeouts: n.stats.timeouts.Load(),
 		EvictionPings: n.stats.evictionPings.Load(), Refused: n.stats.refusedTotal(),
-		Unproven:  n.stats.cut.Load(),
+		Unproven:        n.stats.cut.Load(),
+		SignatureChecks: n.stats.sigChecks.Load(), UnverifiedSenders: n.stats.unverified.Load(),
 		Dropped:   make(map[DropReason]uint64, numDropReasons),
 		TableSize: n.table.Len(),
 	}

@@ -8,8 +8,10 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc"
 )
 
-// verifiedCacheSize bounds the records a node remembers as verified beyond
-// its table. An entry is a 32-byte digest, not the record, so that the
+// verifiedCacheSize is the fewest records a node remembers as verified
+// beyond its table; a node with a table of more than half of it remembers
+// twice its table's size, so that the peers it meets again as often as
+// those it keeps stay checked once. An entry is a 32-byte digest, not the record, so that the
 // cache costs an idle node a few KiB: the table's records are checked
 // against the table first, and the cache covers the peers met often but
 // not kept (senders of requests whose buckets are full, peers named in
@@ -21,13 +23,14 @@ const verifiedCacheSize = 256
 // addresses, signature): a record seen again byte for byte is not verified
 // again, and a record that differs anywhere, even under the same ID and
 // signature, has another digest and is verified afresh. It holds at most
-// verifiedCacheSize digests in two generations: when the young one fills,
+// the size put is given, in two generations: when the young one fills,
 // the old one is dropped, so digests in use stay and the rest age out
 // without per-entry bookkeeping.
 type verifiedCache struct {
 	mu       sync.Mutex
 	young    map[[32]byte]struct{}
 	old      map[[32]byte]struct{}
+	size     int // the limit the last put was given
 	hits     uint64
 	verified uint64
 }
@@ -68,16 +71,18 @@ func (c *verifiedCache) has(d [32]byte) bool {
 	return ok
 }
 
-// put remembers that the record with digest d has just verified.
-func (c *verifiedCache) put(d [32]byte) {
+// put remembers that the record with digest d has just verified, keeping
+// at most about size digests.
+func (c *verifiedCache) put(d [32]byte, size int) {
 	c.mu.Lock()
 	c.verified++
+	c.size = size
 	c.putLocked(d)
 	c.mu.Unlock()
 }
 
 func (c *verifiedCache) putLocked(d [32]byte) {
-	if len(c.young) >= verifiedCacheSize/2 {
+	if len(c.young) >= max(c.size, verifiedCacheSize)/2 {
 		c.old, c.young = c.young, nil
 	}
 	if c.young == nil {

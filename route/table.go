@@ -146,3 +146,28 @@ func XOROrdered(t Table) bool {
 	}
 	return true
 }
+
+// Admission is implemented by tables that can tell from an ID alone
+// whether contact with that peer could change what they hold. The node
+// asks it before verifying the sender of a plain query (ping, find-node,
+// find-value): a signature check costs far more than the answer, and a
+// sender the table would not keep needs none, since it is then used for
+// nothing but the answer's address. A table that does not implement it
+// wants every peer, so every sender is verified.
+type Admission interface {
+	// Wants reports whether Update with a record for id could make it a
+	// peer of the table or one waiting to replace a peer, other than by
+	// displacing a peer that waits already: id is held or waiting, or
+	// there is room for it. False promises that Update would leave the
+	// table's peers as they are.
+	Wants(id peer.ID) bool
+}
+
+// Wants reports whether t could keep a peer with id: Admission's answer,
+// or true when t does not implement it.
+func Wants(t Table, id peer.ID) bool {
+	if a, ok := t.(Admission); ok {
+		return a.Wants(id)
+	}
+	return true
+}

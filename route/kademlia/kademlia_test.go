@@ -372,3 +372,45 @@ func TestClosestMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// TestWantsOnlyWhatUpdateWouldKeep checks Wants against what Update then
+// does: it is true wherever Update would add or keep the peer, and false
+// only when Update would leave the table's peers as they are.
+func TestWantsOnlyWhatUpdateWouldKeep(t *testing.T) {
+	self := selfID(t, 20)
+	tbl := mustNew(t, self, kademlia.Options{K: 2, ReplacementCache: 2})
+	var ins, waiting []*peer.Record
+	for s := range uint64(2) {
+		r := in(t, self, 0, s+1)
+		if !tbl.Wants(r.ID) {
+			t.Fatalf("bucket with room: Wants(%s) = false", r.ID.Short())
+		}
+		mustUpdate(t, tbl, r, route.Added)
+		ins = append(ins, r)
+	}
+	for s := range uint64(2) {
+		r := in(t, self, 0, s+10)
+		if !tbl.Wants(r.ID) {
+			t.Fatalf("replacement cache with room: Wants(%s) = false", r.ID.Short())
+		}
+		mustUpdate(t, tbl, r, route.Pending)
+		waiting = append(waiting, r)
+	}
+	for _, r := range append(ins, waiting...) {
+		if !tbl.Wants(r.ID) {
+			t.Fatalf("held or waiting peer %s: Wants = false", r.ID.Short())
+		}
+	}
+	if !tbl.Wants(in(t, self, 1, 1).ID) {
+		t.Fatal("empty bucket: Wants = false")
+	}
+	stranger := in(t, self, 0, 99)
+	if tbl.Wants(stranger.ID) {
+		t.Fatal("full bucket and full cache: Wants = true")
+	}
+	mustUpdate(t, tbl, stranger, route.Pending)
+	mustHold(t, tbl, true, ins...)
+	if tbl.Len() != 2 {
+		t.Fatalf("Len = %d after a stranger's update, want 2", tbl.Len())
+	}
+}

@@ -219,3 +219,25 @@ func (t *Table) Len() int {
 	defer t.mu.RUnlock()
 	return t.n
 }
+
+var _ route.Admission = (*Table)(nil)
+
+// Wants reports whether Update with a record for id could change the
+// table: id is in its bucket or replacement cache, or either has room.
+// With both full, Update would only push id to the front of the cache,
+// dropping the longest waiting peer, and name a candidate to ping. A
+// newcomer to a full bucket is still wanted while the cache has room, so
+// that it is a candidate when the bucket's least recently seen peer
+// fails its eviction ping.
+func (t *Table) Wants(id peer.ID) bool {
+	if id.Len() != t.self.Len() || id == t.self {
+		return true // Update rejects it; the caller's checks say why
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	b := t.existing(id)
+	if b == nil || len(b.entries) < t.opts.K || len(b.repl) < t.opts.ReplacementCache {
+		return true
+	}
+	return b.find(id) >= 0 || b.findRepl(id) >= 0
+}
