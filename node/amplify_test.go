@@ -206,13 +206,13 @@ func TestADirectReplyAnswerToAnUnprovenAddressIsAtMostThreeTimesTheQuery(t *test
 	}}
 	data, err := attacker.codec.Marshal(q)
 	require.NoError(t, err)
+	sent0 := holder.Metrics().Sent[msgenc.KindForwardReply]
 	_, err = attacker.conn.WriteToUDP(data, udpOf(t, holder.Addrs()[0]))
 	require.NoError(t, err)
 
 	// The holder either sends an answer to the victim or drops it as too
 	// large for an unproven address; wait for one or the other, then see
 	// what reached the victim.
-	sent0 := holder.Metrics().Sent[msgenc.KindForwardReply]
 	var sent, dropped uint64
 	require.Eventually(t, func() bool {
 		m := holder.Metrics()

@@ -207,7 +207,9 @@ func TestASilentPeerIsQuestionedAndDroppedWhenItDoesNotAnswer(t *testing.T) {
 		clk.Advance(250 * time.Millisecond)
 		return a.Stats().TableSize == 1
 	}, "a silent peer that does not answer is still in the table")
-	btEventually(t, func() bool { return a.Stats().Requests >= pings+2 }, "both quiet peers were pinged")
+	// b was pinged (it is gone for not answering); c may have been too,
+	// unless c's own liveness ping reached a first, which makes it heard.
+	btEventually(t, func() bool { return a.Stats().Requests >= pings+1 }, "the silent peer was pinged")
 	raw := btNewRaw(t, net)
 	require.Equal(t, []peer.ID{c.ID()}, raw.tableOf(a.Addrs()[0], c.ID()), "the peer that answered stays")
 }
