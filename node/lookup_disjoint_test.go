@@ -294,15 +294,20 @@ func TestDisjointPathsNeverAskAPeerTwice(t *testing.T) {
 		rec, err := from.FindPeer(ctx, id, node.WithDisjointPaths(4), node.WithTrace(&tr))
 		require.NoError(t, err)
 		require.Equal(t, id, rec.ID)
+		// The counters see what arrived: a request the trace counts may be
+		// cancelled before it leaves when the lookup ends, so the peers
+		// may see fewer than the trace, never more.
 		asked := 0
+		for _, c := range counters {
+			asked += c.finds()
+		}
+		require.Positive(t, asked, "trial %d: the counters saw the lookup", trial)
+		require.LessOrEqual(t, asked, tr.RPCs, "trial %d: no request the trace does not count", trial)
 		for i, c := range counters {
-			got := c.finds()
-			asked += got
 			if nodes[i] != to {
-				require.LessOrEqual(t, got, 1, "trial %d: node %d was asked by two paths", trial, i)
+				require.LessOrEqual(t, c.finds(), 1, "trial %d: node %d was asked by two paths", trial, i)
 			}
 		}
-		require.Equal(t, tr.RPCs, asked, "every request of the lookup was counted")
 	}
 }
 
