@@ -38,6 +38,11 @@ func networkPathsRun(w *networkNet, obs NetworkObserver, modes []node.Mode, roun
 		return seen, err
 	}
 	hop := w.nodes[e.rng.IntN(len(w.nodes))]
+	// Only the frames this run makes count: a rule may run it again.
+	before := make([]int, len(w.nodes))
+	for i, n := range w.nodes {
+		before[i] = len(obs.Received(n))
+	}
 	if _, err := origin.Ping(e.ctx, hop.Addrs()[0]); err != nil {
 		return seen, fmt.Errorf("the client originator's Ping of node %d: %w", w.index(hop), err)
 	}
@@ -59,7 +64,11 @@ func networkPathsRun(w *networkNet, obs NetworkObserver, modes []node.Mode, roun
 	}{{"the originator's ID", origin.ID().Bytes()}, {"the first hop's ID", hop.ID().Bytes()}}
 	originAddrs := origin.Addrs()
 	for i, n := range w.nodes {
-		for _, f := range obs.Received(n) {
+		got := obs.Received(n)
+		if i < len(before) {
+			got = got[min(before[i], len(got)):]
+		}
+		for _, f := range got {
 			if f.Msg == nil || f.Msg.Forward == nil {
 				continue
 			}
@@ -136,9 +145,13 @@ func networkCheckNoHopTrace(e *env, s networkSuite) (err error) {
 		return networkLacks("NetworkObserver")
 	}
 	modes := networkForwardedModes(s)
-	seen, err := networkPathsRun(w, obs, modes, 2)
-	if err != nil {
-		return err
+	// Two rounds a mode usually send queries past the first hop; when the
+	// first hop happened to answer them all itself, look again with more.
+	var seen networkPathsSeen
+	for rounds := 2; rounds <= 8 && len(seen.past) == 0; rounds *= 2 {
+		if seen, err = networkPathsRun(w, obs, modes, rounds); err != nil {
+			return err
+		}
 	}
 	if len(seen.past) == 0 {
 		return fmt.Errorf("in modes %v no forwarded query went past the first hop: nothing was checked", modes)
