@@ -40,7 +40,7 @@ var contractTypes = map[string][]string{
 	"msgenc":    {"Codec", "AppendMarshaler"},
 	"kvstore":   {"Store", "UpdateFunc", "Ranger", "Record"},
 	"transport": {"Transport", "Packet"},
-	"route":     {"Table", "Ordering"},
+	"route":     {"Table", "Ordering", "Admission"},
 	"trust":     {"Policy", "Refresher", "Leveler"},
 }
 

@@ -133,6 +133,47 @@ func (s tableRemoveKeepsWaiting) Remove(id peer.ID) bool {
 	return s.Table.Remove(id)
 }
 
+// tableWantsHeldOnly says it wants only the peers it holds already, as if
+// every bucket were full: Update still adds newcomers where there is room.
+type tableWantsHeldOnly struct{ route.Table }
+
+func (s tableWantsHeldOnly) Wants(id peer.ID) bool {
+	_, ok := s.Get(id)
+	return ok
+}
+
+// tableWantsNothing says it wants no peer, not even those it holds.
+type tableWantsNothing struct{ route.Table }
+
+func (tableWantsNothing) Wants(peer.ID) bool { return false }
+
+func TestCheckTableCatchesAdmissionThatLies(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		wrap func(route.Table) route.Table
+	}{
+		{"wants held peers only", func(t route.Table) route.Table { return tableWantsHeldOnly{t} }},
+		{"wants nothing", func(t route.Table) route.Table { return tableWantsNothing{t} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
+				return c.wrap(tableKademlia(kademlia.Options{})(t, self))
+			})
+			var got []string
+			for _, err := range errs {
+				var v *conformance.Violation
+				if errors.As(err, &v) {
+					got = append(got, v.Rule)
+				}
+			}
+			if !slices.Equal(got, []string{"admission-is-honest"}) {
+				t.Errorf("CheckTable reported %q, want exactly [admission-is-honest]: %v", got, errs)
+			}
+		})
+	}
+}
+
 func TestCheckTableCatchesRemoveKeepingAWaitingPeer(t *testing.T) {
 	errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
 		return tableRemoveKeepsWaiting{tableKademlia(kademlia.Options{K: 2})(t, self)}
@@ -182,5 +223,6 @@ func TestEveryTableRuleHasABrokenTable(t *testing.T) {
 	everyRuleBroken(t, "table", append(wants,
 		[]string{"closest-is-sorted", "closest-is-consistent", "closest-is-exact", "closest-returns-held", "closest-n-bounds"},
 		[]string{"self-rejected", "lower-seq-does-not-replace", "fail-eventually-removes", "due-for-refresh", "pending-names-candidate"},
-		[]string{"remove-drops-waiting-peer"})...)
+		[]string{"remove-drops-waiting-peer"},
+		[]string{"admission-is-honest"})...)
 }
