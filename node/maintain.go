@@ -128,27 +128,18 @@ func (n *Node) refreshBuckets(ctx context.Context) { n.refreshDue(ctx, n.cfg.ref
 // learn of the node; the range fills further as the network contacts it
 // and at the periodic refreshes. A full lookup for each range would make a
 // join cost more as the network grows and its tables get deeper.
-func (n *Node) fillBuckets(ctx context.Context) {
-	due := n.table.DueForRefresh(n.cfg.clock.Now(), n.cfg.refresh)
-	for i, r := range due {
-		if i == maxRefreshPerRound || ctx.Err() != nil {
-			return
-		}
-		n.rngMu.Lock()
-		target := r.Random(n.rng)
-		n.rngMu.Unlock()
-		if target.IsZero() {
-			continue
-		}
-		if _, err := n.lookupUntil(ctx, target, nil, nil, &bucketFill{rng: r, want: n.cfg.alpha}); err == nil {
-			n.table.Refreshed(target, n.cfg.clock.Now())
-		}
-	}
-}
+func (n *Node) fillBuckets(ctx context.Context) { n.refreshRanges(ctx, n.cfg.refresh, true) }
 
 // refreshDue looks up a random ID in every range with no lookup for
 // interval, at most maxRefreshPerRound of them.
 func (n *Node) refreshDue(ctx context.Context, interval time.Duration) {
+	n.refreshRanges(ctx, interval, false)
+}
+
+// refreshRanges looks up a random ID in each range with no lookup for
+// interval, at most maxRefreshPerRound of them: a full lookup, or with
+// fill one that ends once alpha peers of the range answered.
+func (n *Node) refreshRanges(ctx context.Context, interval time.Duration, fill bool) {
 	due := n.table.DueForRefresh(n.cfg.clock.Now(), interval)
 	for i, r := range due {
 		if i == maxRefreshPerRound || ctx.Err() != nil {
@@ -160,7 +151,13 @@ func (n *Node) refreshDue(ctx context.Context, interval time.Duration) {
 		if target.IsZero() {
 			continue
 		}
-		if _, err := n.lookup(ctx, target, nil); err == nil {
+		var err error
+		if fill {
+			_, err = n.lookupUntil(ctx, target, nil, nil, &bucketFill{rng: r, want: n.cfg.alpha})
+		} else {
+			_, err = n.lookup(ctx, target, nil)
+		}
+		if err == nil {
 			n.table.Refreshed(target, n.cfg.clock.Now())
 		}
 	}
