@@ -213,5 +213,10 @@ func testForgingReplicas(t *testing.T, closest bool, directReply int) {
 	for _, n := range honest {
 		bad += n.Stats().Dropped[DropBadValue]
 	}
-	require.Positive(t, bad, "forged answers were seen, discarded and counted")
+	t.Logf("forged answers discarded: %d", bad)
+	if closest {
+		// Random liars may sit far from both keys and never be asked;
+		// liars closest to the keys are always met.
+		require.Positive(t, bad, "forged answers were seen, discarded and counted")
+	}
 }
