@@ -27,6 +27,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 )
 
 // floodSize is how many datagrams the flood sends, and in how long: the
@@ -67,12 +68,11 @@ func TestOneSourceFloodingAServeProcessCannotExhaustIt(t *testing.T) {
 	// Each get waits its turn, a get every getEvery: a few requests to
 	// the target each, well under its rate limit for the reader's address.
 	const getEvery = 15 * time.Millisecond
-	next := time.Now()
+	pace := rate.NewLimiter(rate.Every(getEvery), 1)
 	get := func(r *readTarget, i int) (time.Duration, error) {
-		if wait := time.Until(next); wait > 0 {
-			time.Sleep(wait) // pacing a reader, not synchronising a test
+		if err := pace.Wait(context.Background()); err != nil {
+			return 0, err
 		}
-		next = time.Now().Add(getEvery)
 		return r.get(i)
 	}
 	for i := range 20 { // warm up: first contacts, tokens
@@ -445,7 +445,9 @@ func flood(t *testing.T, to *net.UDPAddr, count int, span time.Duration) int {
 	defer c.close()
 	rng := rand.New(rand.NewPCG(5, 6))
 	junk := make([]byte, 1400)
-	start := time.Now()
+	// Never ahead of the schedule: count datagrams spread over span, in
+	// bursts of a few so the pacing costs little.
+	pace := rate.NewLimiter(rate.Limit(float64(count)/span.Seconds()), 16)
 	sent := 0
 	for i := range count {
 		var data []byte
@@ -473,10 +475,7 @@ func flood(t *testing.T, to *net.UDPAddr, count int, span time.Duration) int {
 		if _, err := c.conn.WriteToUDP(data, to); err == nil {
 			sent++
 		}
-		// Pace: never ahead of the schedule.
-		if ahead := time.Duration(i+1)*span/time.Duration(count) - time.Since(start); ahead > time.Millisecond {
-			time.Sleep(ahead) // pacing a sender, not synchronising a test
-		}
+		require.NoError(t, pace.Wait(context.Background()))
 	}
 	return sent
 }
