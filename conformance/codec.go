@@ -15,7 +15,8 @@ import (
 // contract: every kind round-trips exactly (at every limit, with uint64
 // extremes and Unicode text), empty fields decode as nil, a message exactly
 // at each limit of msgenc/limits.go round-trips while one just past it is
-// refused, a frame of exactly msgenc.MaxFrameSize bytes decodes, a number
+// refused (by Marshal and, given CodecOptions.Raw, by Unmarshal of the
+// hand-made frame), a frame of exactly msgenc.MaxFrameSize bytes decodes, a number
 // one past its field's range is refused (in text encodings),
 // AppendMarshal (when implemented) appends what Marshal returns, invalid
 // messages and frames over msgenc.MaxFrameSize are refused, garbage, truncated,
@@ -26,19 +27,55 @@ import (
 //
 // newCodec is called once per rule, with that rule's subtest. TestCodec
 // fails t for every rule broken.
-func TestCodec(t *testing.T, newCodec func(t *testing.T) msgenc.Codec) {
+//
+// opts is optional, at most one: with CodecOptions.Raw the suite also
+// hands Unmarshal frames no honest Marshal makes, one past each limit, as
+// a hostile peer would; without it that rule is skipped.
+func TestCodec(t *testing.T, newCodec func(t *testing.T) msgenc.Codec, opts ...CodecOptions) {
 	t.Helper()
-	runSuite(t, "codec", codecRules, newCodec)
+	runSuite(t, "codec", codecRules, codecSuiteOf(t, newCodec, opts))
 }
 
 // CheckCodec runs the same rules as TestCodec and returns the violations,
 // each a *Violation, instead of failing t.
-func CheckCodec(t *testing.T, newCodec func(t *testing.T) msgenc.Codec) []error {
+func CheckCodec(t *testing.T, newCodec func(t *testing.T) msgenc.Codec, opts ...CodecOptions) []error {
 	t.Helper()
-	return checkSuite(t, "codec", codecRules, newCodec)
+	return checkSuite(t, "codec", codecRules, codecSuiteOf(t, newCodec, opts))
 }
 
-type codecFactory = func(t *testing.T) msgenc.Codec
+// CodecOptions give TestCodec what it cannot get from a codec's interface.
+type CodecOptions struct {
+	// Raw encodes m in the codec's wire format exactly as it is, with no
+	// check at all: every body m carries (whatever its Kind), every field
+	// at whatever length, as a peer that hand-makes frames would. Marshal
+	// refuses such messages, so without Raw the suite cannot show that
+	// Unmarshal refuses their frames too. Raw is written with the codec's
+	// underlying encoder (encoding/json, a CBOR or bencode library) and
+	// lives in the codec's tests; it is called from one goroutine at a
+	// time.
+	Raw func(m *msgenc.Message) ([]byte, error)
+}
+
+// codecFactory is what a codec rule receives: the caller's factory and
+// options.
+type codecFactory = *codecSuite
+
+type codecSuite struct {
+	newCodec func(t *testing.T) msgenc.Codec
+	raw      func(m *msgenc.Message) ([]byte, error)
+}
+
+func codecSuiteOf(t *testing.T, newCodec func(t *testing.T) msgenc.Codec, opts []CodecOptions) *codecSuite {
+	t.Helper()
+	if len(opts) > 1 {
+		t.Fatalf("conformance: TestCodec takes at most one CodecOptions, got %d", len(opts))
+	}
+	s := &codecSuite{newCodec: newCodec}
+	if len(opts) == 1 {
+		s.raw = opts[0].Raw
+	}
+	return s
+}
 
 // codecSmallFrame bounds the frames that rules which decode a frame many
 // times work on, to keep the suite fast under the race detector.
@@ -51,6 +88,7 @@ var codecRules = []rule[codecFactory]{
 	{"frame-within-max-size", "Marshal never returns a frame over msgenc.MaxFrameSize: a message too large to frame fails with msgenc.ErrInvalid.", codecCheckFrameSize},
 	{"limits-exact-edges", "A message exactly at each limit of msgenc/limits.go round-trips unchanged; one a byte or an entry past it is refused by Marshal with msgenc.ErrInvalid, never encoded.", codecCheckLimits},
 	{"largest-frame-decodes", "A valid frame of exactly msgenc.MaxFrameSize bytes decodes, and input of exactly MaxFrameSize bytes is not refused as msgenc.ErrTooLarge.", codecCheckLargestFrame},
+	{"unmarshal-refuses-over-limit-frames", "Unmarshal refuses a frame one past any limit of msgenc/limits.go, or breaking any other rule of Validate, as a peer may hand-make it (CodecOptions.Raw encodes it), with msgenc.ErrInvalid or msgenc.ErrDecode; the frame of the same message at the limit decodes to it.", codecCheckRawLimits},
 	{"numbers-past-their-range-refused", "In a codec that writes numbers as decimal text, a frame whose number is one past its field's range (256 for a uint8) is refused, not wrapped.", codecCheckNumberEdges},
 	{"marshal-rejects-invalid", "Marshal refuses a message that fails Validate with an error wrapping msgenc.ErrInvalid, without panicking.", codecCheckMarshalInvalid},
 	{"unmarshal-rejects-garbage", "Unmarshal of garbage returns an error wrapping msgenc.ErrDecode or msgenc.ErrInvalid (or a valid message), never a panic.", codecCheckGarbage},
@@ -146,16 +184,16 @@ func codecShow(data []byte) string {
 	return fmt.Sprintf("%d bytes %q", len(data), data)
 }
 
-func codecCheckName(e *env, newCodec codecFactory) error {
-	name := newCodec(e.t).Name()
+func codecCheckName(e *env, s codecFactory) error {
+	name := s.newCodec(e.t).Name()
 	if name == "" || name != strings.ToLower(name) || strings.ContainsAny(name, " \t\n") {
 		return fmt.Errorf("Name() = %q, want a non-empty lower-case token", name)
 	}
 	return nil
 }
 
-func codecCheckRoundTrip(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckRoundTrip(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	use, want := codecSamples(e)
 	for i, m := range use {
 		got, err := codecRoundTrip(c, m)
@@ -172,8 +210,8 @@ func codecCheckRoundTrip(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckEmptyAsNil(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckEmptyAsNil(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	empty := []byte{}
 	peer := msgenc.PeerRecord{ID: empty, PublicKey: empty, Addrs: [][]byte{}, Signature: empty}
 	rec := &msgenc.ValueRecord{Key: empty, Value: empty, Publisher: empty, Salt: empty, Signature: empty}
@@ -201,8 +239,8 @@ func codecCheckEmptyAsNil(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckFrameSize(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckFrameSize(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	// Passes Validate, but its fields add up to about 800 KiB.
 	m := codecMaximal(msgenc.KindValue)
 	m.Value.Peers = codecMaximal(msgenc.KindPeers).Peers.Peers
@@ -221,8 +259,8 @@ func codecCheckFrameSize(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckMarshalInvalid(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckMarshalInvalid(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	for _, tc := range codecInvalidMessages() {
 		b, err := codecMarshal(c, tc.m)
 		if !errors.Is(err, msgenc.ErrInvalid) {
@@ -232,8 +270,8 @@ func codecCheckMarshalInvalid(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckNoAlias(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckNoAlias(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	use, _ := codecSamples(e)
 	for i, m := range use {
 		frame, err := codecMarshal(c, m)
@@ -260,8 +298,8 @@ func codecCheckNoAlias(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckNotRetained(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckNotRetained(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	use, _ := codecSamples(e)
 	for i := 0; i+1 < len(use); i += 2 {
 		first, err := codecMarshal(c, use[i])

@@ -15,8 +15,8 @@ import (
 // caught) keeps those bytes and appends exactly what Marshal returns, or
 // fails as Marshal does. The largest frame checks that the frame size limit
 // counts only the appended bytes.
-func codecCheckAppendMarshal(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckAppendMarshal(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	am, ok := c.(msgenc.AppendMarshaler)
 	if !ok {
 		return skip("the codec does not implement msgenc.AppendMarshaler")

@@ -41,8 +41,8 @@ func codecExpectErrorOrValid(c msgenc.Codec, data []byte, what string) error {
 	return nil
 }
 
-func codecCheckGarbage(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckGarbage(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	fixed := []string{"", "null", "true", "0", `""`, "{}", "[]", `{"k":1}`, "de", "le", "0:", "i0e", "d1:ki1ee",
 		"\xa0", "\x80", "\xf6", "\xa1\x01\x01", "\xff\xff\xff\xff", "{\"k\":1,\"t\":\"1\",\"ping\":{}", "999999999:x"}
 	if err := codecExpectError(c, nil, "nil input"); err != nil {
@@ -90,8 +90,8 @@ func codecCheckGarbage(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckTruncated(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckTruncated(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	use, _ := codecSamples(e)
 	for i, m := range use {
 		frame, err := codecMarshal(c, m)
@@ -126,8 +126,8 @@ func codecCheckTruncated(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckOversized(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckOversized(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	frame, err := codecMarshal(c, SamplePeersReply(20))
 	if err != nil {
 		return fmt.Errorf("Marshal: %w", err)
@@ -150,8 +150,8 @@ func codecCheckOversized(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckDeep(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckDeep(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	nest := func(open, close string, depth int) []byte {
 		return []byte(string(bytes.Repeat([]byte(open), depth)) + string(bytes.Repeat([]byte(close), depth)))
 	}
@@ -176,8 +176,8 @@ func codecCheckDeep(e *env, newCodec codecFactory) error {
 	return nil
 }
 
-func codecCheckConcurrent(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckConcurrent(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	use, _ := codecSamples(e)
 	// Keep the small messages: this rule is about interleaving, not size.
 	type sample struct {

@@ -181,8 +181,8 @@ func codecLimits() []codecLimit {
 // Codec contract has Marshal validate, so Marshal must refuse it with
 // msgenc.ErrInvalid; when a codec encodes it anyway, its own decoder must at
 // least refuse the frame, and the report says which side let it through.
-func codecCheckLimits(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckLimits(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	for _, l := range codecLimits() {
 		at, want := l.build(l.limit), l.build(l.limit)
 		if err := at.Validate(); err != nil {
@@ -294,8 +294,8 @@ func codecLargestFrame(c msgenc.Codec) (*msgenc.Message, []byte, error) {
 // the largest frame Marshal makes (exactly msgenc.MaxFrameSize bytes in
 // every built-in codec) decodes to the message, and input of exactly
 // MaxFrameSize bytes is not refused as too large.
-func codecCheckLargestFrame(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckLargestFrame(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	m, frame, err := codecLargestFrame(c)
 	if err != nil {
 		return fmt.Errorf("looking for the largest frame: %w", err)

@@ -76,8 +76,8 @@ func codecReplaceNumber(frame []byte, at, beyond string) ([]byte, bool) {
 // because no decoded message can hold it (a decoder that keeps the low bits
 // would turn 256 hops into 0). A codec that writes no number as text has
 // the rule reported skipped.
-func codecCheckNumberEdges(e *env, newCodec codecFactory) error {
-	c := newCodec(e.t)
+func codecCheckNumberEdges(e *env, s codecFactory) error {
+	c := s.newCodec(e.t)
 	tried := 0
 	for _, n := range codecNumberEdges() {
 		frame, err := codecMarshal(c, n.m)

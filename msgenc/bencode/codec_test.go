@@ -9,5 +9,5 @@ import (
 )
 
 func TestCodecConformance(t *testing.T) {
-	conformance.TestCodec(t, func(*testing.T) msgenc.Codec { return bencode.New() })
+	conformance.TestCodec(t, func(*testing.T) msgenc.Codec { return bencode.New() }, conformance.CodecOptions{Raw: bencode.Raw})
 }

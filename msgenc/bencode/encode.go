@@ -74,6 +74,13 @@ type (
 
 // encode returns the frame for a valid m.
 func encode(m *msgenc.Message) ([]byte, error) {
+	top := head(m)
+	top[m.Kind.String()] = body(m)
+	return marshal(top)
+}
+
+// head returns the frame's dictionary without its body.
+func head(m *msgenc.Message) map[string]any {
 	top := make(map[string]any, 4)
 	top["k"] = int64(m.Kind)
 	top["t"] = int64(m.TxID) // the uint64's bits; see the package doc
@@ -86,30 +93,34 @@ func encode(m *msgenc.Message) ([]byte, error) {
 	if len(m.Pad) > 0 {
 		top["z"] = m.Pad
 	}
-	var body any
+	return top
+}
+
+// body returns the wire form of m's body, the first it carries.
+func body(m *msgenc.Message) any {
 	switch {
 	case m.Ping != nil:
-		body = bytesBody{}
+		return bytesBody{}
 	case m.Pong != nil:
-		body = oneBytes("o", m.Pong.Observed)
+		return oneBytes("o", m.Pong.Observed)
 	case m.FindNode != nil:
-		body = oneBytes("t", m.FindNode.Target)
+		return oneBytes("t", m.FindNode.Target)
 	case m.Peers != nil:
-		body = wirePeers{Peers: fromPeers(m.Peers.Peers)}
+		return wirePeers{Peers: fromPeers(m.Peers.Peers)}
 	case m.FindValue != nil:
-		body = oneBytes("k", m.FindValue.Key)
+		return oneBytes("k", m.FindValue.Key)
 	case m.Value != nil:
-		body = wireValue{Records: fromRecords(m.Value.Records), Peers: fromPeers(m.Value.Peers)}
+		return wireValue{Records: fromRecords(m.Value.Records), Peers: fromPeers(m.Value.Peers)}
 	case m.Store != nil:
 		s := wireStore{Record: fromRecord(&m.Store.Record), ExpectSeq: int64(m.Store.ExpectSeq)}
 		if m.Store.CAS {
 			s.CAS = 1
 		}
-		body = s
+		return s
 	case m.StoreAck != nil:
-		body = map[string]int64{"q": int64(m.StoreAck.Seq)}
+		return map[string]int64{"q": int64(m.StoreAck.Seq)}
 	case m.Error != nil:
-		body = fromError(m.Error)
+		return fromError(m.Error)
 	case m.Forward != nil:
 		f := m.Forward
 		w := wireForward{
@@ -120,7 +131,7 @@ func encode(m *msgenc.Message) ([]byte, error) {
 		if f.CAS {
 			w.CAS = 1
 		}
-		body = w
+		return w
 	case m.ForwardReply != nil:
 		r := m.ForwardReply
 		w := wireForwardReply{
@@ -130,9 +141,13 @@ func encode(m *msgenc.Message) ([]byte, error) {
 		if r.Error != nil {
 			w.Error = fromError(r.Error)
 		}
-		body = w
+		return w
 	}
-	top[m.Kind.String()] = body
+	return nil
+}
+
+// marshal writes top as a frame.
+func marshal(top map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(256)
 	if err := bencodego.Marshal(&buf, top); err != nil {

@@ -1,11 +1,6 @@
 package wire
 
-import (
-	"fmt"
-	"unicode/utf8"
-
-	"github.com/dhtkit/dhtkit/msgenc"
-)
+import "github.com/dhtkit/dhtkit/msgenc"
 
 // Message mirrors msgenc.Message. Exactly one body field is set; its CBOR key
 // is 10 plus the Kind.
@@ -144,61 +139,68 @@ type ForwardReply struct {
 
 // From fills w from m, sharing m's byte slices (the encoder only reads
 // them). It returns an error wrapping msgenc.ErrInvalid when m does not
-// pass Validate or carries error text that is not UTF-8, which neither JSON
-// nor CBOR text strings can hold exactly.
+// pass Validate, which also refuses error text that is not UTF-8: neither
+// JSON nor CBOR text strings can hold it exactly.
 func (w *Message) From(m *msgenc.Message) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
+	w.Fill(m)
+	return nil
+}
+
+// Fill fills w from m as From does, but checks nothing: every body m
+// carries is copied, whatever its Kind, and no limit is applied. Codecs
+// call From; Fill lets a test encode a message no peer should send, as a
+// hostile peer would, to prove that the decoder refuses it.
+func (w *Message) Fill(m *msgenc.Message) {
 	*w = Message{Kind: m.Kind, TxID: m.TxID, Token: m.Token, Pad: m.Pad}
 	if m.Sender != nil {
 		p := fromPeer(m.Sender)
 		w.Sender = &p
 	}
-	switch {
-	case m.Ping != nil:
+	if m.Ping != nil {
 		w.Ping = &Ping{}
-	case m.Pong != nil:
+	}
+	if m.Pong != nil {
 		w.Pong = &Pong{Observed: m.Pong.Observed}
-	case m.FindNode != nil:
+	}
+	if m.FindNode != nil {
 		w.FindNode = &FindNode{Target: m.FindNode.Target}
-	case m.Peers != nil:
+	}
+	if m.Peers != nil {
 		w.Peers = &Peers{Peers: fromPeers(m.Peers.Peers)}
-	case m.FindValue != nil:
+	}
+	if m.FindValue != nil {
 		w.FindValue = &FindValue{Key: m.FindValue.Key}
-	case m.Value != nil:
+	}
+	if m.Value != nil {
 		w.Value = &Value{Records: fromRecords(m.Value.Records), Peers: fromPeers(m.Value.Peers)}
-	case m.Store != nil:
+	}
+	if m.Store != nil {
 		w.Store = &Store{Record: fromRecord(&m.Store.Record), CAS: m.Store.CAS, ExpectSeq: m.Store.ExpectSeq}
-	case m.StoreAck != nil:
+	}
+	if m.StoreAck != nil {
 		w.StoreAck = &StoreAck{Seq: m.StoreAck.Seq}
-	case m.Error != nil:
-		e, err := fromError(m.Error)
-		if err != nil {
-			return err
-		}
-		w.Error = e
-	case m.Forward != nil:
-		f := m.Forward
+	}
+	if m.Error != nil {
+		w.Error = fromError(m.Error)
+	}
+	if f := m.Forward; f != nil {
 		w.Forward = &Forward{
 			QueryID: f.QueryID, Mode: f.Mode, HopBudget: f.HopBudget, ProxyHops: f.ProxyHops,
 			Visited: f.Visited, ReplyTo: f.ReplyTo, Op: f.Op, Target: f.Target, Record: fromRecordPtr(f.Record),
 			CAS: f.CAS, ExpectSeq: f.ExpectSeq, Salt: f.Salt, Fanout: f.Fanout,
 		}
-	case m.ForwardReply != nil:
-		r := m.ForwardReply
+	}
+	if r := m.ForwardReply; r != nil {
 		w.ForwardReply = &ForwardReply{
 			QueryID: r.QueryID, Hops: r.Hops, Records: fromRecords(r.Records), Peers: fromPeers(r.Peers), Stored: r.Stored,
 		}
 		if r.Error != nil {
-			e, err := fromError(r.Error)
-			if err != nil {
-				return err
-			}
-			w.ForwardReply.Error = e
+			w.ForwardReply.Error = fromError(r.Error)
 		}
 	}
-	return nil
 }
 
 func fromPeer(p *msgenc.PeerRecord) Peer {
@@ -242,11 +244,8 @@ func fromRecordPtr(r *msgenc.ValueRecord) *Record {
 	return &w
 }
 
-func fromError(e *msgenc.Error) (*Error, error) {
-	if !utf8.ValidString(e.Message) {
-		return nil, fmt.Errorf("%w: error text is not valid UTF-8", msgenc.ErrInvalid)
-	}
-	return &Error{Code: e.Code, Message: e.Message, Seq: e.Seq}, nil
+func fromError(e *msgenc.Error) *Error {
+	return &Error{Code: e.Code, Message: e.Message, Seq: e.Seq}
 }
 
 // To returns the message w mirrors, with empty byte fields and lists as nil.
