@@ -112,13 +112,13 @@ type tableBroken struct {
 
 func tableMoreBroken() []tableBroken {
 	return []tableBroken{
-		{"new peer Refreshed", []string{"add-then-get", "closest-is-consistent", "closest-is-exact", "closest-is-sorted", "closest-n-bounds", "closest-returns-held", "due-for-refresh", "fail-eventually-removes", "higher-seq-record-replaces-lower", "lower-seq-does-not-replace", "refresh-known-peer", "remove", "self-rejected"}, func(t route.Table) route.Table { return tableNewIsRefreshed{t} }},
+		{"new peer Refreshed", []string{"add-then-get", "closest-is-consistent", "closest-is-exact", "closest-is-sorted", "closest-n-bounds", "closest-returns-held", "due-for-refresh", "fail-eventually-removes", "higher-seq-record-replaces-lower", "lower-seq-does-not-replace", "most-peers", "refresh-known-peer", "remove", "self-rejected"}, func(t route.Table) route.Table { return tableNewIsRefreshed{t} }},
 		{"foreign key space, bare error", []string{"wrong-key-space-rejected"}, func(t route.Table) route.Table { return tableBareKeySpace{t} }},
 		{"known peer Added", []string{"higher-seq-record-replaces-lower", "lower-seq-does-not-replace", "refresh-known-peer"}, func(t route.Table) route.Table { return tableKnownIsAdded{t} }},
 		{"Remove keeps the peer", []string{"remove"}, func(t route.Table) route.Table { return tableRemoveNoop{t} }},
-		{"Len counts adds", []string{"concurrent-use", "len-counts", "remove"}, func(t route.Table) route.Table { return tableLenCountsAdds{t, new(atomic.Int64)} }},
+		{"Len counts adds", []string{"concurrent-use", "len-counts", "most-peers", "remove"}, func(t route.Table) route.Table { return tableLenCountsAdds{t, new(atomic.Int64)} }},
 		{"first record kept", []string{"higher-seq-record-replaces-lower"}, func(t route.Table) route.Table { return tableKeepsFirstRecord{t} }},
-		{"not safe for concurrent use", []string{"concurrent-use"}, func(t route.Table) route.Table { return tableNotConcurrent{t, new(atomic.Int32)} }},
+		{"not safe for concurrent use", []string{"concurrent-use", "most-peers"}, func(t route.Table) route.Table { return tableNotConcurrent{t, new(atomic.Int32)} }},
 	}
 }
 

@@ -68,6 +68,15 @@ func (r tableReversed) Closest(target peer.ID, n int) []*peer.Record {
 	return res
 }
 
+// tableCapsClosest answers at most 1,000 peers, as a table with a fixed
+// result buffer would: right for every table the other rules build, wrong
+// for one that holds more.
+type tableCapsClosest struct{ route.Table }
+
+func (c tableCapsClosest) Closest(target peer.ID, n int) []*peer.Record {
+	return c.Table.Closest(target, min(n, 1000))
+}
+
 // tableDropsClosest leaves the closest peer out of every answer.
 type tableDropsClosest struct{ route.Table }
 
@@ -239,30 +248,32 @@ func TestCheckTableCatchesBrokenTables(t *testing.T) {
 		factory func(*testing.T, peer.ID) route.Table
 		opts    []conformance.TableOptions
 	}{
-		{"closest out of order", []string{"closest-is-sorted", "closest-is-consistent"}, wrap(func(t route.Table) route.Table { return tableReversed{t} }), nil},
-		{"closest drops the closest peer", []string{"closest-is-exact", "closest-returns-held"}, wrap(func(t route.Table) route.Table { return tableDropsClosest{t} }), nil},
+		{"closest out of order", []string{"closest-is-sorted", "closest-is-consistent", "most-peers"}, wrap(func(t route.Table) route.Table { return tableReversed{t} }), nil},
+		{"closest drops the closest peer", []string{"closest-is-exact", "closest-returns-held", "most-peers"}, wrap(func(t route.Table) route.Table { return tableDropsClosest{t} }), nil},
 		{"closest returns shared storage", []string{"closest-n-bounds"}, wrap(func(t route.Table) route.Table {
 			return &tableAliased{Table: t, memo: map[tableQuery][]*peer.Record{}}
 		}), nil},
+		// Only a table far fuller than the other rules make shows this.
+		{"closest caps its answer", []string{"most-peers"}, wrap(func(t route.Table) route.Table { return tableCapsClosest{t} }), nil},
 		{"accepts self", []string{"self-rejected"}, wrap(func(t route.Table) route.Table { return tableAcceptsSelf{t} }), nil},
 		{"lower seq replaces higher", []string{"lower-seq-does-not-replace"}, wrap(func(t route.Table) route.Table { return tableLowerSeqWins{t} }), nil},
 		{"fail never removes", []string{"fail-eventually-removes"}, wrap(func(t route.Table) route.Table { return tableNeverFails{t} }), nil},
 		{"never due for refresh", []string{"due-for-refresh"}, wrap(func(t route.Table) route.Table { return tableNeverDue{t} }), nil},
-		{"pending without candidate", []string{"pending-names-candidate"}, func(t *testing.T, self peer.ID) route.Table {
+		{"pending without candidate", []string{"pending-names-candidate", "most-peers"}, func(t *testing.T, self peer.ID) route.Table {
 			return tableNoCandidate{tableKademlia(kademlia.Options{K: 2})(t, self)}
 		}, nil},
 		// Tables not ordered by XOR distance: with no order stated, the
 		// rules valid for any order still catch what no order excuses.
-		{"not XOR-ordered, closest returns an unheld peer", []string{"closest-returns-held"}, func(t *testing.T, self peer.ID) route.Table {
+		{"not XOR-ordered, closest returns an unheld peer", []string{"closest-returns-held", "most-peers"}, func(t *testing.T, self peer.ID) route.Table {
 			return tableReturnsUnheld{tableUnordered{tableTrust(t, self)}}
 		}, nil},
-		{"not XOR-ordered, closest returns self", []string{"self-rejected", "closest-returns-held"}, func(t *testing.T, self peer.ID) route.Table {
+		{"not XOR-ordered, closest returns self", []string{"self-rejected", "closest-returns-held", "most-peers"}, func(t *testing.T, self peer.ID) route.Table {
 			return tableReturnsSelf{tableUnordered{tableTrust(t, self)}}
 		}, nil},
-		{"not XOR-ordered, out of the order stated", []string{"closest-is-sorted", "closest-is-consistent"}, wrap(func(t route.Table) route.Table {
+		{"not XOR-ordered, out of the order stated", []string{"closest-is-sorted", "closest-is-consistent", "most-peers"}, wrap(func(t route.Table) route.Table {
 			return tableUnorderedReversed{tableUnordered{t}}
 		}), []conformance.TableOptions{tableXOR}},
-		{"not XOR-ordered, in another order than stated", []string{"closest-is-sorted", "closest-is-exact"}, wrap(func(t route.Table) route.Table {
+		{"not XOR-ordered, in another order than stated", []string{"closest-is-sorted", "closest-is-exact", "most-peers"}, wrap(func(t route.Table) route.Table {
 			return tableSelfFirst{tableUnordered{t}}
 		}), []conformance.TableOptions{tableXOR}},
 	}
