@@ -137,6 +137,7 @@ var networkRules = []rule[networkSuite]{
 	{"partition-heals", "each side of a partition keeps working, and once healed and re-bootstrapped, values put during the partition are retrievable from both sides", networkCheckPartition},
 	{"proxied-hides-originator", "in proxied and mixed modes, no node but the first hop receives a frame carrying the originator's address", networkCheckProxiedPrivacy},
 	{"forwarded-no-hop-trace", "in proxied, direct-reply and mixed modes, no forwarded query received past the first hop carries the originator's ID or the first hop's ID", networkCheckNoHopTrace},
+	{"query-id-renewed-at-every-proxy", "in proxied mode, each try of the originator carries a salt of its own that stays the same along its path, and no two nodes on one path receive the same query ID: every proxy replaces it", networkCheckQueryID},
 	{"hop-budget-hides-position", "the hop budgets the first hop receives from the originator take several values, one of which a hop further on also receives", networkCheckHopPosition},
 	{"no-goroutine-outlives-close", "once every node and the harness are closed, no goroutine the network started is left running", networkCheckGoroutines},
 }
