@@ -123,10 +123,10 @@ func networkLacks(capability string) error {
 }
 
 var networkRules = []rule[networkSuite]{
-	{"bootstrap-reaches-every-node", "after every node bootstraps from one seed, every routing table is non-empty and every node is found by a direct lookup from another", networkCheckBootstrap},
+	{"bootstrap-reaches-every-node", "after every node bootstraps from one seed, every routing table is non-empty, Ping of another node's address returns that node's record, and every node is found by a direct lookup from another", networkCheckBootstrap},
 	{"every-node-finds-every-other", "FindPeer from any node returns the record of any other node, in every query mode", networkCheckFindPeer},
-	{"put-get-every-mode", "a value put through one node is returned by Get through any other node, in every query mode", networkCheckPutGet},
-	{"immutable-and-plain-round-trip", "in every query mode, an immutable value and plain values (the putter's own and one signed elsewhere) put through one node are read through another, verified, signatures intact", networkCheckRoundTrips},
+	{"put-get-every-mode", "a value put through one node is returned by Get through any other node, in every query mode; Put, Get and FindPeer in Mixed(n) with n out of 1..255 fail with node.ErrConfig", networkCheckPutGet},
+	{"immutable-and-plain-round-trip", "in every query mode, an immutable value and plain values (the putter's own, put twice, and one signed elsewhere) put through one node are read through another, verified, signatures intact, the putter's as its later Put left it; PutValue refuses a value whose signature does not verify with node.ErrInvalidValue", networkCheckRoundTrips},
 	{"sequence-only-grows", "in every query mode, once a mutable value is put at sequence 2, a put at sequence 1 (or at 2 with other bytes) fails with node.ErrConflict naming sequence 2, and every node reads sequence 2 with a quorum", networkCheckSequence},
 	{"compare-and-swap", "in every query mode, a conditional put naming the sequence held succeeds and one naming another fails with node.ErrConflict naming the sequence held", networkCheckCAS},
 	{"forged-writes-refused", "stores sent straight to a node of an unsigned value under a key not its hash, a value signed by another key than it names, a broken signature, bytes changed after signing, or immutable bytes not hashing to their key are refused by every node with the code invalid, and no node holds or returns them", networkCheckForgedWrites},
@@ -137,6 +137,7 @@ var networkRules = []rule[networkSuite]{
 	{"partition-heals", "each side of a partition keeps working, and once healed and re-bootstrapped, values put during the partition are retrievable from both sides", networkCheckPartition},
 	{"proxied-hides-originator", "in proxied and mixed modes, no node but the first hop receives a frame carrying the originator's address", networkCheckProxiedPrivacy},
 	{"forwarded-no-hop-trace", "in proxied, direct-reply and mixed modes, no forwarded query received past the first hop carries the originator's ID or the first hop's ID", networkCheckNoHopTrace},
+	{"direct-reply-answers-straight", "in direct-reply mode, answers reach the originator straight from nodes its queries reached, some past the first hop, and no other node receives an answer to them: none travels back along the path", networkCheckDirectReply},
 	{"query-id-renewed-at-every-proxy", "in proxied mode, each try of the originator carries a salt of its own that stays the same along its path, and no two nodes on one path receive the same query ID: every proxy replaces it", networkCheckQueryID},
 	{"hop-budget-hides-position", "the hop budgets the first hop receives from the originator take several values, one of which a hop further on also receives", networkCheckHopPosition},
 	{"no-goroutine-outlives-close", "once every node and the harness are closed, no goroutine the network started is left running", networkCheckGoroutines},

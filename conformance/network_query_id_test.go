@@ -39,3 +39,32 @@ func TestNetworkQueryIDRuleReportsProxiesThatKeepTheQueryID(t *testing.T) {
 	require.ErrorContains(t, err, "query ID")
 	t.Log(err)
 }
+
+// networkRelaysDirectReplies wraps a codec so that the originator's
+// direct-reply queries leave as mixed(1): the first hop proxies them and
+// relays the answer back, as a network whose direct reply is not direct.
+type networkRelaysDirectReplies struct{ msgenc.Codec }
+
+func (c networkRelaysDirectReplies) Marshal(m *msgenc.Message) ([]byte, error) {
+	if m.Forward != nil && m.Forward.Mode == msgenc.ModeDirectReply && len(m.Forward.Visited) == 0 {
+		f := *m.Forward
+		f.Mode, f.ProxyHops = msgenc.ModeMixed, 1 // the first hop answers ReplyTo itself
+		relayed := *m
+		relayed.Forward = &f
+		return c.Codec.Marshal(&relayed)
+	}
+	return c.Codec.Marshal(m)
+}
+
+func TestNetworkDirectReplyRulePassesOnAnHonestNetwork(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, pathsEnv(t, nil, nil, networkCheckDirectReply))
+}
+
+func TestNetworkDirectReplyRuleReportsRelayedAnswers(t *testing.T) {
+	t.Parallel()
+	err := pathsEnv(t, networkRelaysDirectReplies{cbor.New()}, nil, networkCheckDirectReply)
+	require.Error(t, err)
+	require.ErrorContains(t, err, "travels back along the path")
+	t.Log(err)
+}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/dhtkit/dhtkit/node"
@@ -19,8 +20,20 @@ func networkCheckBootstrap(e *env, s networkSuite) (err error) {
 			return fmt.Errorf("node %d has an empty routing table after bootstrapping from node 0", i)
 		}
 	}
-	// Every node, the seed included, is found by some other node.
+	// Ping checks one address: it answers with the verified record of the
+	// node there.
 	var f networkFailures
+	for i, n := range w.nodes {
+		to := w.other(w.nodes, n)
+		rec, err := n.Ping(e.ctx, to.Addrs()[0])
+		switch {
+		case err != nil:
+			f.add(fmt.Errorf("node %d Ping of node %d: %w", i, w.index(to), err))
+		case rec == nil || rec.ID != to.ID():
+			f.add(fmt.Errorf("node %d Ping of node %d returned record %v, want that node's, ID %s", i, w.index(to), rec, to.ID().Short()))
+		}
+	}
+	// Every node, the seed included, is found by some other node.
 	for _, target := range w.nodes {
 		f.add(w.find(w.other(w.nodes, target), target, node.Direct()))
 	}
@@ -68,6 +81,21 @@ func networkCheckPutGet(e *env, s networkSuite) (err error) {
 	defer w.closeInto(&err)
 	perMode := max(4, s.opts.Size/4)
 	var f networkFailures
+	// Mixed(n) takes n from 1 to 255: any other n is an invalid mode that
+	// every call refuses with node.ErrConfig, before sending anything.
+	a, b := w.nodes[0], w.nodes[1]
+	for _, n := range []int{0, -1, 256} {
+		bad := node.WithMode(node.Mixed(n))
+		key := fmt.Appendf(nil, "network-bad-mode-%d", n)
+		_, errPut := a.Put(e.ctx, key, []byte("never stored"), bad)
+		_, errGet := a.Get(e.ctx, key, bad)
+		_, errFind := a.FindPeer(e.ctx, b.ID(), bad)
+		for call, err := range map[string]error{"Put": errPut, "Get": errGet, "FindPeer": errFind} {
+			if !errors.Is(err, node.ErrConfig) {
+				f.add(fmt.Errorf("%s in mode Mixed(%d): %v, want an error wrapping node.ErrConfig", call, n, err))
+			}
+		}
+	}
 	for _, mode := range s.opts.Modes {
 		for range perMode {
 			v, err := w.put(w.nodes[e.rng.IntN(len(w.nodes))], mode, "put-get")

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -134,6 +135,12 @@ func (w *networkNet) plainRoundTrip(a, b *node.Node, mode node.Mode) error {
 	if _, err := a.Put(w.e.ctx, key, own, node.WithMode(mode)); err != nil {
 		return fmt.Errorf("%s: node %d Put(%q): %w", mode, w.index(a), key, err)
 	}
+	// A later Put replaces an earlier one: the first bytes must be gone.
+	first := own
+	own = w.bytes(16 + w.e.rng.IntN(200))
+	if _, err := a.Put(w.e.ctx, key, own, node.WithMode(mode)); err != nil {
+		return fmt.Errorf("%s: node %d's second Put(%q): %w", mode, w.index(a), key, err)
+	}
 	id, err := w.identity()
 	if err != nil {
 		return err
@@ -141,6 +148,13 @@ func (w *networkNet) plainRoundTrip(a, b *node.Node, mode node.Mode) error {
 	theirs, err := trust.NewPlain(id, a.KeyID(key), 1+w.e.rng.Uint64N(1<<40), w.bytes(16+w.e.rng.IntN(200)))
 	if err != nil {
 		return err
+	}
+	// PutValue verifies first: the same value with one signature bit
+	// flipped is refused before anything is sent.
+	forged := theirs.Clone()
+	forged.Signature[w.e.rng.IntN(len(forged.Signature))] ^= 1 << w.e.rng.IntN(8)
+	if acks, err := a.PutValue(w.e.ctx, forged, node.WithMode(mode)); !errors.Is(err, node.ErrInvalidValue) {
+		return fmt.Errorf("%s: node %d PutValue of a plain value whose signature does not verify: %d acknowledgements, error %v, want an error wrapping node.ErrInvalidValue", mode, w.index(a), acks, err)
 	}
 	if _, err := a.PutValue(w.e.ctx, theirs, node.WithMode(mode)); err != nil {
 		return fmt.Errorf("%s: node %d PutValue of a plain value signed elsewhere under %q: %w", mode, w.index(a), key, err)
@@ -160,8 +174,10 @@ func (w *networkNet) plainRoundTrip(a, b *node.Node, mode node.Mode) error {
 	switch {
 	case mine == nil:
 		return fmt.Errorf("%s returned %d value(s), none published by node %d, which put one", what, len(all), w.index(a))
+	case bytes.Equal(mine.Value, first):
+		return fmt.Errorf("%s returned the bytes of node %d's first Put, want those of its later Put, which replaces it", what, w.index(a))
 	case !bytes.Equal(mine.Value, own):
-		return fmt.Errorf("%s returned node %d's value as %d bytes %.16x…, want the %d bytes %.16x… it put", what, w.index(a), len(mine.Value), mine.Value, len(own), own)
+		return fmt.Errorf("%s returned node %d's value as %d bytes %.16x…, want the %d bytes %.16x… it put last", what, w.index(a), len(mine.Value), mine.Value, len(own), own)
 	}
 	if err := mine.Verify(b.Hasher()); err != nil {
 		return fmt.Errorf("%s returned node %d's value unverifiable: %w", what, w.index(a), err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dhtkit/dhtkit/conformance"
+	"github.com/dhtkit/dhtkit/kvstore"
+	"github.com/dhtkit/dhtkit/kvstore/memory"
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/msgenc/cbor"
 	"github.com/dhtkit/dhtkit/node"
@@ -306,4 +308,35 @@ func TestNetworkSuiteReportsANetworkThatStoresNoImmutableValues(t *testing.T) {
 	// immutable values it reads.
 	networkExpect(t, errs, []string{"immutable-and-plain-round-trip", "forged-replies-discarded"})
 	networkExpectReason(t, errs, "immutable-and-plain-round-trip", "PutImmutable")
+}
+
+// networkKeepsFirst is a store that keeps the first record written under
+// each key: a later write of the same publisher's value leaves the old one,
+// though the node that asked is told it is stored.
+type networkKeepsFirst struct{ kvstore.Store }
+
+func (s networkKeepsFirst) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	return s.Store.Update(ctx, key, func(cur *kvstore.Record) (*kvstore.Record, error) {
+		next, err := fn(cur)
+		if err == nil && cur != nil && next != nil {
+			return cur, nil
+		}
+		return next, err
+	})
+}
+
+func (s networkKeepsFirst) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	if _, err := s.Store.Get(ctx, key); err == nil {
+		return nil
+	}
+	return s.Store.Put(ctx, key, rec)
+}
+
+func TestNetworkSuiteReportsReplicasThatKeepAnEarlierPut(t *testing.T) {
+	t.Parallel()
+	errs := conformance.CheckNetwork(t, networkTamperedMem(networkTamper{
+		configure: func(b *node.Builder) { b.Store(networkKeepsFirst{memory.New(memory.Options{})}) },
+	}), networkValueOptions)
+	networkExpect(t, errs, []string{"immutable-and-plain-round-trip"}, "sequence-only-grows", "compare-and-swap", "republish-keeps-signatures")
+	networkExpectReason(t, errs, "immutable-and-plain-round-trip", "first Put")
 }
