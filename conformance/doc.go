@@ -21,6 +21,11 @@
 // skipped by TestX with t.Skip and the reason, never passed, and left out
 // by CheckX.
 //
+// A suite's optional options say what the interface cannot show:
+// CodecOptions.Raw writes frames Marshal refuses, so that the codec suite
+// can hand Unmarshal what a hostile peer would; StoreOptions.Durable
+// reopens a durable store; TableOptions.Compare states a table's order.
+//
 // Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
 // (transport.Transport), TestTable (route.Table), TestPolicy (trust.Policy,
 // with trust.Refresher and trust.Leveler), and TestNetwork, which

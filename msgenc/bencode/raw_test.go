@@ -2,7 +2,10 @@ package bencode
 
 import (
 	"bytes"
+	"fmt"
+	"testing"
 
+	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/msgenc"
 	bencodego "github.com/jackpal/bencode-go"
 )
@@ -38,4 +41,32 @@ func Raw(m *msgenc.Message) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// unchecked decodes as the codec does but never validates, so a frame one
+// past a limit gets through.
+type unchecked struct{ *Codec }
+
+func (unchecked) Unmarshal(data []byte) (*msgenc.Message, error) {
+	if err := scan(data, msgenc.MaxNesting); err != nil {
+		return nil, fmt.Errorf("%w: %w", msgenc.ErrDecode, err)
+	}
+	tree, err := bencodego.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", msgenc.ErrDecode, err)
+	}
+	var d decoder
+	m := d.message(tree)
+	if d.err != nil {
+		return nil, fmt.Errorf("%w: %w", msgenc.ErrDecode, d.err)
+	}
+	return m, nil
+}
+
+// The suite, given Raw, catches a decoder that leaves limits to Marshal.
+func TestRawCatchesADecoderThatSkipsLimits(t *testing.T) {
+	errs := conformance.CheckCodec(t, func(*testing.T) msgenc.Codec { return unchecked{New()} }, conformance.CodecOptions{Raw: Raw})
+	if !conformance.Broken(errs, "unmarshal-refuses-over-limit-frames") {
+		t.Fatalf("rule unmarshal-refuses-over-limit-frames not reported; violations: %v", errs)
+	}
 }
