@@ -124,7 +124,7 @@ func tableMostCheck(e *env, s tableSuite, f *tableFixture, recs []*peer.Record) 
 	// to reach every part of a bucketed table; each costs a full sort.
 	all := f.targets(e, heldRecs)
 	targets := []peer.ID{all[0], all[1], all[len(all)-1]}
-	for _, bits := range []int{4, 16, 32, self.Bits() / 2, self.Bits() - 1} {
+	for _, bits := range []int{16, self.Bits() - 1} {
 		targets = append(targets, route.Range{Prefix: self, Bits: bits}.Random(e.rng))
 	}
 	l := len(held)
@@ -134,8 +134,8 @@ func tableMostCheck(e *env, s tableSuite, f *tableFixture, recs []*peer.Record) 
 			want = tableBrute(order, target, heldRecs, l)
 		}
 		ns := []int{0, 1, 20, 256}
-		if i < 3 {
-			// A whole-table answer costs a full sort: a few targets show it.
+		if i == 0 {
+			// A whole-table answer costs a full sort: one target shows it.
 			ns = append(ns, l-1, l, l+1, 2*tableMostPeers)
 		}
 		for _, n := range ns {
