@@ -56,10 +56,14 @@ func networkDirectReplyRun(w *networkNet, obs NetworkObserver) error {
 	// Which nodes received each query, by its salt, which stays the same
 	// all along its path (a proxy would replace the query ID), and the
 	// salt of each query ID.
+	// O counts among them: a node that keeps O in its table (when O is
+	// not a client) may pass O its own query, which O then answers.
+	all := append(slices.Clone(w.nodes), origin)
+	before = append(before, 0)
 	receivers := map[string][]int{}
 	saltOf := map[string]string{}
 	byAddr := map[string]int{}
-	for i, n := range w.nodes {
+	for i, n := range all {
 		for _, a := range n.Addrs() {
 			byAddr[string(a.Bytes())] = i
 		}
