@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dhtkit/dhtkit/clock"
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
@@ -289,6 +290,10 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 		}
 		return true
 	}
+	// One timer serves every wait of the lookup, reset for each. A tick
+	// left unread when an answer came first is harmless: it only marks as
+	// slow requests that were already due.
+	var timer clock.Timer
 	var err error
 	for {
 		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.done() && err == nil {
@@ -310,14 +315,18 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			}
 		}
 		var timeout <-chan time.Time
-		var timer interface{ Stop() bool }
 		if !soonest.IsZero() {
-			t := n.cfg.clock.NewTimer(max(soonest.Sub(n.cfg.clock.Now()), 0))
-			timeout, timer = t.C(), t
+			d := max(soonest.Sub(n.cfg.clock.Now()), 0)
+			if timer == nil {
+				timer = n.cfg.clock.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			timeout = timer.C()
 		}
 		select {
 		case a := <-answers:
-			if timer != nil {
+			if timeout != nil {
 				timer.Stop()
 			}
 			pending--
@@ -346,7 +355,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			}
 			n.lookupAnswered(&res, a, vq, cancel, add)
 		case <-ctx.Done():
-			if timer != nil {
+			if timeout != nil {
 				timer.Stop()
 			}
 			if err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // receiveLoop reads frames from t until the node closes.
@@ -105,7 +106,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		n.stats.drop(DropClient)
 		return
 	}
-	n.sawPeerFrom(from, evictionSource(p.From))
+	n.sawPeerFrom(from, p.From)
 	in := &incoming{t: t, pkt: p, msg: m, from: from, claimed: claimed}
 	if !n.admitPeer(in) {
 		return
@@ -230,12 +231,13 @@ func sameRecord(r *peer.Record, w *msgenc.PeerRecord) bool {
 // sawPeer records contact with a verified peer. When its bucket is full the
 // table names the least recently seen peer, which is pinged before anyone is
 // replaced.
-func (n *Node) sawPeer(r *peer.Record) { n.sawPeerFrom(r, "") }
+func (n *Node) sawPeer(r *peer.Record) { n.sawPeerFrom(r, nil) }
 
-// sawPeerFrom is sawPeer for a peer whose request came from source (see
-// evictionSource), which bounds the eviction pings it may start; "" for
-// peers the node itself contacted.
-func (n *Node) sawPeerFrom(r *peer.Record, source string) {
+// sawPeerFrom is sawPeer for a peer whose request came from addr, whose
+// source (see evictionSource) bounds the eviction pings it may start; nil
+// for peers the node itself contacted. The source is worked out only when
+// a ping is due: it costs allocations, and most contacts start none.
+func (n *Node) sawPeerFrom(r *peer.Record, addr ma.Multiaddr) {
 	if r == nil || r.ID == n.id || r.ID.Len() != n.id.Len() {
 		return
 	}
@@ -246,6 +248,10 @@ func (n *Node) sawPeerFrom(r *peer.Record, source string) {
 	}
 	res := n.table.Update(r, n.cfg.clock.Now())
 	if res.Status == route.Pending && res.Candidate != nil {
+		source := ""
+		if addr != nil {
+			source = evictionSource(addr)
+		}
 		n.pingBeforeEvict(res.Candidate, source, peer.ID{}, nil)
 	}
 }
