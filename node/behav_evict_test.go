@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/transport/mem"
@@ -62,12 +63,14 @@ func TestAFullBucketKeepsItsLeastRecentlySeenPeerWhenItAnswers(t *testing.T) {
 	s := btFullBucket(t, 2)
 	ctx := context.Background()
 	newcomer := s.extra[0]
-	sent := s.lrs.Stats().RPCsSent
+	sent, checks := s.lrs.Stats().RPCsSent, s.a.Stats().SignatureChecks
 	_, err := newcomer.Ping(ctx, s.a.Addrs()[0])
 	require.NoError(t, err)
 	// The eviction ping reached lrs and lrs's pong is on its way back.
 	btEventually(t, func() bool { return s.lrs.Stats().RPCsSent == sent+1 }, "least recently seen peer was not pinged")
 	require.Equal(t, uint64(1), s.a.Stats().EvictionPings)
+	require.Equal(t, checks, s.a.Stats().SignatureChecks,
+		"a newcomer to a bucket of live peers is not verified")
 	require.Equal(t, uint64(1), s.lrs.Stats().Served)
 	require.ElementsMatch(t, []peer.ID{s.lrs.ID(), s.mru.ID()}, s.table(t),
 		"a live peer is kept and the newcomer waits outside")
@@ -96,4 +99,29 @@ func TestAFullBucketReplacesItsLeastRecentlySeenPeerWhenItIsDown(t *testing.T) {
 		return len(ids) == 2 && !slices.Contains(ids, s.lrs.ID()) && slices.Contains(ids, newcomer.ID()) && slices.Contains(ids, s.mru.ID())
 	}, "the newcomer did not replace the crashed peer")
 	require.Equal(t, 2, s.a.Stats().TableSize)
+}
+
+func TestAForgedNewcomerDoesNotReplaceADownPeer(t *testing.T) {
+	s := btFullBucket(t, 0)
+	require.NoError(t, s.net.Crash(s.lrs.Addrs()[0]))
+	raw := btNewRaw(t, s.net)
+	var forged msgenc.PeerRecord
+	for {
+		id := btIdentity(t)
+		if id.ID(peer.SHA256()).CommonPrefixLen(s.a.ID()) != 0 {
+			continue
+		}
+		r, err := peer.NewRecord(id, peer.SHA256(), 1, raw.addr())
+		require.NoError(t, err)
+		forged = msgenc.FromRecord(r)
+		forged.Signature[0] ^= 1
+		break
+	}
+	rep := raw.request(s.a.Addrs()[0], &forged, &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+	require.Equal(t, msgenc.KindPong, rep.Kind, "a plain query contending for a full bucket is answered")
+	btEventually(t, func() bool { return s.a.Stats().Dropped[node.DropBadRecord] == 1 },
+		"the newcomer was not verified once the peer it contends with failed")
+	require.Equal(t, uint64(1), s.a.Stats().Timeouts)
+	require.ElementsMatch(t, []peer.ID{s.lrs.ID(), s.mru.ID()}, s.table(t),
+		"a forged record took a place, or a peer was dropped with no one verified to replace it")
 }

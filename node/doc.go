@@ -132,7 +132,9 @@
 // answered without a check, as a client would be, and used for nothing
 // else: not tabled, not rate-limited under its claimed ID, not named in
 // answers. Stores, forwarded queries and replies always verify their
-// sender first. A full bucket's least
-// recently seen peer is pinged before anyone replaces it. Maintenance
-// (bucket refresh, republish, expiry) runs on the injected clock.
+// sender first. A full bucket's least recently seen peer is pinged before
+// anyone replaces it; a sender that contends for a full bucket
+// (route.Contention) is answered unchecked in the same way, and verified
+// and offered to the table only if that ping fails. Maintenance (bucket
+// refresh, republish, expiry) runs on the injected clock.
 package node

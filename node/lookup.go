@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dhtkit/dhtkit/clock"
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
@@ -63,8 +64,10 @@ const (
 // candidate is a peer a lookup may ask. One learned from an answer arrives
 // unverified (w set, rec nil) and is verified only when it is about to be
 // asked: a lookup asks a dozen or so of the thirty-odd peers it learns, and
-// a record's signature check is most of what a lookup costs. A candidate
-// is never asked, and never part of the result, before rec is set.
+// a record's signature check is most of what a lookup costs. The check
+// runs in the goroutine that asks (see ask), and nothing is sent before
+// it passes; the loop sets rec when that goroutine reports back, and a
+// candidate is never part of the result before rec is set.
 type candidate struct {
 	id    peer.ID
 	rec   *peer.Record         // verified; nil until then
@@ -87,8 +90,30 @@ func sameWire(a, b *msgenc.PeerRecord) bool {
 
 type lookupAnswer struct {
 	c   *candidate
+	rec *peer.Record // c's verified record; nil if it did not verify
 	rep reply
 	err error
+}
+
+// errUnverified is a lookup answer's error for a candidate that was not
+// asked: none of its records verified.
+var errUnverified = errors.New("node: no record of the peer verified")
+
+// verifyCandidate returns the first of a learned candidate's records, w
+// then its alternates, that verifies as id's; nil if none does.
+func (n *Node) verifyCandidate(id peer.ID, w *msgenc.PeerRecord, alts []*msgenc.PeerRecord) *peer.Record {
+	for i := -1; i < len(alts); i++ {
+		if i >= 0 {
+			w = alts[i]
+		}
+		r, err := n.verifyRecord(w)
+		if err != nil || r.ID != id {
+			n.stats.drop(DropBadRecord)
+			continue
+		}
+		return r
+	}
+	return nil
 }
 
 // lookup runs an iterative (direct-mode) lookup for target: alpha requests in
@@ -196,51 +221,43 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			add(&candidate{id: r.ID, rec: r, depth: 1})
 		}
 	}
-	// verify checks a learned candidate's record before it is asked; one
-	// that fails is dropped as failed, never asked.
-	verify := func(c *candidate) bool {
-		for _, w := range append([]*msgenc.PeerRecord{c.w}, c.alts...) {
-			r, err := n.verifyRecord(w)
-			if err != nil || r.ID != c.id {
-				n.stats.drop(DropBadRecord)
-				continue
-			}
-			c.rec = r
-			break
-		}
-		c.w, c.alts = nil, nil
-		if c.rec == nil {
-			c.state = candFailed
-			return false
-		}
-		return true
-	}
-
 	answers := make(chan lookupAnswer, n.cfg.alpha)
 	inflight, pending := 0, 0 // holding a slot; all outstanding
 	msg := &msgenc.Message{Kind: msgenc.KindFindNode, FindNode: &msgenc.FindNode{Target: target.Bytes()}}
 	if vq != nil {
 		msg = &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: vq.key.Bytes()}}
 	}
+	// ask sends the request to c from a goroutine of its own, which first
+	// verifies c's record if it was learned from an answer: the check is
+	// most of what asking a new peer costs, and there it runs beside the
+	// other requests in flight instead of holding up the loop. Nothing is
+	// sent to a peer whose record does not verify.
 	ask := func(c *candidate) {
 		c.state = candAsking
-		c.due = n.cfg.clock.Now().Add(n.health.timeout(c.rec.ID))
+		c.due = n.cfg.clock.Now().Add(n.health.timeout(c.id))
 		inflight++
 		pending++
 		res.rpcs++
 		m := *msg
+		rec, w, alts := c.rec, c.w, c.alts
 		go func() {
-			rep, err := n.call(ctx, contactOf(c.rec), &m)
+			a := lookupAnswer{c: c, rec: rec}
+			if rec == nil {
+				a.rec = n.verifyCandidate(c.id, w, alts)
+			}
+			if a.rec == nil {
+				a.err = errUnverified
+			} else {
+				a.rep, a.err = n.call(ctx, contactOf(a.rec), &m)
+			}
 			select {
-			case answers <- lookupAnswer{c: c, rep: rep, err: err}:
+			case answers <- a:
 			case <-ctx.Done(): // the lookup is over
 			}
 		}()
 	}
 	// next returns the closest unasked candidate among the k closest that
-	// have not failed, verified, or nil when those are all asked. A
-	// candidate whose record does not verify fails and gives its place to
-	// the next.
+	// have not failed, or nil when those are all asked.
 	next := func() *candidate {
 		live := 0
 		for _, c := range cands {
@@ -251,10 +268,6 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 				return nil
 			}
 			if c.state == candNew {
-				if c.rec == nil && !verify(c) {
-					live--
-					continue
-				}
 				return c
 			}
 		}
@@ -277,6 +290,10 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 		}
 		return true
 	}
+	// One timer serves every wait of the lookup, reset for each. A tick
+	// left unread when an answer came first is harmless: it only marks as
+	// slow requests that were already due.
+	var timer clock.Timer
 	var err error
 	for {
 		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.done() && err == nil {
@@ -298,19 +315,31 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			}
 		}
 		var timeout <-chan time.Time
-		var timer interface{ Stop() bool }
 		if !soonest.IsZero() {
-			t := n.cfg.clock.NewTimer(max(soonest.Sub(n.cfg.clock.Now()), 0))
-			timeout, timer = t.C(), t
+			d := max(soonest.Sub(n.cfg.clock.Now()), 0)
+			if timer == nil {
+				timer = n.cfg.clock.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			timeout = timer.C()
 		}
 		select {
 		case a := <-answers:
-			if timer != nil {
+			if timeout != nil {
 				timer.Stop()
 			}
 			pending--
 			if a.c.state == candAsking {
 				inflight--
+			}
+			a.c.rec, a.c.w, a.c.alts = a.rec, nil, nil
+			if a.err == errUnverified {
+				// Never asked: it gives its place among the k closest
+				// to the next.
+				a.c.state = candFailed
+				res.rpcs--
+				continue
 			}
 			if a.err != nil {
 				a.c.state = candFailed
@@ -326,7 +355,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			}
 			n.lookupAnswered(&res, a, vq, cancel, add)
 		case <-ctx.Done():
-			if timer != nil {
+			if timeout != nil {
 				timer.Stop()
 			}
 			if err == nil {

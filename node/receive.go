@@ -9,6 +9,7 @@ import (
 	"github.com/dhtkit/dhtkit/peer"
 	"github.com/dhtkit/dhtkit/route"
 	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // receiveLoop reads frames from t until the node closes.
@@ -64,10 +65,11 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	if !isReply(m.Kind) && !n.cfg.client && !n.admitSource(&incoming{t: t, pkt: p, msg: m}) {
 		return
 	}
-	var from *peer.Record
+	var from, contender *peer.Record
 	var claimed peer.ID
 	if m.Sender != nil {
-		if n.senderNeedsCheck(m) {
+		var check bool
+		if check, contender = n.senderNeedsCheck(m); check {
 			from, err = n.verifyRecord(m.Sender)
 			if err != nil {
 				n.stats.drop(DropBadRecord)
@@ -104,10 +106,13 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		n.stats.drop(DropClient)
 		return
 	}
-	n.sawPeerFrom(from, evictionSource(p.From))
+	n.sawPeerFrom(from, p.From)
 	in := &incoming{t: t, pkt: p, msg: m, from: from, claimed: claimed}
 	if !n.admitPeer(in) {
 		return
+	}
+	if contender != nil {
+		n.pingBeforeEvict(contender, evictionSource(p.From), claimed, m.Sender)
 	}
 	if m.Kind == msgenc.KindForward {
 		dup := forwardKey{from: string(p.From.Bytes()), tx: m.TxID}
@@ -141,27 +146,39 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 // senderNeedsCheck reports whether the sender of request m must be
 // verified before m is handled. A ping, find-node or find-value is answered
 // the same whoever asks: its sender is verified only when the table could
-// keep it (route.Wants) or already holds its exact record, which verifies
-// for free. Otherwise it is served as a client is, with no identity: it
-// does not enter the table or the health record, is not charged to the
+// keep it at once (route.Wants, and no full bucket to contend for:
+// route.Contention) or already holds its exact record, which verifies for
+// free. Otherwise it is served as a client is, with no identity: it does
+// not enter the table or the health record, is not charged to the
 // per-peer limit (an unproven ID must not spend another peer's budget; the
 // address limit has already applied), and its claimed ID serves only to
-// leave it out of its own answer. Replies, stores, forwarded queries and
-// anything else depend on who sent them and are always verified.
-func (n *Node) senderNeedsCheck(m *msgenc.Message) bool {
+// leave it out of its own answer. When it would contend for a full
+// bucket, contender is the bucket's least recently seen peer, to ping
+// before the sender is verified and offered to the table (pingBeforeEvict).
+// Replies, stores, forwarded queries and anything else depend on who sent
+// them and are always verified.
+func (n *Node) senderNeedsCheck(m *msgenc.Message) (check bool, contender *peer.Record) {
 	switch m.Kind {
 	case msgenc.KindPing, msgenc.KindFindNode, msgenc.KindFindValue:
 	default:
-		return true
+		return true, nil
 	}
 	if n.cfg.client {
-		return true // a client answers no requests; it drops them below
+		return true, nil // a client answers no requests; it drops them below
 	}
 	id, err := peer.IDFromBytes(m.Sender.ID)
 	if err != nil || id.Len() != n.id.Len() || id == n.id {
-		return true // verifyRecord or sawPeer says what is wrong with it
+		return true, nil // verifyRecord or sawPeer says what is wrong with it
 	}
-	return route.Wants(n.table, id)
+	if !route.Wants(n.table, id) {
+		return false, nil
+	}
+	if c, ok := n.table.(route.Contention); ok {
+		if lrs, full := c.Contender(id); full {
+			return false, lrs
+		}
+	}
+	return true, nil
 }
 
 // verifyRecord parses and verifies a peer record from the wire. A record
@@ -214,12 +231,13 @@ func sameRecord(r *peer.Record, w *msgenc.PeerRecord) bool {
 // sawPeer records contact with a verified peer. When its bucket is full the
 // table names the least recently seen peer, which is pinged before anyone is
 // replaced.
-func (n *Node) sawPeer(r *peer.Record) { n.sawPeerFrom(r, "") }
+func (n *Node) sawPeer(r *peer.Record) { n.sawPeerFrom(r, nil) }
 
-// sawPeerFrom is sawPeer for a peer whose request came from source (see
-// evictionSource), which bounds the eviction pings it may start; "" for
-// peers the node itself contacted.
-func (n *Node) sawPeerFrom(r *peer.Record, source string) {
+// sawPeerFrom is sawPeer for a peer whose request came from addr, whose
+// source (see evictionSource) bounds the eviction pings it may start; nil
+// for peers the node itself contacted. The source is worked out only when
+// a ping is due: it costs allocations, and most contacts start none.
+func (n *Node) sawPeerFrom(r *peer.Record, addr ma.Multiaddr) {
 	if r == nil || r.ID == n.id || r.ID.Len() != n.id.Len() {
 		return
 	}
@@ -230,13 +248,21 @@ func (n *Node) sawPeerFrom(r *peer.Record, source string) {
 	}
 	res := n.table.Update(r, n.cfg.clock.Now())
 	if res.Status == route.Pending && res.Candidate != nil {
-		n.pingBeforeEvict(res.Candidate, source)
+		source := ""
+		if addr != nil {
+			source = evictionSource(addr)
+		}
+		n.pingBeforeEvict(res.Candidate, source, peer.ID{}, nil)
 	}
 }
 
 // pingBeforeEvict pings a full bucket's eviction candidate once at a time;
 // the table learns the outcome through the normal contact and failure paths.
-func (n *Node) pingBeforeEvict(c *peer.Record, source string) {
+// With newcomer set (the unverified record of the sender id, who would
+// contend for c's place), the newcomer is verified and offered to the table
+// only if c fails to answer: a bucket of live peers costs no signature
+// check. A newcomer that arrives while c is being pinged already is let go.
+func (n *Node) pingBeforeEvict(c *peer.Record, source string, id peer.ID, newcomer *msgenc.PeerRecord) {
 	if _, busy := n.evicting.LoadOrStore(c.ID, struct{}{}); busy {
 		return
 	}
@@ -251,6 +277,9 @@ func (n *Node) pingBeforeEvict(c *peer.Record, source string) {
 		n.evicting.Delete(c.ID)
 		return
 	}
+	if newcomer != nil {
+		newcomer = cloneWire(newcomer) // the request's buffers are not ours to keep
+	}
 	n.goroutine(func() {
 		if source != "" {
 			defer n.evictSrcs.release(source)
@@ -258,8 +287,28 @@ func (n *Node) pingBeforeEvict(c *peer.Record, source string) {
 		defer n.evictPings.Add(-1)
 		defer n.evicting.Delete(c.ID)
 		n.stats.evictionPings.Add(1)
-		_, _ = n.call(n.ctx, contactOf(c), &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+		_, err := n.call(n.ctx, contactOf(c), &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+		if newcomer != nil && (errors.Is(err, ErrTimeout) || errors.Is(err, transport.ErrUnreachable)) {
+			n.replaceFailed(c.ID, id, newcomer)
+		}
 	})
+}
+
+// replaceFailed offers the table a newcomer in place of failed, a peer
+// that has just failed its eviction ping (call reported that failure). The
+// newcomer is verified first; once it waits in the bucket's replacement
+// cache, failed is reported again, which removes it, as its failure would
+// have had the newcomer been waiting already, and promotes the newcomer.
+func (n *Node) replaceFailed(failed, id peer.ID, w *msgenc.PeerRecord) {
+	r, err := n.verifyRecord(w)
+	if err != nil || r.ID != id {
+		n.stats.drop(DropBadRecord)
+		return
+	}
+	n.sawPeer(r)
+	if n.table.Fail(failed, n.cfg.clock.Now()) {
+		n.cfg.logger.Debug("peer replaced after a failed eviction ping", "peer", failed.Short(), "by", id.Short())
+	}
 }
 
 // peerFailed reports a peer that did not answer to the routing table.

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"bytes"
+
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
 )
@@ -53,4 +55,17 @@ func (b *wireBuilder) take(grown []byte) []byte {
 	s := grown[len(b.buf):len(grown):len(grown)]
 	b.buf = grown
 	return s
+}
+
+// cloneWire returns a deep copy of w, for keeping a record past the
+// handling of the frame it came in, whose buffers may be reused.
+func cloneWire(w *msgenc.PeerRecord) *msgenc.PeerRecord {
+	c := &msgenc.PeerRecord{
+		ID: bytes.Clone(w.ID), PublicKey: bytes.Clone(w.PublicKey), Seq: w.Seq,
+		Signature: bytes.Clone(w.Signature), Addrs: make([][]byte, len(w.Addrs)),
+	}
+	for i, a := range w.Addrs {
+		c.Addrs[i] = bytes.Clone(a)
+	}
+	return c
 }

@@ -62,11 +62,11 @@ func TestEvictionPingsArePerSourceBounded(t *testing.T) {
 		return r
 	}
 	for b := range byte(3) {
-		n.pingBeforeEvict(candidate(b+1), "10.0.0.0")
+		n.pingBeforeEvict(candidate(b+1), "10.0.0.0", peer.ID{}, nil)
 	}
 	require.Equal(t, int64(2), n.evictPings.Load(), "a third ping from one source waits")
-	n.pingBeforeEvict(candidate(9), "10.0.1.0")
+	n.pingBeforeEvict(candidate(9), "10.0.1.0", peer.ID{}, nil)
 	require.Equal(t, int64(3), n.evictPings.Load(), "another source has its own bound")
-	n.pingBeforeEvict(candidate(10), "")
+	n.pingBeforeEvict(candidate(10), "", peer.ID{}, nil)
 	require.Equal(t, int64(4), n.evictPings.Load(), "pings of contacts the node made are bound only in total")
 }

@@ -163,6 +163,22 @@ type Admission interface {
 	Wants(id peer.ID) bool
 }
 
+// Contention is implemented by tables that keep a full bucket's peers
+// until one of them fails, pinging the least recently seen before anyone
+// replaces it (Kademlia). The node asks it before verifying the sender of
+// a plain query: a newcomer that could only wait outside a full bucket is
+// verified, and offered to the table, only if the peer it would replace
+// fails to answer that ping, so a bucket of live peers costs no signature
+// check. A table that does not implement it is offered every wanted
+// sender, verified first.
+type Contention interface {
+	// Contender returns the least recently seen peer of the full bucket
+	// id belongs in, and true, when id is neither held nor waiting there;
+	// otherwise nil and false. The record returned is the table's: the
+	// caller must not modify it.
+	Contender(id peer.ID) (*peer.Record, bool)
+}
+
 // Wants reports whether t could keep a peer with id: Admission's answer,
 // or true when t does not implement it.
 func Wants(t Table, id peer.ID) bool {

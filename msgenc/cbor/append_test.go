@@ -41,3 +41,21 @@ func TestAppendMarshalRefusesWhatMarshalRefuses(t *testing.T) {
 		t.Fatalf("Marshal: %v; AppendMarshal: %v; want both ErrInvalid", werr, gerr)
 	}
 }
+
+func TestAppendMarshalIntoRoomyBufferAllocatesOnlyTheWireForm(t *testing.T) {
+	c := cbor.New()
+	for _, m := range []*msgenc.Message{conformance.SamplePeersReply(20), conformance.SamplePeersReply(1)} {
+		buf := make([]byte, 0, 8<<10)
+		allocs := testing.AllocsPerRun(50, func() {
+			var err error
+			if buf, err = c.AppendMarshal(buf[:0], m); err != nil {
+				t.Fatal(err)
+			}
+		})
+		// The sender, the body and its peer list; not the message's wire
+		// form nor the buffer around dst, which the codec reuses.
+		if allocs > 3 {
+			t.Errorf("AppendMarshal of %d peers into a roomy buffer: %v allocations, want at most 3", len(m.Peers.Peers), allocs)
+		}
+	}
+}

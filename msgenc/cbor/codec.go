@@ -3,17 +3,19 @@ package cbor
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/msgenc/internal/wire"
 	fxcbor "github.com/fxamacker/cbor/v2"
 )
 
-// Codec encodes messages as CBOR. It holds only immutable encoding and
-// decoding modes: one value is safe for concurrent use.
+// Codec encodes messages as CBOR. It holds immutable encoding and decoding
+// modes and a pool of scratch space: one value is safe for concurrent use.
 type Codec struct {
-	enc fxcbor.UserBufferEncMode
-	dec fxcbor.DecMode
+	enc      fxcbor.UserBufferEncMode
+	dec      fxcbor.DecMode
+	encoders sync.Pool // *encoder
 }
 
 var (
@@ -67,17 +69,33 @@ func (c *Codec) Marshal(m *msgenc.Message) ([]byte, error) {
 	return b, nil
 }
 
+// encoder is the scratch space of one AppendMarshal, kept in the codec's
+// pool: the wire form and the buffer escape to the encoding library, so
+// each would otherwise be an allocation a frame.
+type encoder struct {
+	w   wire.Message
+	buf bytes.Buffer
+}
+
 // AppendMarshal appends m's encoding to dst; see msgenc.AppendMarshaler.
 func (c *Codec) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
-	var w wire.Message
-	if err := w.From(m); err != nil {
+	e, _ := c.encoders.Get().(*encoder)
+	if e == nil {
+		e = new(encoder)
+	}
+	defer func() {
+		// Hold on to nothing of the caller's: not m's fields, not dst.
+		e.w, e.buf = wire.Message{}, bytes.Buffer{}
+		c.encoders.Put(e)
+	}()
+	if err := e.w.From(m); err != nil {
 		return nil, fmt.Errorf("cbor: %w", err)
 	}
-	buf := bytes.NewBuffer(dst)
-	if err := c.enc.MarshalToBuffer(&w, buf); err != nil {
+	e.buf = *bytes.NewBuffer(dst)
+	if err := c.enc.MarshalToBuffer(&e.w, &e.buf); err != nil {
 		return nil, fmt.Errorf("cbor: %w: %w", msgenc.ErrInvalid, err)
 	}
-	b := buf.Bytes()
+	b := e.buf.Bytes()
 	if n := len(b) - len(dst); n > msgenc.MaxFrameSize {
 		return nil, fmt.Errorf("cbor: %w: the frame would be %d bytes, at most %d", msgenc.ErrInvalid, n, msgenc.MaxFrameSize)
 	}

@@ -102,3 +102,52 @@ func TestPeersReplyCostsFewBytesPerPeer(t *testing.T) {
 		t.Fatalf("frame of %d bytes carries %d bytes of payload: %d bytes of overhead per peer, want at most 16", len(frame), payload, perPeer)
 	}
 }
+
+func TestUnmarshalTakesOnlyAnArrayOrNullAsAPeerList(t *testing.T) {
+	for name, list := range map[string][]byte{
+		"integer":             {0x01},
+		"byte string":         {0x41, 'p'},
+		"map":                 {0xa0},
+		"array of an integer": {0x81, 0x01},
+	} {
+		// {4: peers reply [list]}
+		if _, err := cbor.New().Unmarshal(frame(4, append([]byte{0x81}, list...)...)); !errors.Is(err, msgenc.ErrDecode) {
+			t.Errorf("%s: got %v, want ErrDecode", name, err)
+		}
+	}
+	for name, list := range map[string][]byte{"null": {0xf6}, "empty array": {0x80}} {
+		m, err := cbor.New().Unmarshal(frame(4, append([]byte{0x81}, list...)...))
+		if err != nil || m.Peers == nil || len(m.Peers.Peers) != 0 {
+			t.Errorf("%s: got %+v, %v; want a reply with no peers", name, m, err)
+		}
+	}
+}
+
+func TestPeersReplyDecodesInFewAllocations(t *testing.T) {
+	const peers = 20
+	for _, m := range []*msgenc.Message{conformance.SamplePeersReply(peers), conformance.SamplePeersReply(1)} {
+		c := cbor.New()
+		frame, err := c.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Unmarshal(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !msgenc.Equal(m, got) {
+			t.Fatalf("decoded %+v, want %+v", got, m)
+		}
+		n := len(m.Peers.Peers)
+		allocs := testing.AllocsPerRun(20, func() {
+			if _, err := c.Unmarshal(frame); err != nil {
+				t.Fatal(err)
+			}
+		})
+		// The peer list costs a handful of allocations whatever its
+		// length; the rest of the frame (message, sender) about ten.
+		if allocs > 16 {
+			t.Errorf("a reply of %d peers decodes in %v allocations, want at most 16", n, allocs)
+		}
+	}
+}

@@ -414,3 +414,41 @@ func TestWantsOnlyWhatUpdateWouldKeep(t *testing.T) {
 		t.Fatalf("Len = %d after a stranger's update, want 2", tbl.Len())
 	}
 }
+
+func TestContenderIsTheLeastRecentlySeenOfAFullBucket(t *testing.T) {
+	self := selfID(t, 32)
+	tbl := mustNew(t, self, kademlia.Options{K: 2, ReplacementCache: 2})
+	a, b := in(t, self, 0, 1), in(t, self, 0, 2)
+	newcomer := in(t, self, 0, 3)
+	if c, ok := tbl.Contender(newcomer.ID); ok || c != nil {
+		t.Fatalf("empty table: Contender = %v, %v; want nil, false", c, ok)
+	}
+	mustUpdate(t, tbl, a, route.Added)
+	if _, ok := tbl.Contender(newcomer.ID); ok {
+		t.Fatal("bucket with room: Contender reported one")
+	}
+	mustUpdate(t, tbl, b, route.Added)
+	c, ok := tbl.Contender(newcomer.ID)
+	if !ok || c.ID != a.ID {
+		t.Fatalf("full bucket: Contender = %v, %v; want %s", c, ok, a.ID.Short())
+	}
+	// The contender is what Update would name as the candidate to ping.
+	if got := pendingCandidate(t, tbl, in(t, self, 0, 4)); got != c.ID {
+		t.Fatalf("Update names %s, Contender named %s", got.Short(), c.ID.Short())
+	}
+	mustUpdate(t, tbl, a, route.Refreshed) // b is now the least recently seen
+	if c, _ := tbl.Contender(newcomer.ID); c == nil || c.ID != b.ID {
+		t.Fatalf("after a's contact: Contender = %v, want %s", c, b.ID.Short())
+	}
+	for _, r := range []*peer.Record{a, b, in(t, self, 0, 4)} {
+		if c, ok := tbl.Contender(r.ID); ok {
+			t.Fatalf("held or waiting peer %s: Contender = %s", r.ID.Short(), c.ID.Short())
+		}
+	}
+	if _, ok := tbl.Contender(in(t, self, 1, 1).ID); ok {
+		t.Fatal("another, empty bucket: Contender reported one")
+	}
+	if _, ok := tbl.Contender(self); ok {
+		t.Fatal("self: Contender reported one")
+	}
+}

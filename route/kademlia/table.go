@@ -241,3 +241,21 @@ func (t *Table) Wants(id peer.ID) bool {
 	}
 	return b.find(id) >= 0 || b.findRepl(id) >= 0
 }
+
+var _ route.Contention = (*Table)(nil)
+
+// Contender returns the least recently seen peer of id's bucket when the
+// bucket is full and id is neither in it nor in its replacement cache:
+// the peer to ping before id could take a place.
+func (t *Table) Contender(id peer.ID) (*peer.Record, bool) {
+	if id.Len() != t.self.Len() || id == t.self {
+		return nil, false
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	b := t.existing(id)
+	if b == nil || len(b.entries) < t.opts.K || b.find(id) >= 0 || b.findRepl(id) >= 0 {
+		return nil, false
+	}
+	return b.entries[0].rec, true
+}

@@ -9,36 +9,109 @@ var errPeerCBOR = errors.New("wire: malformed CBOR peer record")
 
 // UnmarshalCBOR decodes a peer record, the array [id, key, addrs, seq, sig],
 // with its byte fields in one allocation and its address list in a second,
-// instead of one each: peer lists are the bulk of the frames a node decodes.
-// The cbor decoder has already checked that data is one well-formed item
-// within its limits; this still checks every length against data. Empty
-// and null byte fields and lists come out nil.
+// instead of one each. The cbor decoder has already checked that data is
+// one well-formed item within its limits; this still checks every length
+// against data. Empty and null byte fields and lists come out nil.
 func (p *Peer) UnmarshalCBOR(data []byte) error {
 	r := cborReader{data: data}
+	var pr peerSpans
+	if err := pr.read(&r); err != nil {
+		return err
+	}
+	if r.off != len(r.data) {
+		return fmt.Errorf("%w: trailing bytes", errPeerCBOR)
+	}
+	a := arena{data: data, buf: make([]byte, 0, pr.total)}
+	if pr.naddrs > 0 {
+		a.addrs = make([][]byte, 0, pr.naddrs)
+	}
+	pr.fill(p, &a)
+	return nil
+}
+
+// UnmarshalCBOR decodes a list of peer records, an array of
+// [id, key, addrs, seq, sig] or null, in three allocations whatever its
+// length: the records, their byte fields and their address lists. Peer
+// lists are the bulk of the frames a node decodes, and decoding each
+// record on its own costs two allocations a record. It reads data twice:
+// once to check it and measure what to allocate, once to fill.
+func (l *PeerList) UnmarshalCBOR(data []byte) error {
+	r := cborReader{data: data}
+	if r.null() {
+		if r.off != len(r.data) {
+			return fmt.Errorf("%w: trailing bytes", errPeerCBOR)
+		}
+		*l = nil
+		return nil
+	}
+	n, ok := r.head(cborArray)
+	// Every record takes at least six bytes: a bound before allocating.
+	if !ok || n > uint64(len(r.data)-r.off)/6 {
+		return fmt.Errorf("%w: want an array of records", errPeerCBOR)
+	}
+	first := r.off
+	total, naddrs := 0, 0
+	var pr peerSpans
+	for range n {
+		if err := pr.read(&r); err != nil {
+			return err
+		}
+		total, naddrs = total+pr.total, naddrs+pr.naddrs
+	}
+	if r.off != len(r.data) {
+		return fmt.Errorf("%w: trailing bytes", errPeerCBOR)
+	}
+	out := make(PeerList, n)
+	a := arena{data: data, buf: make([]byte, 0, total)}
+	if naddrs > 0 {
+		a.addrs = make([][]byte, 0, naddrs)
+	}
+	r.off = first
+	for i := range out {
+		_ = pr.read(&r) // read once already without error
+		pr.fill(&out[i], &a)
+	}
+	*l = out
+	return nil
+}
+
+// peerSpans is where one record's fields lie in the input.
+type peerSpans struct {
+	spans  [3 + maxPeerAddrs]span // id, key, then the addresses, then sig
+	naddrs int
+	seq    uint64
+	total  int // bytes in the byte fields
+}
+
+// maxPeerAddrs bounds the addresses of a record this decoder takes.
+const maxPeerAddrs = 64
+
+// read reads one record from r and checks its shape.
+func (p *peerSpans) read(r *cborReader) error {
 	if n, ok := r.head(cborArray); !ok || n != 5 {
 		return fmt.Errorf("%w: want an array of 5 items", errPeerCBOR)
 	}
-	var spans [3 + 64]span // id, key, sig, then the addresses
-	nspans, total := 0, 0
+	nspans := 0
+	p.total = 0
 	add := func() bool {
 		s, ok := r.bytes()
-		if !ok || nspans == len(spans) {
+		if !ok || nspans == len(p.spans) {
 			return false
 		}
-		spans[nspans] = s
+		p.spans[nspans] = s
 		nspans++
-		total += s.end - s.start
+		p.total += s.end - s.start
 		return true
 	}
 	if !add() || !add() {
 		return fmt.Errorf("%w: id or public key is not a byte string", errPeerCBOR)
 	}
-	naddrs := 0
+	p.naddrs = 0
 	if r.null() {
 		// no addresses
-	} else if n, ok := r.head(cborArray); ok && n <= uint64(len(spans)-3) {
-		naddrs = int(n)
-		for range naddrs {
+	} else if n, ok := r.head(cborArray); ok && n <= maxPeerAddrs {
+		p.naddrs = int(n)
+		for range p.naddrs {
 			if !add() {
 				return fmt.Errorf("%w: an address is not a byte string", errPeerCBOR)
 			}
@@ -50,31 +123,44 @@ func (p *Peer) UnmarshalCBOR(data []byte) error {
 	if !ok {
 		return fmt.Errorf("%w: seq is not an unsigned integer", errPeerCBOR)
 	}
+	p.seq = seq
 	if !add() {
 		return fmt.Errorf("%w: signature is not a byte string", errPeerCBOR)
 	}
-	if r.off != len(r.data) {
-		return fmt.Errorf("%w: trailing bytes", errPeerCBOR)
-	}
-
-	arena := make([]byte, 0, total)
-	take := func(s span) []byte {
-		if s.start == s.end {
-			return nil
-		}
-		start := len(arena)
-		arena = append(arena, r.data[s.start:s.end]...)
-		return arena[start:len(arena):len(arena)] // capped: an append by the user cannot reach a neighbour
-	}
-	*p = Peer{ID: take(spans[0]), PublicKey: take(spans[1]), Seq: seq}
-	if naddrs > 0 {
-		p.Addrs = make([][]byte, naddrs)
-		for i := range naddrs {
-			p.Addrs[i] = take(spans[2+i])
-		}
-	}
-	p.Signature = take(spans[2+naddrs])
 	return nil
+}
+
+// fill sets dst from the record read last, copying its bytes into a.
+func (p *peerSpans) fill(dst *Peer, a *arena) {
+	*dst = Peer{ID: a.take(p.spans[0]), PublicKey: a.take(p.spans[1]), Seq: p.seq}
+	if p.naddrs > 0 {
+		start := len(a.addrs)
+		for i := range p.naddrs {
+			a.addrs = append(a.addrs, a.take(p.spans[2+i]))
+		}
+		dst.Addrs = a.addrs[start:len(a.addrs):len(a.addrs)]
+	}
+	dst.Signature = a.take(p.spans[2+p.naddrs])
+}
+
+// arena holds the copies of the byte fields of the records decoded from
+// data, and their address lists, each sized beforehand so that it never
+// grows (a grown buffer would leave earlier fields in the old one, which
+// is harmless but wasteful).
+type arena struct {
+	data  []byte
+	buf   []byte
+	addrs [][]byte
+}
+
+// take copies s's contents into the arena; nil for an empty span.
+func (a *arena) take(s span) []byte {
+	if s.start == s.end {
+		return nil
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, a.data[s.start:s.end]...)
+	return a.buf[start:len(a.buf):len(a.buf)] // capped: an append by the user cannot reach a neighbour
 }
 
 // span is where a byte string's contents lie in the input.

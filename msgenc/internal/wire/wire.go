@@ -24,6 +24,10 @@ type Message struct {
 	ForwardReply *ForwardReply `json:"forward-reply,omitempty" cbor:"21,keyasint,omitempty"`
 }
 
+// PeerList is a list of peer records: a CBOR array of Peer, or null. Its
+// own decoder (peer_cbor.go) allocates for the whole list at once.
+type PeerList []Peer
+
 // Peer mirrors msgenc.PeerRecord; a CBOR array [id, key, addrs, seq, sig].
 type Peer struct {
 	_         struct{} `cbor:",toarray"`
@@ -67,7 +71,7 @@ type FindNode struct {
 // Peers mirrors msgenc.Peers; a CBOR array [peers].
 type Peers struct {
 	_     struct{} `cbor:",toarray"`
-	Peers []Peer   `json:"p,omitempty" cbor:"0"`
+	Peers PeerList `json:"p,omitempty" cbor:"0"`
 }
 
 // FindValue mirrors msgenc.FindValue; a CBOR array [key].
@@ -80,7 +84,7 @@ type FindValue struct {
 type Value struct {
 	_       struct{} `cbor:",toarray"`
 	Records []Record `json:"r,omitempty" cbor:"0"`
-	Peers   []Peer   `json:"p,omitempty" cbor:"1"`
+	Peers   PeerList `json:"p,omitempty" cbor:"1"`
 }
 
 // Store mirrors msgenc.Store; a CBOR array [record, cas, expect-seq].
@@ -132,7 +136,7 @@ type ForwardReply struct {
 	QueryID []byte   `json:"i,omitempty" cbor:"0"`
 	Hops    uint8    `json:"h,omitempty" cbor:"1"`
 	Records []Record `json:"d,omitempty" cbor:"2"`
-	Peers   []Peer   `json:"p,omitempty" cbor:"3"`
+	Peers   PeerList `json:"p,omitempty" cbor:"3"`
 	Stored  uint16   `json:"n,omitempty" cbor:"4"`
 	Error   *Error   `json:"e,omitempty" cbor:"5"`
 }
