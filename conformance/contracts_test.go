@@ -40,7 +40,7 @@ var contractTypes = map[string][]string{
 	"msgenc":    {"Codec", "AppendMarshaler"},
 	"kvstore":   {"Store", "UpdateFunc", "Ranger", "Record"},
 	"transport": {"Transport", "Packet"},
-	"route":     {"Table", "Ordering", "Admission"},
+	"route":     {"Table", "Ordering", "Admission", "Contention"},
 	"trust":     {"Policy", "Refresher", "Leveler"},
 }
 

@@ -86,6 +86,7 @@ var tableRules = []rule[tableSuite]{
 	{"remove-drops-waiting-peer", "Remove of a peer waiting in the replacement cache (a Pending update) drops it: when the candidate then fails, that peer is not promoted.", tableRemoveWaiting},
 	{"most-peers", "Offered 5,000 peers at every distance, far more than it keeps, a table answers each Update Added or Pending, Len counts the peers Get finds, Closest(n) returns at most n distinct held peers (all of them once n reaches Len) in its order, and Update, Remove and Closest stay consistent when run at once.", tableMost},
 	{"admission-is-honest", "A table implementing route.Admission wants every peer it holds, and Update of a peer it does not want leaves its peers as they are.", tableAdmission},
+	{"contention-is-honest", "A table implementing route.Contention names, for a newcomer to a full bucket, the held peer Update's Pending names, and says false (naming no peer) for self, held, waiting and admissible peers.", tableContention},
 }
 
 func tableAddThenGet(e *env, s tableSuite) error {

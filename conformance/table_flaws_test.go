@@ -174,6 +174,58 @@ func TestCheckTableCatchesAdmissionThatLies(t *testing.T) {
 	}
 }
 
+// tableContendsAlways names a held peer for every peer it does not hold,
+// as if every bucket were full.
+type tableContendsAlways struct{ route.Table }
+
+func (s tableContendsAlways) Contender(id peer.ID) (*peer.Record, bool) {
+	if _, held := s.Get(id); held || id == s.Self() {
+		return nil, false
+	}
+	if c := s.Closest(id, 1); len(c) == 1 {
+		return c[0], true
+	}
+	return nil, false
+}
+
+// tableContendsWithClosest says true when its bucket is full but names the
+// held peer closest to the newcomer, not the one Update would have pinged.
+type tableContendsWithClosest struct{ route.Table }
+
+func (s tableContendsWithClosest) Contender(id peer.ID) (*peer.Record, bool) {
+	if _, ok := s.Table.(route.Contention).Contender(id); !ok {
+		return nil, false
+	}
+	return s.Closest(id, 1)[0], true
+}
+
+func TestCheckTableCatchesContentionThatLies(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		wrap func(route.Table) route.Table
+	}{
+		{"contends for every newcomer", func(t route.Table) route.Table { return tableContendsAlways{t} }},
+		{"names the closest peer", func(t route.Table) route.Table { return tableContendsWithClosest{t} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
+				return c.wrap(tableKademlia(kademlia.Options{})(t, self))
+			})
+			var got []string
+			for _, err := range errs {
+				var v *conformance.Violation
+				if errors.As(err, &v) {
+					got = append(got, v.Rule)
+				}
+			}
+			if !slices.Equal(got, []string{"contention-is-honest"}) {
+				t.Errorf("CheckTable reported %q, want exactly [contention-is-honest]: %v", got, errs)
+			}
+		})
+	}
+}
+
 func TestCheckTableCatchesRemoveKeepingAWaitingPeer(t *testing.T) {
 	errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
 		return tableRemoveKeepsWaiting{tableKademlia(kademlia.Options{K: 2})(t, self)}
@@ -224,5 +276,6 @@ func TestEveryTableRuleHasABrokenTable(t *testing.T) {
 		[]string{"closest-is-sorted", "closest-is-consistent", "closest-is-exact", "closest-returns-held", "closest-n-bounds"},
 		[]string{"self-rejected", "lower-seq-does-not-replace", "fail-eventually-removes", "due-for-refresh", "pending-names-candidate"},
 		[]string{"remove-drops-waiting-peer"},
-		[]string{"admission-is-honest"})...)
+		[]string{"admission-is-honest"},
+		[]string{"contention-is-honest"})...)
 }
