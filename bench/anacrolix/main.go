@@ -57,8 +57,8 @@
 // The CPU profile covers dhtkit's lookups in the first round only (raise
 // -lookups for more samples). The heap profile is of dhtkit's idle network
 // in the first round, where heap per node is measured; it records every
-// allocation, which slows the whole run, so take it with -rounds 1 and
-// read it with go tool pprof -sample_index=inuse_space.
+// allocation until it is written, which slows that first build many
+// times over; read it with go tool pprof -sample_index=inuse_space.
 package main
 
 import (
@@ -119,7 +119,10 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *heapProfile != "" {
-		// Every allocation, so that the profile adds up to the figure.
+		// Every allocation, so that the profile adds up to the figure;
+		// once it is written, the default rate again, since recording
+		// every allocation slows the rest of the run many times over.
+		defaultRate := runtime.MemProfileRate
 		runtime.MemProfileRate = 1
 		written := false
 		cfg.idle = func() {
@@ -130,6 +133,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 			if err := writeHeapProfile(*heapProfile); err != nil {
 				fmt.Fprintln(stderr, "anacrolix: heap profile:", err)
 			}
+			runtime.MemProfileRate = defaultRate
 		}
 	}
 	if _, _, err := run(context.Background(), stdout, cfg, dhtkitSide{}, anacrolixSide{}); err != nil {
