@@ -96,7 +96,7 @@
 // Quotas, WorkLimits; zero fields mean the documented defaults):
 //
 //   - Requests: token buckets per peer ID, per IP address and per IPv4 /24
-//     or IPv6 /64 (golang.org/x/time/rate), in bounded maps. Over the
+//     or IPv6 /64, in bounded maps. Over the
 //     limit a request is refused with msgenc.CodeOverloaded about once a
 //     second, and dropped otherwise, unread once the source was told;
 //     Metrics counts both. NoRateLimits turns them off.

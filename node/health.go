@@ -1,6 +1,7 @@
 package node
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -26,12 +27,25 @@ type health struct {
 	ceiling time.Duration
 }
 
-// peerHealth is kept small: the node holds one per peer it has contacted.
+// peerHealth is kept small, 20 bytes: the node holds one per peer it has
+// contacted. Times are whole Unix seconds, which last until 2106; a
+// backoff's end is rounded up, so a peer is skipped at most a second
+// longer than its backoff.
 type peerHealth struct {
 	rtt      rtt
+	downTill uint32 // Unix seconds; 0 when not backing off
+	seen     uint32 // Unix seconds of the last frame from the peer; 0 never
 	failures uint8
-	downTill int64 // Unix nanoseconds; 0 when not backing off
-	seen     int64 // Unix seconds of the last frame from the peer
+}
+
+// unixSeconds is t in whole Unix seconds, rounded up when up is set, held
+// within uint32 (a time before 1970 is 0, the same as never).
+func unixSeconds(t time.Time, up bool) uint32 {
+	s := t.Unix()
+	if up && t.Nanosecond() > 0 {
+		s++
+	}
+	return uint32(min(max(s, 0), math.MaxUint32))
 }
 
 // rtt is a smoothed round-trip estimate in microseconds.
@@ -123,7 +137,7 @@ func (h *health) saw(id peer.ID, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e := h.room(id)
-	e.seen = now.Unix()
+	e.seen = unixSeconds(now, false)
 	h.peers[id] = e
 }
 
@@ -131,7 +145,7 @@ func (h *health) saw(id peer.ID, now time.Time) {
 func (h *health) quiet(id peer.ID, since time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.peers[id].seen <= since.Unix()
+	return int64(h.peers[id].seen) <= since.Unix()
 }
 
 // failed records that id did not answer a request and its retries.
@@ -144,7 +158,7 @@ func (h *health) failed(id peer.ID, now time.Time) {
 	e := h.room(id)
 	e.failures = min(e.failures+1, 16)
 	if e.failures >= downAfter {
-		e.downTill = now.Add(min(firstBackoff<<(e.failures-downAfter), maxBackoff)).UnixNano()
+		e.downTill = unixSeconds(now.Add(min(firstBackoff<<(e.failures-downAfter), maxBackoff)), true)
 	}
 	h.peers[id] = e
 }
@@ -154,7 +168,7 @@ func (h *health) down(id peer.ID, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, ok := h.peers[id]
-	return ok && e.downTill > now.UnixNano()
+	return ok && int64(e.downTill) > now.Unix()
 }
 
 // room returns id's entry, making room for it if it is new. Called with

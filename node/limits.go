@@ -9,7 +9,6 @@ import (
 	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
-	"golang.org/x/time/rate"
 )
 
 // Rate is a token bucket: PerSecond requests on average, Burst at once.
@@ -65,7 +64,7 @@ var (
 )
 
 // DefaultRateSources is the default RateLimits.Sources: 4096 buckets of
-// each kind, about 100 bytes each.
+// each kind, under 100 bytes each.
 const DefaultRateSources = 4096
 
 // NoRateLimits, given to Builder.RateLimits, serves every request.
@@ -159,17 +158,14 @@ const (
 // before anything costly is done with the frame.
 func (l *limiter) admitAddr(src source) verdict {
 	now := l.now()
-	ra, v := l.addrs.take(src.addr, now)
-	if v != admit {
+	if v := l.addrs.take(src.addr, now); v != admit {
 		return v
 	}
 	if src.prefix == "" {
 		return admit
 	}
-	if _, v := l.prefixes.take(src.prefix, now); v != admit {
-		if ra != nil {
-			ra.CancelAt(now) // not charged for a request not served
-		}
+	if v := l.prefixes.take(src.prefix, now); v != admit {
+		l.addrs.giveBack(src.addr) // not charged for a request not served
 		return v
 	}
 	return admit
@@ -187,13 +183,16 @@ func (l *limiter) blocked(src source) bool {
 
 // admitPeer takes a token from the bucket of a verified peer ID.
 func (l *limiter) admitPeer(id string) verdict {
-	_, v := l.peers.take(id, l.now())
-	return v
+	return l.peers.take(id, l.now())
 }
 
 // bucketMap is a bounded map of token buckets in shards, each under its own
 // lock. A full shard forgets an arbitrary bucket to make room: the source
 // that loses its bucket gets a full one back, which errs towards serving.
+//
+// Every node keeps one bucket per peer that has sent it a request, so a
+// bucket is plain numbers held in the map, not limiters behind pointers,
+// and a shard makes its map only when its first source arrives.
 type bucketMap struct {
 	r      Rate
 	off    bool
@@ -202,66 +201,98 @@ type bucketMap struct {
 	shards [bucketShards]bucketShard
 }
 
-const bucketShards = 16
+// bucketShards is few: a lock is held for a map lookup and some
+// arithmetic, and each shard's map costs an idle node a group of slots.
+const bucketShards = 4
 
 type bucketShard struct {
 	mu sync.Mutex
-	m  map[string]*bucket
+	m  map[string]tokenBucket
 }
 
-// bucket is one source's tokens, and a second, slow bucket that decides
-// whether a refusal is answered or the request silently dropped.
-type bucket struct {
-	tokens *rate.Limiter
-	notify *rate.Limiter
+// tokenBucket is one source's tokens, and a second, slow bucket (refusalRate
+// a second, burst one) that decides whether a refusal is answered or the
+// request silently dropped. Both refill from last, when they were last
+// brought up to date.
+type tokenBucket struct {
+	tokens, notify float64
+	last           int64 // Unix nanoseconds
 }
 
 // refusalRate is how often a limited source is told so; the rest of its
 // requests are dropped, so that the node never sends one frame per frame
 // of a flood.
-const refusalRate = rate.Limit(1)
+const refusalRate = 1
 
-func newBucketMap(r Rate, sources int) *bucketMap {
-	b := &bucketMap{r: r, off: math.IsInf(r.PerSecond, 1), max: max(1, sources/bucketShards), seed: maphash.MakeSeed()}
-	for i := range b.shards {
-		b.shards[i].m = make(map[string]*bucket)
+// at brings k's buckets up to now: each refills at its rate, up to its
+// burst. A clock that steps back refills nothing.
+func (k *tokenBucket) at(r Rate, now int64) {
+	if now <= k.last {
+		return
 	}
-	return b
+	dt := float64(now-k.last) / float64(time.Second)
+	k.tokens = min(float64(r.Burst), k.tokens+dt*r.PerSecond)
+	k.notify = min(1, k.notify+dt*refusalRate)
+	k.last = now
 }
 
-// take takes a token from key's bucket at now. An admitted request's
-// reservation is returned so that a later bucket's refusal can give it
-// back.
-func (b *bucketMap) take(key string, now time.Time) (*rate.Reservation, verdict) {
+func newBucketMap(r Rate, sources int) *bucketMap {
+	return &bucketMap{r: r, off: math.IsInf(r.PerSecond, 1), max: max(1, sources/bucketShards), seed: maphash.MakeSeed()}
+}
+
+func (b *bucketMap) shard(key string) *bucketShard {
+	return &b.shards[maphash.String(b.seed, key)%bucketShards]
+}
+
+// take takes a token from key's bucket at now.
+func (b *bucketMap) take(key string, now time.Time) verdict {
 	if b.off {
-		return nil, admit
+		return admit
 	}
-	s := &b.shards[maphash.String(b.seed, key)%bucketShards]
+	t := now.UnixNano()
+	s := b.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.m[key]
-	if !ok {
+	if ok {
+		k.at(b.r, t)
+	} else {
+		if s.m == nil {
+			s.m = make(map[string]tokenBucket)
+		}
 		if len(s.m) >= b.max {
 			for victim := range s.m {
 				delete(s.m, victim)
 				break
 			}
 		}
-		k = &bucket{
-			tokens: rate.NewLimiter(rate.Limit(b.r.PerSecond), b.r.Burst),
-			notify: rate.NewLimiter(refusalRate, 1),
-		}
+		k = tokenBucket{tokens: float64(b.r.Burst), notify: 1, last: t}
+	}
+	v := drop
+	switch {
+	case k.tokens >= 1:
+		k.tokens--
+		v = admit
+	case k.notify >= 1:
+		k.notify--
+		v = refuse
+	}
+	s.m[key] = k
+	return v
+}
+
+// giveBack returns the token take just took from key's bucket.
+func (b *bucketMap) giveBack(key string) {
+	if b.off {
+		return
+	}
+	s := b.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.m[key]; ok {
+		k.tokens = min(float64(b.r.Burst), k.tokens+1)
 		s.m[key] = k
 	}
-	r := k.tokens.ReserveN(now, 1)
-	if r.OK() && r.DelayFrom(now) == 0 {
-		return r, admit
-	}
-	r.CancelAt(now)
-	if k.notify.AllowN(now, 1) {
-		return nil, refuse
-	}
-	return nil, drop
 }
 
 // empty reports whether key has a bucket with no token at now, and was
@@ -270,11 +301,15 @@ func (b *bucketMap) empty(key string, now time.Time) bool {
 	if b.off {
 		return false
 	}
-	s := &b.shards[maphash.String(b.seed, key)%bucketShards]
+	s := b.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.m[key]
-	return ok && k.tokens.TokensAt(now) < 1 && k.notify.TokensAt(now) < 1
+	if !ok {
+		return false
+	}
+	k.at(b.r, now.UnixNano()) // a copy: reading changes no bucket
+	return k.tokens < 1 && k.notify < 1
 }
 
 // len counts the buckets held, for tests.

@@ -182,3 +182,37 @@ func TestASourceIsReadUntilToldThenDroppedUnreadUntilATokenReturns(t *testing.T)
 	require.False(t, l.blocked(src), "a token came back")
 	require.Equal(t, admit, l.admitAddr(src))
 }
+
+func TestRateLimitMapsAreMadeOnlyForSourcesSeen(t *testing.T) {
+	clk := newFakeTime()
+	l := newLimiter(checkedLimits(t, RateLimits{}), clk.now)
+	for _, m := range []*bucketMap{l.peers, l.addrs, l.prefixes} {
+		for i := range m.shards {
+			require.Nil(t, m.shards[i].m, "an idle node keeps no bucket maps")
+		}
+	}
+	require.False(t, l.blocked(srcOf(t, udpAddr("192.0.2.1"))))
+	require.Zero(t, l.addrs.len()+l.prefixes.len(), "asking about a source makes no bucket")
+	require.Equal(t, admit, l.admitAddr(srcOf(t, udpAddr("192.0.2.1"))))
+	require.Equal(t, 1, l.addrs.len())
+	require.Equal(t, 1, l.prefixes.len())
+}
+
+func TestRateLimitBucketRefillsUpToItsBurstAndNotFromABackwardClock(t *testing.T) {
+	clk := newFakeTime()
+	l := newLimiter(checkedLimits(t, RateLimits{Peer: Rate{PerSecond: 2, Burst: 3}}), clk.now)
+	for range 3 {
+		require.Equal(t, admit, l.admitPeer("p"))
+	}
+	require.Equal(t, refuse, l.admitPeer("p"))
+	clk.advance(-time.Hour)
+	require.Equal(t, drop, l.admitPeer("p"), "a clock stepping back refills nothing")
+	clk.advance(time.Hour + time.Hour) // an hour of refill is still only the burst
+	for range 3 {
+		require.Equal(t, admit, l.admitPeer("p"))
+	}
+	require.Equal(t, refuse, l.admitPeer("p"))
+	clk.advance(500 * time.Millisecond) // one token at 2/s
+	require.Equal(t, admit, l.admitPeer("p"))
+	require.Equal(t, drop, l.admitPeer("p"), "told once a second at most")
+}

@@ -106,6 +106,10 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	n.queries.init()
 	n.published.init()
 	n.health.init(c.rpcTimeout)
+	if err := n.verified.init(); err != nil {
+		cancel()
+		return nil, err
+	}
 	n.loadState()
 	n.fwdDups.init()
 	n.pathVals.init(c.pathCache)

@@ -198,7 +198,7 @@ func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := wireDigest(w)
+	d := n.verified.digest(w)
 	if n.verified.has(d) {
 		return r, nil
 	}

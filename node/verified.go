@@ -1,8 +1,10 @@
 package node
 
 import (
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"sync"
 
 	"github.com/dhtkit/dhtkit/msgenc"
@@ -11,7 +13,7 @@ import (
 // verifiedCacheSize is the fewest records a node remembers as verified
 // beyond its table; a node with a table of more than half of it remembers
 // twice its table's size, so that the peers it meets again as often as
-// those it keeps stay checked once. An entry is a 32-byte digest, not the record, so that the
+// those it keeps stay checked once. An entry is a 16-byte digest, not the record, so that the
 // cache costs an idle node a few KiB: the table's records are checked
 // against the table first, and the cache covers the peers met often but
 // not kept (senders of requests whose buckets are full, peers named in
@@ -19,27 +21,47 @@ import (
 const verifiedCacheSize = 256
 
 // verifiedCache remembers the records whose signatures verified, by a
-// SHA-256 digest of every field of their wire form (ID, key, sequence,
-// addresses, signature): a record seen again byte for byte is not verified
-// again, and a record that differs anywhere, even under the same ID and
-// signature, has another digest and is verified afresh. It holds at most
-// the size put is given, in two generations: when the young one fills,
-// the old one is dropped, so digests in use stay and the rest age out
-// without per-entry bookkeeping.
+// digest of every field of their wire form (ID, key, sequence, addresses,
+// signature): a record seen again byte for byte is not verified again, and
+// a record that differs anywhere, even under the same ID and signature,
+// has another digest and is verified afresh. It holds at most the size put
+// is given, in two generations: when the young one fills, the old one is
+// dropped, so digests in use stay and the rest age out without per-entry
+// bookkeeping.
+//
+// A digest is the first 128 bits of SHA-256 over a secret of the node's
+// and the fields: half a full digest's memory, and as hard to forge as the
+// signature it stands for (ed25519 offers 128-bit security). The secret
+// is what makes 128 bits enough: without it, two records with one
+// truncated digest, one genuine and one forged, could be searched for
+// offline in about 2^64 hashes; with it, they cannot be searched for at
+// all.
 type verifiedCache struct {
 	mu       sync.Mutex
-	young    map[[32]byte]struct{}
-	old      map[[32]byte]struct{}
+	secret   [32]byte // set once by init
+	young    map[recordDigest]struct{}
+	old      map[recordDigest]struct{}
 	size     int // the limit the last put was given
 	hits     uint64
 	verified uint64
 }
 
-// wireDigest is the digest of every field of w, each length-prefixed so
-// that no two records share an encoding.
-func wireDigest(w *msgenc.PeerRecord) [32]byte {
+// recordDigest is what verifiedCache keeps of a verified record.
+type recordDigest [16]byte
+
+// init draws the cache's secret.
+func (c *verifiedCache) init() error {
+	if _, err := crand.Read(c.secret[:]); err != nil {
+		return fmt.Errorf("node: verified-cache secret: %w", err)
+	}
+	return nil
+}
+
+// digest is the digest of every field of w, each length-prefixed so that
+// no two records share an encoding, under the cache's secret.
+func (c *verifiedCache) digest(w *msgenc.PeerRecord) recordDigest {
 	var stack [512]byte
-	b := stack[:0]
+	b := append(stack[:0], c.secret[:]...)
 	field := func(f []byte) {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
@@ -52,11 +74,12 @@ func wireDigest(w *msgenc.PeerRecord) [32]byte {
 		field(a)
 	}
 	field(w.Signature)
-	return sha256.Sum256(b)
+	sum := sha256.Sum256(b)
+	return recordDigest(sum[:16])
 }
 
 // has reports whether a record with digest d verified before.
-func (c *verifiedCache) has(d [32]byte) bool {
+func (c *verifiedCache) has(d recordDigest) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	_, ok := c.young[d]
@@ -73,7 +96,7 @@ func (c *verifiedCache) has(d [32]byte) bool {
 
 // put remembers that the record with digest d has just verified, keeping
 // at most about size digests.
-func (c *verifiedCache) put(d [32]byte, size int) {
+func (c *verifiedCache) put(d recordDigest, size int) {
 	c.mu.Lock()
 	c.verified++
 	c.size = size
@@ -81,12 +104,12 @@ func (c *verifiedCache) put(d [32]byte, size int) {
 	c.mu.Unlock()
 }
 
-func (c *verifiedCache) putLocked(d [32]byte) {
+func (c *verifiedCache) putLocked(d recordDigest) {
 	if len(c.young) >= max(c.size, verifiedCacheSize)/2 {
 		c.old, c.young = c.young, nil
 	}
 	if c.young == nil {
-		c.young = make(map[[32]byte]struct{})
+		c.young = make(map[recordDigest]struct{})
 	}
 	c.young[d] = struct{}{}
 }

@@ -89,3 +89,14 @@ func TestVerifiedCacheIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(2*verifiedCacheSize+4), n.verified.verified, "a record aged out is verified again")
 }
+
+func TestVerifiedCacheDigestsAreKeyedBySecretsOfTheirOwn(t *testing.T) {
+	_, w := vcRecord(t, "/ip4/10.0.0.1/udp/4001")
+	var a, b verifiedCache
+	require.NoError(t, a.init())
+	require.NoError(t, b.init())
+	require.NotEqual(t, a.secret, [32]byte{}, "init draws a secret")
+	require.Equal(t, a.digest(&w), a.digest(&w), "one cache, one record: one digest")
+	require.NotEqual(t, a.digest(&w), b.digest(&w),
+		"digests that do not depend on a secret of the node's could be matched offline")
+}

@@ -24,6 +24,9 @@ type config struct {
 	// beforeLookups, when set, runs before dhtkit's lookups and returns a
 	// function run after them (the CPU profile hooks in here).
 	beforeLookups func() (after func())
+	// idle, when set, runs once dhtkit's network is built and its heap
+	// measured (the heap profile hooks in here).
+	idle func()
 }
 
 // side is one DHT implementation under test.
@@ -99,6 +102,9 @@ func measure(ctx context.Context, s side, cfg config, round int, profile bool) (
 	heap, g := settle()
 	res.heapPerNode = float64(int64(heap)-int64(baseHeap)) / float64(cfg.nodes)
 	res.goroutinesPerNode = float64(g-baseG) / float64(cfg.nodes)
+	if profile && cfg.idle != nil {
+		cfg.idle()
+	}
 
 	r := rand.New(rand.NewPCG(cfg.seed, uint64(round)))
 	for range cfg.checks {

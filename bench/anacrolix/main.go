@@ -52,10 +52,13 @@
 // Usage, from this directory (its own module, so that dhtkit does not
 // depend on anacrolix):
 //
-//	go run . -n 1000 -lookups 300 -rounds 3 [-cpuprofile dhtkit.prof]
+//	go run . -n 1000 -lookups 300 -rounds 3 [-cpuprofile dhtkit.prof] [-heapprofile idle.prof]
 //
 // The CPU profile covers dhtkit's lookups in the first round only (raise
-// -lookups for more samples).
+// -lookups for more samples). The heap profile is of dhtkit's idle network
+// in the first round, where heap per node is measured; it records every
+// allocation until it is written, which slows that first build many
+// times over; read it with go tool pprof -sample_index=inuse_space.
 package main
 
 import (
@@ -64,6 +67,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 )
@@ -84,6 +88,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "bound on one lookup and one join")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed for targets and origins")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of dhtkit's lookups to this file")
+	heapProfile := fs.String("heapprofile", "", "write a heap profile of dhtkit's idle network to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -113,9 +118,40 @@ func cli(args []string, stdout, stderr io.Writer) int {
 			return nil
 		}
 	}
+	if *heapProfile != "" {
+		// Every allocation, so that the profile adds up to the figure;
+		// once it is written, the default rate again, since recording
+		// every allocation slows the rest of the run many times over.
+		defaultRate := runtime.MemProfileRate
+		runtime.MemProfileRate = 1
+		written := false
+		cfg.idle = func() {
+			if written {
+				return
+			}
+			written = true
+			if err := writeHeapProfile(*heapProfile); err != nil {
+				fmt.Fprintln(stderr, "anacrolix: heap profile:", err)
+			}
+			runtime.MemProfileRate = defaultRate
+		}
+	}
 	if _, _, err := run(context.Background(), stdout, cfg, dhtkitSide{}, anacrolixSide{}); err != nil {
 		fmt.Fprintln(stderr, "anacrolix:", err)
 		return 1
 	}
 	return 0
+}
+
+// writeHeapProfile writes the live heap to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -19,7 +19,9 @@ var ErrTooLarge = errors.New("memory: record too large")
 
 // shardCount is the number of independently locked maps. A power of two, so
 // a key's shard is a mask of its hash; 32 shards keep lock contention low on
-// machines with a few dozen cores at a cost of a few kilobytes.
+// machines with a few dozen cores at a cost of a few kilobytes, paid at the
+// first write: a node that stores nothing (most nodes of a large network,
+// most of the time) keeps no shards.
 const shardCount = 32
 
 // Options configures a Store. The zero value is ready to use.
@@ -33,7 +35,7 @@ type Store struct {
 	now    func() time.Time
 	seed   maphash.Seed
 	closed atomic.Bool // set by the first Close
-	shards [shardCount]shard
+	shards atomic.Pointer[[shardCount]shard]
 }
 
 var (
@@ -41,8 +43,10 @@ var (
 	_ kvstore.Ranger = (*Store)(nil)
 )
 
-// shard is one locked map. A nil map means the store is closed. The padding
-// keeps neighbouring shards' locks on different cache lines.
+// shard is one locked map, made by its first write. Every method reads
+// Store.closed under the shard's lock, so that a call either ends before
+// Close empties the shard or sees the store closed. The padding keeps
+// neighbouring shards' locks on different cache lines.
 type shard struct {
 	mu sync.RWMutex
 	m  map[string]entry
@@ -55,14 +59,32 @@ func New(opts Options) *Store {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	for i := range s.shards {
-		s.shards[i].m = make(map[string]entry)
-	}
 	return s
 }
 
+// shardOf returns key's shard, or nil when nothing was ever written.
 func (s *Store) shardOf(key []byte) *shard {
-	return &s.shards[maphash.Bytes(s.seed, key)&(shardCount-1)]
+	t := s.shards.Load()
+	if t == nil {
+		return nil
+	}
+	return &t[maphash.Bytes(s.seed, key)&(shardCount-1)]
+}
+
+// writeShardOf returns key's shard, making the shards on the first write.
+func (s *Store) writeShardOf(key []byte) *shard {
+	if s.shards.Load() == nil {
+		s.shards.CompareAndSwap(nil, new([shardCount]shard))
+	}
+	return s.shardOf(key)
+}
+
+// absent is what a read finds before the first write.
+func (s *Store) absent(err error) error {
+	if s.closed.Load() {
+		return kvstore.ErrClosed
+	}
+	return err
 }
 
 // Get returns a copy of the live record under key, or kvstore.ErrNotFound.
@@ -71,9 +93,12 @@ func (s *Store) Get(ctx context.Context, key []byte) (kvstore.Record, error) {
 		return kvstore.Record{}, err
 	}
 	sh := s.shardOf(key)
+	if sh == nil {
+		return kvstore.Record{}, s.absent(kvstore.ErrNotFound)
+	}
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	if sh.m == nil {
+	if s.closed.Load() {
 		return kvstore.Record{}, kvstore.ErrClosed
 	}
 	e, ok := sh.m[string(key)]
@@ -92,14 +117,22 @@ func (s *Store) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
 	if err != nil {
 		return err
 	}
-	sh := s.shardOf(key)
+	sh := s.writeShardOf(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.m == nil {
+	if s.closed.Load() {
 		return kvstore.ErrClosed
 	}
-	sh.m[string(key)] = e
+	sh.put(key, e)
 	return nil
+}
+
+// put stores e under key. Called with sh.mu held for writing.
+func (sh *shard) put(key []byte, e entry) {
+	if sh.m == nil {
+		sh.m = make(map[string]entry)
+	}
+	sh.m[string(key)] = e
 }
 
 // Update applies fn under the key's shard lock, so fn is called exactly once
@@ -109,10 +142,10 @@ func (s *Store) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) e
 	if err := check(ctx, key); err != nil {
 		return err
 	}
-	sh := s.shardOf(key)
+	sh := s.writeShardOf(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.m == nil {
+	if s.closed.Load() {
 		return kvstore.ErrClosed
 	}
 	var cur *kvstore.Record
@@ -132,7 +165,7 @@ func (s *Store) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) e
 	if err != nil {
 		return err
 	}
-	sh.m[string(key)] = e
+	sh.put(key, e)
 	return nil
 }
 
@@ -142,9 +175,12 @@ func (s *Store) Delete(ctx context.Context, key []byte) error {
 		return err
 	}
 	sh := s.shardOf(key)
+	if sh == nil {
+		return s.absent(nil)
+	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.m == nil {
+	if s.closed.Load() {
 		return kvstore.ErrClosed
 	}
 	delete(sh.m, string(key))
@@ -154,12 +190,19 @@ func (s *Store) Delete(ctx context.Context, key []byte) error {
 // Sweep removes every expired record and returns how many it removed. It
 // locks one shard at a time, so other keys stay available meanwhile.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
+	t := s.shards.Load()
+	if t == nil {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return 0, s.absent(nil)
+	}
 	n := 0
-	for i := range s.shards {
+	for i := range t {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		removed, err := s.shards[i].sweep(s.now())
+		removed, err := s.sweepShard(&t[i])
 		n += removed
 		if err != nil {
 			return n, err
@@ -168,12 +211,13 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (sh *shard) sweep(now time.Time) (int, error) {
+func (s *Store) sweepShard(sh *shard) (int, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.m == nil {
+	if s.closed.Load() {
 		return 0, kvstore.ErrClosed
 	}
+	now := s.now()
 	n := 0
 	for k, e := range sh.m {
 		if e.expired(now) {
@@ -190,14 +234,18 @@ func (s *Store) Len(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	t := s.shards.Load()
+	if t == nil {
+		return 0, s.absent(nil)
+	}
 	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
+	for i := range t {
+		sh := &t[i]
 		sh.mu.RLock()
-		m := sh.m
-		n += len(m)
+		n += len(sh.m)
+		closed := s.closed.Load()
 		sh.mu.RUnlock()
-		if m == nil {
+		if closed {
 			return 0, kvstore.ErrClosed
 		}
 	}
@@ -213,16 +261,23 @@ func (s *Store) Range(ctx context.Context, fn func(key []byte, rec kvstore.Recor
 		key string
 		rec kvstore.Record
 	}
-	var items []item
-	for i := range s.shards {
+	t := s.shards.Load()
+	if t == nil {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		sh := &s.shards[i]
+		return s.absent(nil)
+	}
+	var items []item
+	for i := range t {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sh := &t[i]
 		now := s.now()
 		items = items[:0]
 		sh.mu.RLock()
-		closed := sh.m == nil
+		closed := s.closed.Load()
 		for k, e := range sh.m {
 			if !e.expired(now) {
 				items = append(items, item{k, e.record()})
@@ -247,11 +302,15 @@ func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return kvstore.ErrClosed
 	}
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		sh.m = nil
-		sh.mu.Unlock()
+	// A first write racing with Close made the shards after the flag was
+	// set, and sees it under the shard's lock.
+	if t := s.shards.Load(); t != nil {
+		for i := range t {
+			sh := &t[i]
+			sh.mu.Lock()
+			sh.m = nil
+			sh.mu.Unlock()
+		}
 	}
 	return nil
 }

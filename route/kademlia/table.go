@@ -33,7 +33,7 @@ func New(self peer.ID, opts Options) (*Table, error) {
 	}
 	// Buckets are made as deep as peers arrive: a table of N peers uses
 	// about log2(N) of its 160 or 256, and idle nodes should stay small.
-	return &Table{self: self, opts: o, buckets: make([]bucket, 1, 8)}, nil
+	return &Table{self: self, opts: o, buckets: make([]bucket, 1)}, nil
 }
 
 // Self returns the table's own ID.
@@ -61,8 +61,12 @@ func (t *Table) bucketOf(id peer.ID) *bucket {
 // grow makes buckets up to i and returns bucket i. The caller holds the
 // write lock.
 func (t *Table) grow(i int) *bucket {
-	for len(t.buckets) <= i {
-		t.buckets = append(t.buckets, bucket{})
+	if i >= len(t.buckets) {
+		// Exactly as deep as needed, not doubled: the table deepens a
+		// few times in its life, and a spare bucket is 72 bytes.
+		b := make([]bucket, i+1)
+		copy(b, t.buckets)
+		t.buckets = b
 	}
 	return &t.buckets[i]
 }

@@ -27,9 +27,11 @@ const (
 const (
 	DefaultSocketBuffer = 4 << 20
 	// fromCacheSize bounds the cache of sender multiaddrs. An entry costs
-	// about 200 bytes and saves a few small allocations a datagram: kept
-	// small, as an idle node's memory matters more.
-	fromCacheSize = 32
+	// about 140 bytes and saves a few small allocations a datagram from a
+	// peer met again soon (the one being asked, the one asking): kept
+	// small, as an idle node's memory matters more. 32 entries were 3 KiB
+	// of an idle node of a 1,000-node network, where few senders repeat.
+	fromCacheSize = 8
 )
 
 // Options configures a Transport. The zero value is usable.

@@ -1,0 +1,39 @@
+package node
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/dhtkit/dhtkit/peer"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHealthBacksOffAFailingPeerForItsBackoffAndAtMostASecondMore(t *testing.T) {
+	var h health
+	h.init(2 * time.Second)
+	id := peer.SHA256().Sum([]byte("p"))
+	now := time.Date(2026, 1, 1, 0, 0, 0, 500_000_000, time.UTC)
+	h.failed(id, now)
+	require.False(t, h.down(id, now), "one failure is not enough")
+	h.failed(id, now)
+	require.True(t, h.down(id, now))
+	require.True(t, h.down(id, now.Add(firstBackoff-time.Millisecond)), "down for the whole backoff")
+	require.False(t, h.down(id, now.Add(firstBackoff+time.Second)), "back at most a second after it")
+	h.failed(id, now)
+	require.True(t, h.down(id, now.Add(2*firstBackoff-time.Millisecond)), "the backoff doubles")
+	h.heard(id)
+	require.False(t, h.down(id, now), "an answer forgives")
+}
+
+func TestHealthQuietUntilAFrameIsSeen(t *testing.T) {
+	var h health
+	h.init(2 * time.Second)
+	id := peer.SHA256().Sum([]byte("p"))
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	require.True(t, h.quiet(id, now.Add(-time.Minute)), "never heard")
+	h.saw(id, now)
+	require.False(t, h.quiet(id, now.Add(-time.Minute)))
+	require.True(t, h.quiet(id, now), "nothing heard after now")
+	require.LessOrEqual(t, unsafe.Sizeof(peerHealth{}), uintptr(20), "one per peer contacted: keep it small")
+}
