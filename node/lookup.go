@@ -120,17 +120,42 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 	return n.lookupUntil(ctx, target, vq, lp, nil)
 }
 
-// bucketFill ends a lookup once want peers within rng have answered: a
-// joining node needs a few live peers in each range of the key space to
-// route through, not the k closest to a random point in it, which would
-// cost a full lookup for each range.
+// bucketFill shapes the lookups of a join. With want set it ends a lookup
+// once want peers within rng have answered: a joining node needs a few live
+// peers in each range of the key space to route through, not the k closest
+// to a random point in it, which would cost a full lookup for each range.
 type bucketFill struct {
 	rng      route.Range
 	want     int
 	answered int
+	// met are records, not verified yet, of peers an earlier lookup of the
+	// join learned and did not ask: they join the candidates, and like
+	// any learned peer are verified only if they are to be asked.
+	met []*msgenc.PeerRecord
+	// asking counts requests in flight, not yet slow, to peers within
+	// rng: no more are sent than could make up want.
+	asking int
+	// collect keeps, in unasked, the learned records the lookup did not
+	// ask, for the fills that follow it.
+	collect bool
+	unasked []*msgenc.PeerRecord
 }
 
-func (f *bucketFill) done() bool { return f != nil && f.answered >= f.want }
+func (f *bucketFill) done() bool { return f != nil && f.want > 0 && f.answered >= f.want }
+
+// covered reports whether the answers in hand and the requests in flight
+// within rng would make up want: then asking more would only cost
+// requests the lookup does not wait for.
+func (f *bucketFill) covered() bool {
+	return f != nil && f.want > 0 && f.answered+f.asking >= f.want
+}
+
+// asked notes a request to id going out (+1) or coming to an end (-1).
+func (f *bucketFill) asked(id peer.ID, d int) {
+	if f != nil && f.want > 0 && f.rng.Contains(id) {
+		f.asking += d
+	}
+}
 
 // lookupUntil is lookupOnce that also ends when fill, if set, is done.
 func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath, fill *bucketFill) (lookupResult, error) {
@@ -194,6 +219,13 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	for _, r := range seeds {
 		if !n.isSelf(r) {
 			add(&candidate{id: r.ID, rec: r, depth: 1})
+		}
+	}
+	if fill != nil {
+		for _, w := range fill.met {
+			if id, err := peer.IDFromBytes(w.ID); err == nil && id.Len() == n.id.Len() && id != n.id {
+				add(&candidate{id: id, w: w, depth: 2})
+			}
 		}
 	}
 	// verify checks a learned candidate's record before it is asked; one
@@ -279,12 +311,13 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	}
 	var err error
 	for {
-		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.done() && err == nil {
+		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.covered() && err == nil {
 			c := next()
 			if c == nil {
 				break
 			}
 			ask(c)
+			fill.asked(c.id, +1)
 		}
 		// Slow requests give up their slots, not their places among the
 		// k closest: one that answers late is still heard.
@@ -311,6 +344,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			pending--
 			if a.c.state == candAsking {
 				inflight--
+				fill.asked(a.c.id, -1)
 			}
 			if a.err != nil {
 				a.c.state = candFailed
@@ -337,6 +371,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 				if c.state == candAsking && !now.Before(c.due) {
 					c.state = candSlow
 					inflight--
+					fill.asked(c.id, -1)
 					why.slow++
 				}
 			}
@@ -350,6 +385,14 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			res.closest = append(res.closest, c.rec)
 			if len(res.closest) == n.cfg.k {
 				break
+			}
+		}
+	}
+	if fill != nil && fill.collect {
+		for _, c := range cands {
+			if c.state == candNew && c.rec == nil {
+				fill.unasked = append(fill.unasked, c.w)
+				fill.unasked = append(fill.unasked, c.alts...)
 			}
 		}
 	}
