@@ -81,8 +81,7 @@ func TestAFillAsksTheMetPeersOfItsRangeAndNoMore(t *testing.T) {
 	r := route.Range{Prefix: target, Bits: 1}
 	res, err := j.lookupUntil(context.Background(), target, nil, nil, &bucketFill{rng: r, want: 3, met: met})
 	require.NoError(t, err)
-	require.Equal(t, 3, res.rpcs, "a fill needing 3 answers from 8 live peers of its range sends 3 requests")
-	require.Equal(t, uint64(3), j.Stats().Requests)
+	require.Equal(t, uint64(3), j.Stats().Requests, "a fill needing 3 answers from 8 live peers of its range sends 3 requests")
 	require.Len(t, res.closest, 3)
 	for _, p := range res.closest {
 		require.True(t, r.Contains(p.ID), "peer %s outside the range answered", p.ID.Short())
@@ -168,4 +167,45 @@ func TestAJoinFillsTheRangesBeyondItsSelfLookup(t *testing.T) {
 	}
 	j.fillBuckets(context.Background(), lookupResult{closest: k}, nil)
 	require.GreaterOrEqual(t, j.Stats().Requests, uint64(len(due)), "a join did not look into the ranges it had not seen")
+}
+
+// A fill that knows no peer of its range asks one peer outside it at a
+// time: one answer names the peers of the range, and the fill then asks
+// alpha of those, so four requests where alpha peers outside the range
+// asked at once would make six.
+func TestAFillThatKnowsNoPeerOfItsRangeAsksOneOutsideAtATime(t *testing.T) {
+	net := mem.NewNetwork(mem.Options{QueueLen: 1024})
+	t.Cleanup(func() { _ = net.Close() })
+	j := jtNode(t, net)
+	var in, out []*Node
+	for len(in) < 8 || len(out) < 3 {
+		n := jtNode(t, net)
+		if n.ID().CommonPrefixLen(j.ID()) == 0 {
+			in = append(in, n)
+		} else if len(out) < 3 {
+			out = append(out, n)
+		}
+	}
+	now := j.cfg.clock.Now()
+	for _, o := range out {
+		j.table.Update(o.self, now)
+		for _, n := range in {
+			o.table.Update(n.self, now)
+		}
+	}
+	target := in[0].ID()
+	r := route.Range{Prefix: target, Bits: 1}
+	res, err := j.lookupUntil(context.Background(), target, nil, nil, &bucketFill{rng: r, want: 3})
+	require.NoError(t, err)
+	require.Equal(t, 4, res.rpcs, "a fill asked more than one peer outside its range, then 3 in it")
+	require.Equal(t, uint64(4), j.Stats().Requests)
+	require.Eventually(t, func() bool { return jtServed(out) == 1 && jtServed(in) == 3 }, 10*time.Second, time.Millisecond,
+		"peers outside the range answered %d requests (want 1), inside %d (want 3)", jtServed(out), jtServed(in))
+	inRange := 0
+	for _, p := range res.closest {
+		if r.Contains(p.ID) {
+			inRange++
+		}
+	}
+	require.Equal(t, 3, inRange, "the fill ended before 3 peers of the range answered")
 }

@@ -133,8 +133,10 @@ type bucketFill struct {
 	// any learned peer are verified only if they are to be asked.
 	met []*msgenc.PeerRecord
 	// asking counts requests in flight, not yet slow, to peers within
-	// rng: no more are sent than could make up want.
-	asking int
+	// rng: no more are sent than could make up want. outside counts those
+	// to other peers: while the fill knows no peer of its range it asks
+	// one at a time, as one answer from near the range names many in it.
+	asking, outside int
 	// collect keeps, in unasked, the learned records the lookup did not
 	// ask, for the fills that follow it.
 	collect bool
@@ -152,9 +154,20 @@ func (f *bucketFill) covered() bool {
 
 // asked notes a request to id going out (+1) or coming to an end (-1).
 func (f *bucketFill) asked(id peer.ID, d int) {
-	if f != nil && f.want > 0 && f.rng.Contains(id) {
+	switch {
+	case f == nil || f.want == 0:
+	case f.rng.Contains(id):
 		f.asking += d
+	default:
+		f.outside += d
 	}
+}
+
+// holds reports whether a request to id, the closest candidate left, must
+// wait: id is outside the range (so no peer of the range is known) and a
+// request to another such peer is in flight.
+func (f *bucketFill) holds(id peer.ID) bool {
+	return f != nil && f.want > 0 && f.outside > 0 && !f.rng.Contains(id)
 }
 
 // lookupUntil is lookupOnce that also ends when fill, if set, is done.
@@ -313,7 +326,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	for {
 		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.covered() && err == nil {
 			c := next()
-			if c == nil {
+			if c == nil || fill.holds(c.id) {
 				break
 			}
 			ask(c)
