@@ -154,7 +154,7 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 		n.refreshPolicy(ctx, seeds)
 	}
 	start := n.cfg.clock.Now()
-	res, err := n.lookup(ctx, n.id, nil)
+	res, met, err := n.joinLookup(ctx)
 	n.finish(callOptions{mode: &Mode{}}, start, res.rpcs, res.hops, err)
 	if err != nil {
 		return fmt.Errorf("%w: self lookup: %w", ErrBootstrap, err)
@@ -171,9 +171,10 @@ func (n *Node) Bootstrap(ctx context.Context, addrs ...ma.Multiaddr) error {
 	// lookup left untouched: otherwise the ranges far from this node stay
 	// empty until the first refresh, an hour away, and lookups that must
 	// cross them end early at the wrong peers. Each lookup ends once a few
-	// peers of its range answered (fillBuckets), so that a join costs about
-	// the same whatever the size of the network.
-	n.fillBuckets(ctx)
+	// peers of its range answered, and ranges the self lookup saw whole
+	// are not asked again (fillBuckets), so that a join costs about the
+	// same whatever the size of the network.
+	n.fillBuckets(ctx, res, met)
 	return nil
 }
 

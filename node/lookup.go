@@ -145,17 +145,55 @@ func (n *Node) lookupOnce(ctx context.Context, target peer.ID, vq *valueQuery, l
 	return n.lookupUntil(ctx, target, vq, lp, nil)
 }
 
-// bucketFill ends a lookup once want peers within rng have answered: a
-// joining node needs a few live peers in each range of the key space to
-// route through, not the k closest to a random point in it, which would
-// cost a full lookup for each range.
+// bucketFill shapes the lookups of a join. With want set it ends a lookup
+// once want peers within rng have answered: a joining node needs a few live
+// peers in each range of the key space to route through, not the k closest
+// to a random point in it, which would cost a full lookup for each range.
 type bucketFill struct {
 	rng      route.Range
 	want     int
 	answered int
+	// met are records, not verified yet, of peers an earlier lookup of the
+	// join learned and did not ask: they join the candidates, and like
+	// any learned peer are verified only if they are to be asked.
+	met []*msgenc.PeerRecord
+	// asking counts requests in flight, not yet slow, to peers within
+	// rng: no more are sent than could make up want. outside counts those
+	// to other peers: while the fill knows no peer of its range it asks
+	// one at a time, as one answer from near the range names many in it.
+	asking, outside int
+	// collect keeps, in unasked, the learned records the lookup did not
+	// ask, for the fills that follow it.
+	collect bool
+	unasked []*msgenc.PeerRecord
 }
 
-func (f *bucketFill) done() bool { return f != nil && f.answered >= f.want }
+func (f *bucketFill) done() bool { return f != nil && f.want > 0 && f.answered >= f.want }
+
+// covered reports whether the answers in hand and the requests in flight
+// within rng would make up want: then asking more would only cost
+// requests the lookup does not wait for.
+func (f *bucketFill) covered() bool {
+	return f != nil && f.want > 0 && f.answered+f.asking >= f.want
+}
+
+// asked notes a request to id going out (+1) or coming to an end (-1).
+func (f *bucketFill) asked(id peer.ID, d int) {
+	switch {
+	case f == nil || f.want == 0:
+	case f.rng.Contains(id):
+		f.asking += d
+	default:
+		f.outside += d
+	}
+}
+
+// holds reports whether a request to id, the closest candidate left, must
+// wait: id is outside the range (so no peer of the range is known) and a
+// request to another such peer is in flight.
+func (f *bucketFill) holds(id peer.ID) bool {
+	return f != nil && f.want > 0 && f.outside > 0 && !f.rng.Contains(id)
+}
 
 // lookupUntil is lookupOnce that also ends when fill, if set, is done.
 func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, lp *lookupPath, fill *bucketFill) (lookupResult, error) {
@@ -219,6 +257,13 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	for _, r := range seeds {
 		if !n.isSelf(r) {
 			add(&candidate{id: r.ID, rec: r, depth: 1})
+		}
+	}
+	if fill != nil {
+		for _, w := range fill.met {
+			if id, err := peer.IDFromBytes(w.ID); err == nil && id.Len() == n.id.Len() && id != n.id {
+				add(&candidate{id: id, w: w, depth: 2})
+			}
 		}
 	}
 	answers := make(chan lookupAnswer, n.cfg.alpha)
@@ -296,12 +341,13 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	var timer clock.Timer
 	var err error
 	for {
-		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.done() && err == nil {
+		for inflight < n.cfg.alpha && !res.enough(vq) && !fill.covered() && err == nil {
 			c := next()
-			if c == nil {
+			if c == nil || fill.holds(c.id) {
 				break
 			}
 			ask(c)
+			fill.asked(c.id, +1)
 		}
 		// Slow requests give up their slots, not their places among the
 		// k closest: one that answers late is still heard.
@@ -332,6 +378,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			pending--
 			if a.c.state == candAsking {
 				inflight--
+				fill.asked(a.c.id, -1)
 			}
 			a.c.rec, a.c.w, a.c.alts = a.rec, nil, nil
 			if a.err == errUnverified {
@@ -366,6 +413,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 				if c.state == candAsking && !now.Before(c.due) {
 					c.state = candSlow
 					inflight--
+					fill.asked(c.id, -1)
 					why.slow++
 				}
 			}
@@ -379,6 +427,14 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			res.closest = append(res.closest, c.rec)
 			if len(res.closest) == n.cfg.k {
 				break
+			}
+		}
+	}
+	if fill != nil && fill.collect {
+		for _, c := range cands {
+			if c.state == candNew && c.rec == nil {
+				fill.unasked = append(fill.unasked, c.w)
+				fill.unasked = append(fill.unasked, c.alts...)
 			}
 		}
 	}

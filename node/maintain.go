@@ -122,24 +122,70 @@ func (n *Node) refreshRound(ctx context.Context) {
 // has seen no lookup for the refresh interval.
 func (n *Node) refreshBuckets(ctx context.Context) { n.refreshDue(ctx, n.cfg.refresh) }
 
+// joinLookup is a join's self lookup: lookup's, run once more if no peer
+// answered, keeping the records it learned and did not ask for the fills
+// that follow (fillBuckets).
+func (n *Node) joinLookup(ctx context.Context) (lookupResult, []*msgenc.PeerRecord, error) {
+	scan := &bucketFill{collect: true}
+	res, err := n.lookupUntil(ctx, n.id, nil, nil, scan)
+	if errors.Is(err, ErrNoAnswer) && ctx.Err() == nil {
+		scan = &bucketFill{collect: true}
+		again, err := n.lookupUntil(ctx, n.id, nil, nil, scan)
+		again.rpcs += res.rpcs
+		return again, scan.unasked, err
+	}
+	return res, scan.unasked, err
+}
+
 // fillBuckets is a joining node's refresh of the ranges its self lookup
-// left untouched: in each, a lookup of a random ID that ends as soon as
-// alpha peers of the range have answered. Those peers enter the table and
-// learn of the node; the range fills further as the network contacts it
-// and at the periodic refreshes. A full lookup for each range would make a
-// join cost more as the network grows and its tables get deeper.
-func (n *Node) fillBuckets(ctx context.Context) { n.refreshRanges(ctx, n.cfg.refresh, true) }
+// (whose answer was self) left empty. A range nearer the node than the
+// farthest of the k closest peers self found is left as it is: any peer in
+// it would be nearer still, so the self lookup met every one of them.
+// Each other range gets a lookup of a random ID in it that ends as soon as
+// alpha peers of the range have answered, starting from the peers of the
+// range the self lookup learned (met) as well as from the table, so that
+// its first requests already land in the range. Those peers enter the
+// table and learn of the node; the range fills further as the network
+// contacts it and at the periodic refreshes. A full lookup for each range
+// would make a join cost more as the network grows and its tables get
+// deeper.
+func (n *Node) fillBuckets(ctx context.Context, self lookupResult, met []*msgenc.PeerRecord) {
+	if len(self.closest) < n.cfg.k {
+		return // fewer peers answered than k: the self lookup met them all
+	}
+	known := n.id.CommonPrefixLen(self.closest[len(self.closest)-1].ID) + 1
+	due := n.table.DueForRefresh(n.cfg.clock.Now(), n.cfg.refresh)
+	filled := 0
+	for _, r := range due {
+		if filled == maxRefreshPerRound || ctx.Err() != nil {
+			return
+		}
+		n.rngMu.Lock()
+		target := r.Random(n.rng)
+		n.rngMu.Unlock()
+		if target.IsZero() {
+			continue
+		}
+		if r.Bits > known {
+			n.table.Refreshed(target, n.cfg.clock.Now())
+			continue
+		}
+		filled++
+		var inRange []*msgenc.PeerRecord
+		for _, w := range met {
+			if id, err := peer.IDFromBytes(w.ID); err == nil && r.Contains(id) {
+				inRange = append(inRange, w)
+			}
+		}
+		if _, err := n.lookupUntil(ctx, target, nil, nil, &bucketFill{rng: r, want: n.cfg.alpha, met: inRange}); err == nil {
+			n.table.Refreshed(target, n.cfg.clock.Now())
+		}
+	}
+}
 
 // refreshDue looks up a random ID in every range with no lookup for
 // interval, at most maxRefreshPerRound of them.
 func (n *Node) refreshDue(ctx context.Context, interval time.Duration) {
-	n.refreshRanges(ctx, interval, false)
-}
-
-// refreshRanges looks up a random ID in each range with no lookup for
-// interval, at most maxRefreshPerRound of them: a full lookup, or with
-// fill one that ends once alpha peers of the range answered.
-func (n *Node) refreshRanges(ctx context.Context, interval time.Duration, fill bool) {
 	due := n.table.DueForRefresh(n.cfg.clock.Now(), interval)
 	for i, r := range due {
 		if i == maxRefreshPerRound || ctx.Err() != nil {
@@ -151,13 +197,7 @@ func (n *Node) refreshRanges(ctx context.Context, interval time.Duration, fill b
 		if target.IsZero() {
 			continue
 		}
-		var err error
-		if fill {
-			_, err = n.lookupUntil(ctx, target, nil, nil, &bucketFill{rng: r, want: n.cfg.alpha})
-		} else {
-			_, err = n.lookup(ctx, target, nil)
-		}
-		if err == nil {
+		if _, err := n.lookup(ctx, target, nil); err == nil {
 			n.table.Refreshed(target, n.cfg.clock.Now())
 		}
 	}
