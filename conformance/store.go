@@ -277,6 +277,7 @@ func storeRules() []rule[storeFactory] {
 	rules = append(rules, storeUpdateRules()...)
 	rules = append(rules, storeExclusiveRules()...)
 	rules = append(rules, storeLifecycleRules()...)
+	rules = append(rules, storeCloseRaceRules()...)
 	rules = append(rules, storeCancelRules()...)
 	rules = append(rules, storeRangeRules()...)
 	rules = append(rules, storeDurableRules()...)
