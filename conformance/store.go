@@ -33,7 +33,9 @@ import (
 //
 // opts is optional, at most one: a store that promises durability says so
 // with StoreOptions.Durable, and the durable-* rules then close and reopen
-// it; for other stores they are skipped.
+// it; for other stores they are skipped. A durable store that keeps its
+// records in files and detects damage to them sets StoreOptions.Files, and
+// the damaged-* rules then damage its files between sessions.
 func TestStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts ...StoreOptions) {
 	t.Helper()
 	runSuite(t, "store", storeRules(), storeSuiteOf(t, newStore, opts))
@@ -56,6 +58,17 @@ type StoreOptions struct {
 	// again, and expects every acknowledged write back. It closes every
 	// store it opens.
 	Durable func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
+	// Files is set for a durable store that keeps its records in files of
+	// one directory and detects damage to them. Called once per rule, it
+	// picks a directory of the rule's own (t.TempDir, say) and returns it
+	// with open, which opens a store there. The damaged-files-* rules
+	// write, close, damage the files (a byte of each stored value flipped,
+	// the files cut short, their bytes replaced by garbage) and open
+	// again. They expect open to refuse the damaged files with an error,
+	// or the store to return no damaged record: never a record that was
+	// not written, never a panic, and for a damaged value an error that
+	// is not kvstore.ErrNotFound, not silent loss.
+	Files func(t *testing.T, now func() time.Time) (dir string, open func() (kvstore.Store, error))
 }
 
 // storeFactory is what a store rule receives: the caller's factory and
@@ -65,6 +78,7 @@ type storeFactory = *storeSuite
 type storeSuite struct {
 	newStore func(t *testing.T, now func() time.Time) kvstore.Store
 	durable  func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
+	files    func(t *testing.T, now func() time.Time) (dir string, open func() (kvstore.Store, error))
 }
 
 func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts []StoreOptions) *storeSuite {
@@ -75,6 +89,7 @@ func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time
 	s := &storeSuite{newStore: newStore}
 	if len(opts) == 1 {
 		s.durable = opts[0].Durable
+		s.files = opts[0].Files
 	}
 	return s
 }
@@ -281,5 +296,6 @@ func storeRules() []rule[storeFactory] {
 	rules = append(rules, storeCancelRules()...)
 	rules = append(rules, storeRangeRules()...)
 	rules = append(rules, storeDurableRules()...)
+	rules = append(rules, storeDamageRules()...)
 	return rules
 }

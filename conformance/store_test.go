@@ -403,6 +403,11 @@ func TestCheckStorePassesBuiltInStores(t *testing.T) {
 				opts = append(opts, conformance.StoreOptions{Durable: func(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
 					path := filepath.Join(t.TempDir(), "store.db")
 					return func() (kvstore.Store, error) { return bbolt.Open(path, bbolt.Options{Now: now}) }
+				}, Files: func(t *testing.T, now func() time.Time) (string, func() (kvstore.Store, error)) {
+					dir := t.TempDir()
+					return dir, func() (kvstore.Store, error) {
+						return bbolt.Open(filepath.Join(dir, "store.db"), bbolt.Options{Now: now})
+					}
 				}})
 			}
 			if errs := conformance.CheckStore(t, factory, opts...); len(errs) > 0 {
@@ -601,6 +606,9 @@ func TestEveryStoreRuleHasABrokenStore(t *testing.T) {
 	}
 	for _, d := range storeLossyDisks() {
 		wants = append(wants, d.want)
+	}
+	for _, f := range storeFileFlaws() {
+		wants = append(wants, f.want)
 	}
 	everyRuleBroken(t, "store", wants...)
 }
