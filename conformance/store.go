@@ -69,6 +69,11 @@ type StoreOptions struct {
 	// not written, never a panic, and for a damaged value an error that
 	// is not kvstore.ErrNotFound, not silent loss.
 	Files func(t *testing.T, now func() time.Time) (dir string, open func() (kvstore.Store, error))
+	// MaxKeySize is the longest key, in bytes, a store with a key limit
+	// accepts; zero means none the suite should test. The rule
+	// longest-key-exact-edge then stores a key of exactly that length and
+	// expects one byte more to be refused.
+	MaxKeySize int
 }
 
 // storeFactory is what a store rule receives: the caller's factory and
@@ -79,6 +84,7 @@ type storeSuite struct {
 	newStore func(t *testing.T, now func() time.Time) kvstore.Store
 	durable  func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
 	files    func(t *testing.T, now func() time.Time) (dir string, open func() (kvstore.Store, error))
+	maxKey   int
 }
 
 func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts []StoreOptions) *storeSuite {
@@ -90,6 +96,7 @@ func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time
 	if len(opts) == 1 {
 		s.durable = opts[0].Durable
 		s.files = opts[0].Files
+		s.maxKey = opts[0].MaxKeySize
 	}
 	return s
 }
@@ -289,6 +296,7 @@ func storeRules() []rule[storeFactory] {
 	rules = append(rules, storeBasicRules()...)
 	rules = append(rules, storeExpiryRules()...)
 	rules = append(rules, storeLimitRules()...)
+	rules = append(rules, storeKeyLimitRules()...)
 	rules = append(rules, storeUpdateRules()...)
 	rules = append(rules, storeExclusiveRules()...)
 	rules = append(rules, storeLifecycleRules()...)

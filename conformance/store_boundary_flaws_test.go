@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
+	"time"
 
+	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/kvstore"
 	"github.com/dhtkit/dhtkit/kvstore/memory"
 )
@@ -103,4 +107,52 @@ func (s *storeCloseAbandons) Update(ctx context.Context, key []byte, fn kvstore.
 func (s *storeCloseAbandons) Close() error {
 	s.closing.Store(true)
 	return s.Store.Close()
+}
+
+// storeKeyLimit refuses keys of limit bytes and more: with a stated limit
+// of limit it is off by one at the edge, and with a stated limit of
+// limit-2 it accepts a key one byte over it.
+type storeKeyLimit struct {
+	*memory.Store
+	limit int
+}
+
+var errStoreKeyTooLong = errors.New("store: key too long")
+
+func (s storeKeyLimit) Put(ctx context.Context, key []byte, rec kvstore.Record) error {
+	if len(key) >= s.limit {
+		return errStoreKeyTooLong
+	}
+	return s.Store.Put(ctx, key, rec)
+}
+
+func (s storeKeyLimit) Update(ctx context.Context, key []byte, fn kvstore.UpdateFunc) error {
+	if len(key) >= s.limit {
+		return errStoreKeyTooLong
+	}
+	return s.Store.Update(ctx, key, fn)
+}
+
+func TestCheckStoreCatchesKeyLimitsOffByOne(t *testing.T) {
+	const limit = 100
+	for name, newStore := range map[string]func(now func() time.Time) kvstore.Store{
+		"refuses the longest key": func(now func() time.Time) kvstore.Store { return storeKeyLimit{storeMemory(now), limit} },
+		"accepts one byte more":   func(now func() time.Time) kvstore.Store { return storeKeyLimit{storeMemory(now), limit + 2} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			errs := conformance.CheckStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
+				return newStore(now)
+			}, conformance.StoreOptions{MaxKeySize: limit})
+			var got []string
+			for _, err := range errs {
+				var v *conformance.Violation
+				if errors.As(err, &v) {
+					got = append(got, v.Rule)
+				}
+			}
+			if !slices.Equal(got, []string{"longest-key-exact-edge"}) {
+				t.Errorf("CheckStore reported %q, want exactly [longest-key-exact-edge]: %v", got, errors.Join(errs...))
+			}
+		})
+	}
 }

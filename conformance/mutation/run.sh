@@ -137,7 +137,7 @@ func TestConformanceOnly(t *testing.T) {
 	}, Files: func(t *testing.T, now func() time.Time) (string, func() (kvstore.Store, error)) {
 		dir := t.TempDir()
 		return dir, func() (kvstore.Store, error) { return bbolt.Open(filepath.Join(dir, "store.db"), bbolt.Options{Now: now}) }
-	}})
+	}, MaxKeySize: bbolt.MaxKeySize})
 }
 GO
 	;;

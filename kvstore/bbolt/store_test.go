@@ -27,7 +27,7 @@ func open(t testing.TB, path string, now func() time.Time) *bbolt.Store {
 func TestStoreConformance(t *testing.T) {
 	conformance.TestStore(t, func(t *testing.T, now func() time.Time) kvstore.Store {
 		return open(t, "", now)
-	}, conformance.StoreOptions{Durable: durable, Files: files})
+	}, conformance.StoreOptions{Durable: durable, Files: files, MaxKeySize: bbolt.MaxKeySize})
 }
 
 // durable opens stores, one at a time, in one file of t's.
