@@ -34,7 +34,7 @@ var policyRules = []rule[policySuite]{
 	{"unresolved-only-from-refresher", "Only a trust.Refresher refuses with trust.ErrUnresolved: a refusal that no Refresh can change must not invite the node to refresh and ask again.", policyCheckUnresolved},
 	{"refresh-ends-with-ctx", "Refresh (if implemented) passes fetch a context that ends with its own, and returns soon after ctx ends, even when fetch blocks until then.", policyCheckRefreshCtx},
 	{"refresh-survives-any-values", "Refresh (if implemented) survives fetch errors and whatever verified values the DHT holds (empty, large, under other keys, in large numbers), and the gates keep the contract after it.", policyCheckRefreshHostile},
-	{"refresh-learns-from-roots", "With PolicyOptions.Vouch, a peer a root vouches for, refused before, is accepted at every gate (and graded above 0) once a Refresh has read the vouch from the DHT; a peer only a stranger vouches for, refused before, stays refused.", policyCheckLearns},
+	{"refresh-learns-from-roots", "With PolicyOptions.Vouch, a peer a root vouches for, refused before, is accepted at every gate (and graded above 0) once a Refresh has read the vouch from the DHT; a peer only a stranger vouches for, or no one, refused before, stays refused, even when fetch answers every key with every vouch the DHT holds.", policyCheckLearns},
 	{"level-unknown-is-zero", "Level (if implemented) is 0 for a peer the policy never heard of, and never negative.", policyCheckLevel},
 }
 
@@ -505,19 +505,25 @@ func policyCheckLearns(e *env, s policySuite) error {
 			return fmt.Errorf("Vouch returned a value that does not verify: %w", err)
 		}
 	}
-	// The DHT: what is stored under the key asked for, as a node fetches.
+	// The DHT: what is stored under the key asked for, as a node fetches,
+	// and then, as a lying replica may add, every other value it holds:
+	// each verifies, but names another peer than the one asked about.
 	held := []*trust.Value{byRoot, byStranger}
 	fetch := func(_ context.Context, key peer.ID) ([]*trust.Value, error) {
-		var out []*trust.Value
+		var out, misfiled []*trust.Value
 		for _, v := range held {
 			if v.Key == key {
 				out = append(out, v.Clone())
+			} else {
+				misfiled = append(misfiled, v.Clone())
 			}
 		}
-		return out, nil
+		return append(out, misfiled...), nil
 	}
+	nobody := w.senders[3+policyRoots] // no one vouches for it
 	refusedBefore := w.p.AcceptPeer(vouched) != nil
 	otherRefusedBefore := w.p.AcceptPeer(other) != nil
+	nobodyRefusedBefore := w.p.AcceptPeer(nobody) != nil
 	_ = w.p.AcceptRelay(vouched)
 	_ = w.p.AcceptRelay(other)
 	if !refusedBefore && !otherRefusedBefore {
@@ -543,6 +549,11 @@ func policyCheckLearns(e *env, s policySuite) error {
 	if otherRefusedBefore {
 		if err := w.p.AcceptPeer(other); err == nil {
 			return errors.New("AcceptPeer of a peer only a stranger vouches for is nil after Refresh: trust must flow from the roots")
+		}
+	}
+	if nobodyRefusedBefore {
+		if err := w.p.AcceptPeer(nobody); err == nil {
+			return errors.New("AcceptPeer of a peer no one vouches for is nil after a Refresh whose fetch answered its key with a root's vouch for another peer: a vouch counts only for the peer it names")
 		}
 	}
 	return nil

@@ -271,6 +271,33 @@ func (p *policyAnyEndorser) Refresh(ctx context.Context, fetch trust.Fetcher) er
 	return nil
 }
 
+// policyRootVouchesForAny trusts a peer once the DHT answers its key with
+// any value a root published, whichever peer the vouch names.
+type policyRootVouchesForAny struct {
+	*policyAnyEndorser
+	roots map[string]bool
+}
+
+func (p *policyRootVouchesForAny) Refresh(ctx context.Context, fetch trust.Fetcher) error {
+	p.mu.Lock()
+	asked := slices.Collect(maps.Keys(p.asked))
+	p.mu.Unlock()
+	for _, id := range asked {
+		vs, err := fetch(ctx, wot.EndorsementKey(peer.SHA256(), id))
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if p.roots[string(v.Publisher)] {
+				p.mu.Lock()
+				p.trusted[id] = true
+				p.mu.Unlock()
+			}
+		}
+	}
+	return nil
+}
+
 func TestCheckPolicyCatchesPoliciesThatLearnWrong(t *testing.T) {
 	vouch := conformance.PolicyOptions{Vouch: func(endorser *peer.Identity, endorsee peer.ID) (*trust.Value, error) {
 		return wot.NewEndorsement(endorser, peer.SHA256(), endorsee, wot.DefaultMaxLevel, time.Time{}, 1)
@@ -285,6 +312,13 @@ func TestCheckPolicyCatchesPoliciesThatLearnWrong(t *testing.T) {
 		},
 		"any endorser will do": func(*testing.T, []ed25519.PublicKey) trust.Policy {
 			return &policyAnyEndorser{asked: map[peer.ID]bool{}, trusted: map[peer.ID]bool{}}
+		},
+		"a root's vouch for anyone will do": func(_ *testing.T, roots []ed25519.PublicKey) trust.Policy {
+			p := &policyRootVouchesForAny{&policyAnyEndorser{asked: map[peer.ID]bool{}, trusted: map[peer.ID]bool{}}, map[string]bool{}}
+			for _, r := range roots {
+				p.roots[string(r)] = true
+			}
+			return p
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -33,7 +33,9 @@ import (
 //
 // opts is optional, at most one: a store that promises durability says so
 // with StoreOptions.Durable, and the durable-* rules then close and reopen
-// it; for other stores they are skipped.
+// it; for other stores they are skipped. A durable store that keeps its
+// records in files and detects damage to them sets StoreOptions.Files, and
+// the damaged-* rules then damage its files between sessions.
 func TestStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts ...StoreOptions) {
 	t.Helper()
 	runSuite(t, "store", storeRules(), storeSuiteOf(t, newStore, opts))
@@ -56,6 +58,22 @@ type StoreOptions struct {
 	// again, and expects every acknowledged write back. It closes every
 	// store it opens.
 	Durable func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
+	// Files is set for a durable store that keeps its records in files of
+	// one directory and detects damage to them. Called once per rule, it
+	// picks a directory of the rule's own (t.TempDir, say) and returns it
+	// with open, which opens a store there. The damaged-files-* rules
+	// write, close, damage the files (a byte of each stored value flipped,
+	// the files cut short, their bytes replaced by garbage) and open
+	// again. They expect open to refuse the damaged files with an error,
+	// or the store to return no damaged record: never a record that was
+	// not written, never a panic, and for a damaged value an error that
+	// is not kvstore.ErrNotFound, not silent loss.
+	Files func(t *testing.T, now func() time.Time) (dir string, open func() (kvstore.Store, error))
+	// MaxKeySize is the longest key, in bytes, a store with a key limit
+	// accepts; zero means none the suite should test. The rule
+	// longest-key-exact-edge then stores a key of exactly that length and
+	// expects one byte more to be refused.
+	MaxKeySize int
 }
 
 // storeFactory is what a store rule receives: the caller's factory and
@@ -65,6 +83,8 @@ type storeFactory = *storeSuite
 type storeSuite struct {
 	newStore func(t *testing.T, now func() time.Time) kvstore.Store
 	durable  func(t *testing.T, now func() time.Time) (open func() (kvstore.Store, error))
+	files    func(t *testing.T, now func() time.Time) (dir string, open func() (kvstore.Store, error))
+	maxKey   int
 }
 
 func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time) kvstore.Store, opts []StoreOptions) *storeSuite {
@@ -75,6 +95,8 @@ func storeSuiteOf(t *testing.T, newStore func(t *testing.T, now func() time.Time
 	s := &storeSuite{newStore: newStore}
 	if len(opts) == 1 {
 		s.durable = opts[0].Durable
+		s.files = opts[0].Files
+		s.maxKey = opts[0].MaxKeySize
 	}
 	return s
 }
@@ -274,11 +296,14 @@ func storeRules() []rule[storeFactory] {
 	rules = append(rules, storeBasicRules()...)
 	rules = append(rules, storeExpiryRules()...)
 	rules = append(rules, storeLimitRules()...)
+	rules = append(rules, storeKeyLimitRules()...)
 	rules = append(rules, storeUpdateRules()...)
 	rules = append(rules, storeExclusiveRules()...)
 	rules = append(rules, storeLifecycleRules()...)
+	rules = append(rules, storeCloseRaceRules()...)
 	rules = append(rules, storeCancelRules()...)
 	rules = append(rules, storeRangeRules()...)
 	rules = append(rules, storeDurableRules()...)
+	rules = append(rules, storeDamageRules()...)
 	return rules
 }

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,23 +14,45 @@ import (
 	"github.com/dhtkit/dhtkit/kvstore"
 )
 
-// Size of the concurrent-mixed-use workload.
+// Size of the concurrent-mixed-use workload: a mixed phase over several
+// keys, then a hot phase in which writers take turns on one key while
+// readers read it as fast as they can, so that a store whose reads can
+// see half a write is caught in nearly every run.
 const (
 	storeMixedWorkers = 8
 	storeMixedOps     = 60
 	storeMixedKeys    = 12
+	storeHotWriters   = 3
+	storeHotReaders   = 3
+	storeHotWrites    = 40
 )
 
-// storeStamp is the value the mixed workload stores: the key and the
-// sequence number, so that a torn record (a value from one write, a Seq
-// from another) is detected on read.
-func storeStamp(key []byte, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(bytes.Clone(key), seq)
+// storeStamp is the record the concurrent workload writes with seq and
+// exp: every field is made from the key, seq and exp, so a torn record
+// (one field from one write, another from a second) is detected on read.
+func storeStamp(key []byte, seq uint64, exp time.Time) kvstore.Record {
+	var ns int64
+	if !exp.IsZero() {
+		ns = exp.UnixNano()
+	}
+	v := binary.BigEndian.AppendUint64(bytes.Clone(key), seq)
+	v = binary.BigEndian.AppendUint64(v, uint64(ns))
+	h := sha256.Sum256(v)
+	return kvstore.Record{
+		Value:     v,
+		Expires:   exp,
+		Publisher: h[:],
+		Salt:      h[:8],
+		Seq:       seq,
+		Signature: append(h[:], v...),
+	}
 }
 
+// storeCheckStamp reports a record that is not the one storeStamp makes
+// from its key, Seq and Expires.
 func storeCheckStamp(key []byte, rec kvstore.Record) error {
-	if !bytes.Equal(rec.Value, storeStamp(key, rec.Seq)) {
-		return fmt.Errorf("record under %q is torn: value %x does not match its key and seq %d", key, rec.Value, rec.Seq)
+	if want := storeStamp(key, rec.Seq, rec.Expires); !rec.Equal(want) {
+		return fmt.Errorf("record under %q is torn: %s is not the record written with its seq and expiry, %s", key, storeFmt(rec), storeFmt(want))
 	}
 	return nil
 }
@@ -39,7 +62,7 @@ func storeLifecycleRules() []rule[storeFactory] {
 	return []rule[storeFactory]{
 		{
 			name: "concurrent-mixed-use",
-			doc:  "Concurrent Get, Put, Update, Delete, Sweep, Len and Range never fail unexpectedly nor return a torn record (run under -race).",
+			doc:  "Concurrent Get, Put, Update, Delete, Sweep, Len and Range never fail unexpectedly nor return a torn record, one whose fields come from two writes, not even while writers take turns on one key (run under -race).",
 			check: func(e *env, f storeFactory) error {
 				s, clk, err := storeOpen(e, f)
 				if err != nil {
@@ -66,7 +89,10 @@ func storeLifecycleRules() []rule[storeFactory] {
 				}
 				wg.Wait()
 				close(errs)
-				return <-errs
+				if err := <-errs; err != nil {
+					return err
+				}
+				return storeHotKey(e, s, clk)
 			},
 		},
 		{
@@ -190,19 +216,19 @@ func storeMixedOp(ctx context.Context, s kvstore.Store, clk *storeClock, rng *ra
 		if rng.IntN(2) == 0 {
 			exp = clk.Now().Add(time.Duration(rng.IntN(3)) * time.Second)
 		}
-		if err := s.Put(ctx, key, kvstore.Record{Value: storeStamp(key, seq), Seq: seq, Expires: exp}); err != nil {
+		if err := s.Put(ctx, key, storeStamp(key, seq, exp)); err != nil {
 			return fmt.Errorf("Put = %w", err)
 		}
 	case 5, 6:
 		err := s.Update(ctx, key, func(cur *kvstore.Record) (*kvstore.Record, error) {
-			next := kvstore.Record{Seq: 1}
+			seq := uint64(1)
 			if cur != nil {
 				if err := storeCheckStamp(key, *cur); err != nil {
 					return nil, err
 				}
-				next.Seq = cur.Seq + 1
+				seq = cur.Seq + 1
 			}
-			next.Value = storeStamp(key, next.Seq)
+			next := storeStamp(key, seq, time.Time{})
 			return &next, nil
 		})
 		if err != nil {
@@ -238,4 +264,89 @@ func storeMixedOp(ctx context.Context, s kvstore.Store, clk *storeClock, rng *ra
 		return bad
 	}
 	return nil
+}
+
+// storeHotKey is the hot phase of concurrent-mixed-use: writers Put and
+// Update one key with records that differ in every field while readers
+// Get and Range it until the writers are done; every record read must be
+// one that was written whole.
+func storeHotKey(e *env, s kvstore.Store, clk *storeClock) error {
+	key := storeKey(e.rng, storeMixedKeys)
+	errs := make(chan error, storeHotWriters+storeHotReaders)
+	stop := make(chan struct{})
+	var writers, readers sync.WaitGroup
+	for w := range storeHotWriters {
+		writers.Go(func() {
+			defer catch(func(err error) { errs <- err })
+			for i := range storeHotWrites {
+				// Distinct in seq and expiry across writers and writes;
+				// expiries lie far past the clock, which this phase does
+				// not move.
+				seq := uint64(1+w)<<32 | uint64(i)
+				exp := clk.Now().Add(time.Duration(seq%1000+1) * time.Hour)
+				var err error
+				if i%4 == 3 {
+					err = s.Update(e.ctx, key, func(cur *kvstore.Record) (*kvstore.Record, error) {
+						if cur != nil {
+							if err := storeCheckStamp(key, *cur); err != nil {
+								return nil, err
+							}
+						}
+						next := storeStamp(key, seq, exp)
+						return &next, nil
+					})
+				} else {
+					err = s.Put(e.ctx, key, storeStamp(key, seq, exp))
+				}
+				if err != nil {
+					errs <- fmt.Errorf("write to the hot key = %w", err)
+					return
+				}
+			}
+		})
+	}
+	for r := range storeHotReaders {
+		readers.Go(func() {
+			defer catch(func(err error) { errs <- err })
+			ranger, _ := s.(kvstore.Ranger)
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if ranger != nil && r == 0 && n%8 == 7 {
+					var bad error
+					err := ranger.Range(e.ctx, func(k []byte, rec kvstore.Record) bool {
+						bad = storeCheckStamp(k, rec)
+						return bad == nil
+					})
+					if err == nil {
+						err = bad
+					}
+					if err != nil {
+						errs <- fmt.Errorf("Range while writers take turns on one key: %w", err)
+						return
+					}
+					continue
+				}
+				rec, err := s.Get(e.ctx, key)
+				if errors.Is(err, kvstore.ErrNotFound) {
+					continue
+				}
+				if err == nil {
+					err = storeCheckStamp(key, rec)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("Get while writers take turns on one key: %w", err)
+					return
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	return <-errs
 }

@@ -268,7 +268,7 @@ func storeBrokenStores() []storeBroken {
 		{"expiry ignored on read", []string{"expired-never-returned", "expiry-exact-to-the-nanosecond"}, func(now func() time.Time) kvstore.Store {
 			return storeIgnoresExpiry{Store: storeMemory(frozen), now: now}
 		}, nil},
-		{"nil instead of ErrClosed", []string{"use-after-close"}, func(now func() time.Time) kvstore.Store {
+		{"nil instead of ErrClosed", []string{"close-during-use", "use-after-close"}, func(now func() time.Time) kvstore.Store {
 			return storeNilAfterClose{storeMemory(now)}
 		}, nil},
 		{"context ignored", []string{"context-done"}, func(now func() time.Time) kvstore.Store {
@@ -292,10 +292,10 @@ func storeBrokenStores() []storeBroken {
 		{"clock read to the second", []string{"expiry-exact-to-the-nanosecond"}, func(now func() time.Time) kvstore.Store {
 			return storeMemory(func() time.Time { return now().Truncate(time.Second) })
 		}, nil},
-		{"second Close returns nil", []string{"close-once"}, func(now func() time.Time) kvstore.Store {
+		{"second Close returns nil", []string{"close-during-use", "close-once"}, func(now func() time.Time) kvstore.Store {
 			return storeCloseAlwaysNil{storeMemory(now)}
 		}, nil},
-		{"signature dropped", []string{"cancelled-write-whole-or-absent", "context-done", "delete-removes-only-its-key", "expired-never-returned", "expiry-exact-to-the-nanosecond", "get-returns-copy", "largest-record-round-trips", "put-copies-input", "put-then-get", "range-returns-copies", "range-visits-live-records", "sweep-removes-expired", "update-error-leaves-unchanged", "update-sees-current", "zero-expiry-never-expires"}, func(now func() time.Time) kvstore.Store {
+		{"signature dropped", []string{"cancelled-write-whole-or-absent", "concurrent-mixed-use", "context-done", "delete-removes-only-its-key", "expired-never-returned", "expiry-exact-to-the-nanosecond", "get-returns-copy", "largest-record-round-trips", "put-copies-input", "put-then-get", "range-returns-copies", "range-visits-live-records", "sweep-removes-expired", "update-error-leaves-unchanged", "update-sees-current", "zero-expiry-never-expires"}, func(now func() time.Time) kvstore.Store {
 			return storeDropsSignature{storeMemory(now)}
 		}, nil},
 		{"Put merges with the old record", []string{"put-replaces"}, func(now func() time.Time) kvstore.Store {
@@ -314,14 +314,14 @@ func storeBrokenStores() []storeBroken {
 		}, []string{"range-visits-live-records"}},
 		{"Delete of an absent key fails", []string{"concurrent-mixed-use", "delete-absent-is-ok"}, func(now func() time.Time) kvstore.Store {
 			return storeDeleteAbsentFails{storeMemory(now)}
-		}, nil},
+		}, []string{"close-during-use"}},
 		{name: "Len counts writes", want: []string{"len-counts-records", "put-replaces"}, store: func(now func() time.Time) kvstore.Store {
 			return &storeCountsWrites{Store: storeMemory(now)}
 		}, maybe: []string{"concurrent-mixed-use"}},
 		{"Update hands fn an empty record", []string{"compare-and-swap", "concurrent-mixed-use", "expired-never-returned", "update-sees-nil-when-absent"}, func(now func() time.Time) kvstore.Store {
 			return storeUpdateEmptyCur{storeMemory(now)}
 		}, nil},
-		{"Update hides the signature", []string{"largest-record-round-trips", "update-sees-current"}, func(now func() time.Time) kvstore.Store {
+		{"Update hides the signature", []string{"concurrent-mixed-use", "largest-record-round-trips", "update-sees-current"}, func(now func() time.Time) kvstore.Store {
 			return storeUpdateNoSignature{storeMemory(now)}
 		}, nil},
 		{"Update swallows fn's error", []string{"compare-and-swap", "expired-never-returned", "higher-seq-wins", "largest-record-round-trips", "update-error-leaves-unchanged", "update-sees-current"}, func(now func() time.Time) kvstore.Store {
@@ -335,15 +335,21 @@ func storeBrokenStores() []storeBroken {
 		}, []string{"update-is-atomic"}},
 		{"zero expiry lasts a day", []string{"largest-record-round-trips", "range-returns-copies", "range-visits-live-records", "zero-expiry-never-expires"}, func(now func() time.Time) kvstore.Store {
 			return storeZeroExpiryIsADay{Store: storeMemory(now), now: now}
-		}, nil},
+		}, []string{"concurrent-mixed-use"}},
 		{"Range skips one", []string{"expired-never-returned", "largest-record-round-trips", "range-allows-writes", "range-returns-copies", "range-visits-live-records"}, func(now func() time.Time) kvstore.Store {
 			return storeRangeSkipsOne{storeMemory(now)}
 		}, nil},
-		{name: "writes refused during Range", want: []string{"range-allows-writes"}, store: func(now func() time.Time) kvstore.Store {
+		{name: "writes refused during Range", want: []string{"close-during-use", "range-allows-writes"}, store: func(now func() time.Time) kvstore.Store {
 			return &storeRangeBusy{Store: storeMemory(now)}
 		}, maybe: []string{"concurrent-mixed-use"}},
 		{"Range shares its records", []string{"range-returns-copies"}, func(now func() time.Time) kvstore.Store {
 			return &storeRangeShares{Store: storeMemory(now), shadow: map[string]kvstore.Record{}}
+		}, nil},
+		{"reads see half a write", []string{"concurrent-mixed-use"}, func(now func() time.Time) kvstore.Store {
+			return &storeTorn{Store: storeMemory(now), meta: map[string]kvstore.Record{}}
+		}, nil},
+		{"Update at Close fails with its own error", []string{"close-during-use"}, func(now func() time.Time) kvstore.Store {
+			return &storeCloseAbandons{Store: storeMemory(now)}
 		}, nil},
 	}
 }
@@ -397,7 +403,12 @@ func TestCheckStorePassesBuiltInStores(t *testing.T) {
 				opts = append(opts, conformance.StoreOptions{Durable: func(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
 					path := filepath.Join(t.TempDir(), "store.db")
 					return func() (kvstore.Store, error) { return bbolt.Open(path, bbolt.Options{Now: now}) }
-				}})
+				}, Files: func(t *testing.T, now func() time.Time) (string, func() (kvstore.Store, error)) {
+					dir := t.TempDir()
+					return dir, func() (kvstore.Store, error) {
+						return bbolt.Open(filepath.Join(dir, "store.db"), bbolt.Options{Now: now})
+					}
+				}, MaxKeySize: bbolt.MaxKeySize})
 			}
 			if errs := conformance.CheckStore(t, factory, opts...); len(errs) > 0 {
 				t.Errorf("CheckStore found %d violations in %s, want none:\n%v", len(errs), name, errors.Join(errs...))
@@ -596,5 +607,9 @@ func TestEveryStoreRuleHasABrokenStore(t *testing.T) {
 	for _, d := range storeLossyDisks() {
 		wants = append(wants, d.want)
 	}
+	for _, f := range storeFileFlaws() {
+		wants = append(wants, f.want)
+	}
+	wants = append(wants, []string{"longest-key-exact-edge"}) // TestCheckStoreCatchesKeyLimitsOffByOne
 	everyRuleBroken(t, "store", wants...)
 }

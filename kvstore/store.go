@@ -81,6 +81,9 @@ type UpdateFunc func(cur *Record) (*Record, error)
 // later call to Close, which does nothing else. Of concurrent calls, one is
 // the first.
 //
+// A durable store whose files are found damaged says so with an error: it
+// never returns a damaged record as if it were whole.
+//
 // A method called with a context that is already done returns the context's
 // error and changes nothing. A write already under way when the context ends
 // may still complete: the caller cannot tell, so stores do not abandon it.

@@ -134,7 +134,10 @@ func TestConformanceOnly(t *testing.T) {
 	}, conformance.StoreOptions{Durable: func(t *testing.T, now func() time.Time) func() (kvstore.Store, error) {
 		path := filepath.Join(t.TempDir(), "store.db")
 		return func() (kvstore.Store, error) { return bbolt.Open(path, bbolt.Options{Now: now}) }
-	}})
+	}, Files: func(t *testing.T, now func() time.Time) (string, func() (kvstore.Store, error)) {
+		dir := t.TempDir()
+		return dir, func() (kvstore.Store, error) { return bbolt.Open(filepath.Join(dir, "store.db"), bbolt.Options{Now: now}) }
+	}, MaxKeySize: bbolt.MaxKeySize})
 }
 GO
 	;;

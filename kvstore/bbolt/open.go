@@ -100,18 +100,26 @@ func openDB(path string, timeout time.Duration) (db *bolt.DB, err error) {
 	}()
 	info, statErr := os.Stat(path)
 	existing := statErr == nil && info.Size() > 0
-	db, err = bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: timeout,
-		// The free list is rebuilt by a scan on Open instead of being
-		// written by every commit: fewer pages per fsync. Durability is
-		// the same.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	if existing {
+		err = checkLength(path, info.Size(), timeout)
+	}
+	if err == nil {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout: timeout,
+			// The free list is rebuilt by a scan on Open instead of being
+			// written by every commit: fewer pages per fsync. Durability is
+			// the same.
+			NoFreelistSync: true,
+			FreelistType:   bolt.FreelistMapType,
+		})
+	}
+	var tooShort *shortFileError
 	var pathErr *fs.PathError
 	switch {
 	case err == nil:
 		return db, nil
+	case errors.As(err, &tooShort):
+		return nil, fmt.Errorf("bbolt: open %s: %w: %w", path, ErrCorrupt, err)
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s (waited %v): %w", ErrLocked, path, timeout, err)
 	case errors.As(err, &pathErr) && pathErr.Op == "open" && pathErr.Path == path:
@@ -123,6 +131,31 @@ func openDB(path string, timeout time.Duration) (db *bolt.DB, err error) {
 		// Invalid or mismatched meta pages, or a file too short to map.
 		return nil, fmt.Errorf("bbolt: open %s: %w: not a valid bbolt file: %w", path, ErrCorrupt, err)
 	}
+}
+
+// shortFileError: the file ends before the pages its meta page counts.
+type shortFileError struct{ size, want int64 }
+
+func (e *shortFileError) Error() string {
+	return fmt.Sprintf("file of %d bytes, its meta page counts %d", e.size, e.want)
+}
+
+// checkLength refuses a file cut short of the pages its meta page counts:
+// bbolt maps the file, and reading a page past its end faults (SIGBUS),
+// which no recover catches. A read-only open maps it without reading any
+// page but the meta pages.
+func checkLength(path string, size int64, timeout time.Duration) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		if want := tx.Size(); size < want {
+			return &shortFileError{size, want}
+		}
+		return nil
+	})
 }
 
 // prepare checks that db holds this format, creating the buckets in an empty
