@@ -15,6 +15,8 @@ import (
 
 // btBucketScene is a node whose bucket 0 (IDs that differ from its own in
 // the first bit) holds k=2 peers, with more peers ready to land there.
+// Its RPC timeout is rpc: short where a test waits for a ping to fail,
+// long where a live peer must answer in time on a loaded machine.
 type btBucketScene struct {
 	net    *mem.Network
 	a      *node.Node
@@ -24,10 +26,10 @@ type btBucketScene struct {
 	client *btRaw // reads a's table anonymously
 }
 
-func btFullBucket(t *testing.T, extra int) *btBucketScene {
+func btFullBucket(t *testing.T, extra int, rpc time.Duration) *btBucketScene {
 	t.Helper()
 	net := btNet(t)
-	cfg := func(b *node.Builder) { b.K(2).RPCTimeout(50 * time.Millisecond).Retries(node.NoRetries) }
+	cfg := func(b *node.Builder) { b.K(2).RPCTimeout(rpc).Retries(node.NoRetries) }
 	aID := btIdentity(t)
 	self := aID.ID(peer.SHA256())
 	// inBucket0 returns a fresh identity whose ID lands in a's bucket 0.
@@ -60,14 +62,17 @@ func (s *btBucketScene) table(t *testing.T) []peer.ID {
 }
 
 func TestAFullBucketKeepsItsLeastRecentlySeenPeerWhenItAnswers(t *testing.T) {
-	s := btFullBucket(t, 2)
+	s := btFullBucket(t, 2, 30*time.Second)
 	ctx := context.Background()
 	newcomer := s.extra[0]
 	sent, checks := s.lrs.Stats().RPCsSent, s.a.Stats().SignatureChecks
+	pongs := func() uint64 { return s.a.Metrics().Received[msgenc.KindPong] }
+	before := pongs()
 	_, err := newcomer.Ping(ctx, s.a.Addrs()[0])
 	require.NoError(t, err)
-	// The eviction ping reached lrs and lrs's pong is on its way back.
+	// The eviction ping reached lrs, and lrs's pong reached a.
 	btEventually(t, func() bool { return s.lrs.Stats().RPCsSent == sent+1 }, "least recently seen peer was not pinged")
+	btEventually(t, func() bool { return pongs() == before+1 }, "the pinged peer's answer did not arrive")
 	require.Equal(t, uint64(1), s.a.Stats().EvictionPings)
 	require.Equal(t, checks, s.a.Stats().SignatureChecks,
 		"a newcomer to a bucket of live peers is not verified")
@@ -81,13 +86,14 @@ func TestAFullBucketKeepsItsLeastRecentlySeenPeerWhenItAnswers(t *testing.T) {
 	_, err = s.extra[1].Ping(ctx, s.a.Addrs()[0])
 	require.NoError(t, err)
 	btEventually(t, func() bool { return s.mru.Stats().RPCsSent == sent+1 }, "the answer did not refresh the pinged peer")
+	btEventually(t, func() bool { return pongs() == before+2 }, "the second pinged peer's answer did not arrive")
 	require.Equal(t, uint64(2), s.a.Stats().EvictionPings)
 	require.Equal(t, uint64(1), s.lrs.Stats().Served, "the refreshed peer must not be pinged again")
 	require.ElementsMatch(t, []peer.ID{s.lrs.ID(), s.mru.ID()}, s.table(t))
 }
 
 func TestAFullBucketReplacesItsLeastRecentlySeenPeerWhenItIsDown(t *testing.T) {
-	s := btFullBucket(t, 1)
+	s := btFullBucket(t, 1, 50*time.Millisecond)
 	newcomer := s.extra[0]
 	require.NoError(t, s.net.Crash(s.lrs.Addrs()[0]))
 	_, err := newcomer.Ping(context.Background(), s.a.Addrs()[0])
@@ -102,7 +108,7 @@ func TestAFullBucketReplacesItsLeastRecentlySeenPeerWhenItIsDown(t *testing.T) {
 }
 
 func TestAForgedNewcomerDoesNotReplaceADownPeer(t *testing.T) {
-	s := btFullBucket(t, 0)
+	s := btFullBucket(t, 0, 50*time.Millisecond)
 	require.NoError(t, s.net.Crash(s.lrs.Addrs()[0]))
 	raw := btNewRaw(t, s.net)
 	var forged msgenc.PeerRecord
