@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -103,5 +105,133 @@ func TestEveryTransportRuleHasABrokenTransport(t *testing.T) {
 	everyRuleBroken(t, "transport",
 		[]string{"send-receive-frame", "max-size-frame-delivered", "send-does-not-keep-frame", "many-senders-frames-intact", "oversize-send-rejected"},
 		[]string{"receive-honours-ctx", "use-after-close", "close-once", "reply-to-from-reaches-sender", "returned-data-is-owned"},
-		[]string{"silent-peer-does-not-block", "addrs-dialable", "unsupported-address", "addrs-returns-copy"})
+		[]string{"silent-peer-does-not-block", "addrs-dialable", "unsupported-address", "addrs-returns-copy"},
+		[]string{"close-during-every-call", "oversize-received-dropped"})
+}
+
+// transportSendStuckByClose models a Send that waits a little for room in
+// a queue, a wait which Close never wakes: a Send under way when Close
+// begins returns only when its ctx ends. A Send begun after Close returns
+// ErrClosed at once.
+type transportSendStuckByClose struct {
+	*udp.Transport
+	closing chan struct{}
+	once    *sync.Once
+}
+
+func (b transportSendStuckByClose) Send(ctx context.Context, to ma.Multiaddr, frame []byte) error {
+	select {
+	case <-b.closing:
+		return transport.ErrClosed
+	default:
+	}
+	wait := time.NewTimer(5 * time.Millisecond)
+	defer wait.Stop()
+	select {
+	case <-wait.C:
+	case <-b.closing:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-b.closing: // Close began while this Send waited
+		<-ctx.Done()
+		return ctx.Err()
+	default:
+		return b.Transport.Send(ctx, to, frame)
+	}
+}
+
+func (b transportSendStuckByClose) Close() error {
+	b.once.Do(func() { close(b.closing) })
+	return b.Transport.Close()
+}
+
+func TestTransportSuiteCatchesSendStuckByClose(t *testing.T) {
+	errs := conformance.CheckTransport(t, transportUDPGroup(func(u *udp.Transport) transport.Transport {
+		return transportSendStuckByClose{Transport: u, closing: make(chan struct{}), once: new(sync.Once)}
+	}))
+	transportExpect(t, errs, []string{"close-during-every-call"})
+}
+
+// transportAddrsGoneAfterClose drops its address at Close, and Addrs then
+// dereferences nothing.
+type transportAddrsGoneAfterClose struct {
+	*udp.Transport
+	addr *atomic.Pointer[ma.Multiaddr]
+}
+
+func (b transportAddrsGoneAfterClose) Addrs() []ma.Multiaddr {
+	return []ma.Multiaddr{append(ma.Multiaddr(nil), *b.addr.Load()...)}
+}
+
+func (b transportAddrsGoneAfterClose) Close() error {
+	b.addr.Store(nil)
+	return b.Transport.Close()
+}
+
+func TestTransportSuiteCatchesAddrsPanickingAfterClose(t *testing.T) {
+	errs := conformance.CheckTransport(t, transportUDPGroup(func(u *udp.Transport) transport.Transport {
+		b := transportAddrsGoneAfterClose{Transport: u, addr: new(atomic.Pointer[ma.Multiaddr])}
+		b.addr.Store(&u.Addrs()[0])
+		return b
+	}))
+	transportExpect(t, errs, []string{"close-during-every-call"})
+}
+
+// transportReceivesOneMore refuses frames over its limit on Send but reads
+// datagrams into a buffer one byte larger, so it returns a frame of
+// MaxFrameSize+1 that arrives from the wire.
+type transportReceivesOneMore struct {
+	*udp.Transport
+	max int
+}
+
+func (b transportReceivesOneMore) MaxFrameSize() int { return b.max }
+
+func (b transportReceivesOneMore) Send(ctx context.Context, to ma.Multiaddr, frame []byte) error {
+	if len(frame) > b.max {
+		return &transport.FrameTooLargeError{Size: len(frame), Max: b.max}
+	}
+	return b.Transport.Send(ctx, to, frame)
+}
+
+func TestTransportSuiteCatchesOversizeFrameReturnedOnReceipt(t *testing.T) {
+	const max = 1200
+	group := func(t *testing.T, n int) []transport.Transport {
+		out := make([]transport.Transport, n)
+		for i := range out {
+			u, err := udp.Listen(ma.StringCast("/ip4/127.0.0.1/udp/0"), udp.Options{MaxFrameSize: max + 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { u.Close() })
+			out[i] = transportReceivesOneMore{u, max}
+		}
+		return out
+	}
+	errs := conformance.CheckTransport(t, group, conformance.TransportOptions{RawSend: transportUDPRawSend})
+	transportExpect(t, errs, []string{"oversize-received-dropped"})
+}
+
+// With RawSend, udp passes every rule at its own limit and at a lower one,
+// where a datagram one byte over the limit can be put on the wire.
+func TestTransportSuitePassesUDPWithRawSendAtTwoLimits(t *testing.T) {
+	for _, max := range []int{0, 1200} {
+		group := func(t *testing.T, n int) []transport.Transport {
+			out := make([]transport.Transport, n)
+			for i := range out {
+				u, err := udp.Listen(ma.StringCast("/ip4/127.0.0.1/udp/0"), udp.Options{MaxFrameSize: max})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { u.Close() })
+				out[i] = u
+			}
+			return out
+		}
+		if errs := conformance.CheckTransport(t, group, conformance.TransportOptions{RawSend: transportUDPRawSend}); len(errs) != 0 {
+			t.Errorf("udp with MaxFrameSize %d and RawSend breaks the transport rules: %v", max, errs)
+		}
+	}
 }
