@@ -95,6 +95,9 @@ var transportRules = []rule[transportFactory]{
 	{"send-does-not-keep-frame", "changing a frame after Send returns does not change what arrives", transportCheckSendKeeps},
 	{"addrs-returns-copy", "changing the slice Addrs returns does not change the endpoint's addresses", transportCheckAddrsCopy},
 	{"close-during-every-call", "two Closes at once while Sends, a fed Receive, Addrs, CanDial and MaxFrameSize run: one returns nil and the other ErrClosed, promptly; each Send in flight returns nil or ErrClosed, Receive ErrClosed, a Send begun after Close ErrClosed; none hangs or panics", transportCheckCloseDuringUse},
+	{"flooded-peer-recovers", "a peer flooded past every queue while it does not call Receive gets frames again once it does", transportCheckFloodedPeerRecovers},
+	{"send-to-closed-endpoint", "Sends to the address of a closed endpoint return promptly, nil or ErrUnreachable, and the sender still reaches and hears from others", transportCheckSendToClosed},
+	{"receive-ignores-other-ctx", "a waiting Receive neither returns nor fails when the ctx of an earlier, finished Receive ends; it returns the next frame", transportCheckReceiveOtherCtx},
 	{"oversize-received-dropped", "with TransportOptions.RawSend: a frame of exactly MaxFrameSize put on the wire arrives whole, one of MaxFrameSize+1 is never returned by Receive, and frames after it still arrive", transportCheckOversizeReceived},
 }
 

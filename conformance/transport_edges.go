@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -273,4 +274,170 @@ func transportCheckOversizeReceived(e *env, f transportFactory) (err error) {
 		return fmt.Errorf("after a frame of MaxFrameSize+1 bytes was put on the wire: %w", err)
 	}
 	return nil
+}
+
+// transportCheckFloodedPeerRecovers floods a peer that does not call
+// Receive, first with more small frames than any queue counted in frames
+// holds, then with more bytes than any queue counted in bytes holds, and
+// then has it read again: a frame sent then must reach it. A transport
+// that loses its accounting of what it dropped starves the peer for good.
+func transportCheckFloodedPeerRecovers(e *env, f transportFactory) (err error) {
+	ts, err := transportGroup(e, f, 2)
+	if err != nil {
+		return err
+	}
+	a, b := ts[0], ts[1]
+	to := b.Addrs()[0]
+	fs := newTransportFrames()
+	big := min(a.MaxFrameSize(), 16<<10)
+	floodCtx, cancel := context.WithTimeout(e.ctx, transportPatience)
+	defer cancel()
+	for _, w := range []struct{ size, count int }{
+		{2 * transportTagLen, 4096},
+		{big, min((8<<20)/big, 8192)},
+	} {
+		frame := fs.make(e, w.size, 1)
+		for range w.count {
+			// Errors are allowed: the peer may refuse more.
+			if a.Send(floodCtx, to, frame); floodCtx.Err() != nil {
+				transportCloseAll(ts)
+				return fmt.Errorf("flooding a peer that does not read: %d Sends of %d bytes did not return within %v", w.count, w.size, transportPatience)
+			}
+		}
+	}
+	in := make(chan transportRecv, 64)
+	pm := transportStartPump(e.ctx, b, 1, in)
+	defer func() { err = transportFinish(err, func() error { return transportStopPumps(ts, pm) }) }()
+	frame := fs.make(e, 256, 1)
+	if _, err := transportDeliver(e.ctx, fs, a, to, frame, 1, in, false); err != nil {
+		return fmt.Errorf("once a flooded peer reads again: %w", err)
+	}
+	return nil
+}
+
+// transportCheckSendToClosed closes an endpoint and sends to its address:
+// each Send returns promptly, nil or an error matching ErrUnreachable, and
+// neither the sender's Sends to others nor its Receive suffer.
+func transportCheckSendToClosed(e *env, f transportFactory) (err error) {
+	ts, err := transportGroup(e, f, 3)
+	if err != nil {
+		return err
+	}
+	a, gone, c := ts[0], ts[1], ts[2]
+	in := make(chan transportRecv, 64)
+	pumps := []*transportPump{transportStartPump(e.ctx, a, 0, in), transportStartPump(e.ctx, c, 2, in)}
+	defer func() {
+		err = transportFinish(err, func() error { return transportStopPumps([]transport.Transport{a, c}, pumps...) })
+	}()
+	fs := newTransportFrames()
+	to := gone.Addrs()[0]
+	// A connection or route to it first, so that its Close has one to break.
+	if err := a.Send(e.ctx, to, fs.make(e, 64, 1)); err != nil {
+		return fmt.Errorf("Send to a live endpoint failed: %w", err)
+	}
+	if err := gone.Close(); err != nil {
+		return fmt.Errorf("Close returned %v, want nil", err)
+	}
+	frame := fs.make(e, 64, 1)
+	fs.forbid(frame)
+	for i := range 16 {
+		sent := make(chan error, 1)
+		go func() {
+			defer catch(func(err error) { sent <- err })
+			sent <- a.Send(e.ctx, to, frame)
+		}()
+		timer := time.NewTimer(transportPrompt)
+		select {
+		case err := <-sent:
+			timer.Stop()
+			if err != nil && !errors.Is(err, transport.ErrUnreachable) {
+				return fmt.Errorf("Send %d to the address of a closed endpoint returned %v, want nil or ErrUnreachable", i+1, err)
+			}
+		case <-timer.C:
+			return fmt.Errorf("Send %d to the address of a closed endpoint did not return within %v", i+1, transportPrompt)
+		}
+	}
+	if _, err := transportDeliver(e.ctx, fs, a, c.Addrs()[0], fs.make(e, 64, 2), 2, in, false); err != nil {
+		return fmt.Errorf("after Sends to a closed endpoint, to a live one: %w", err)
+	}
+	if _, err := transportDeliver(e.ctx, fs, c, a.Addrs()[0], fs.make(e, 64, 0), 0, in, false); err != nil {
+		return fmt.Errorf("to an endpoint that sent to a closed one: %w", err)
+	}
+	return nil
+}
+
+// transportCheckReceiveOtherCtx ends the ctx of a Receive that has
+// returned while another Receive, with a ctx that never ends, waits: the
+// waiting one must return the next frame, not an error or an empty packet.
+func transportCheckReceiveOtherCtx(e *env, f transportFactory) (err error) {
+	ts, err := transportGroup(e, f, 2)
+	if err != nil {
+		return err
+	}
+	defer transportCloseAll(ts)
+	a, b := ts[0], ts[1]
+	to := b.Addrs()[0]
+	fs := newTransportFrames()
+	first, cancelFirst := context.WithCancel(e.ctx)
+	defer cancelFirst()
+	receive := func(ctx context.Context) <-chan transportRecv {
+		out := make(chan transportRecv, 1)
+		go func() {
+			defer catch(func(err error) { out <- transportRecv{idx: -1, p: transport.Packet{Data: []byte(err.Error())}} })
+			p, err := b.Receive(ctx)
+			if err != nil {
+				out <- transportRecv{idx: -1, p: transport.Packet{Data: []byte(err.Error())}}
+				return
+			}
+			out <- transportRecv{idx: 1, p: p}
+		}()
+		return out
+	}
+	// get sends frames to b until r yields one, and checks it.
+	get := func(r <-chan transportRecv, what string) error {
+		frame := fs.make(e, 64, 1)
+		deadline := time.NewTimer(transportPatience)
+		defer deadline.Stop()
+		for {
+			if err := a.Send(e.ctx, to, frame); err != nil {
+				return fmt.Errorf("Send to a live endpoint failed: %w", err)
+			}
+			retry := time.NewTimer(transportAttempt)
+			select {
+			case got := <-r:
+				retry.Stop()
+				if got.idx < 0 {
+					return fmt.Errorf("%s returned the error %q", what, got.p.Data)
+				}
+				_, err := fs.check(got.idx, got.p.Data)
+				return err
+			case <-retry.C:
+			case <-deadline.C:
+				retry.Stop()
+				return fmt.Errorf("%s returned nothing within %v while frames were sent", what, transportPatience)
+			}
+		}
+	}
+	if err := get(receive(first), "a Receive"); err != nil {
+		return err
+	}
+	// A ctx whose Done is nil, so that registering it disarms nothing.
+	waiting := receive(context.WithoutCancel(e.ctx))
+	// No frame is sent for a while before and after the first ctx ends:
+	// the waiting Receive must not return. The first pause also lets it
+	// reach the point where it waits, which the interface cannot show.
+	for _, when := range []string{"while no frame was sent", "when the ctx of an earlier, finished Receive ended"} {
+		quiet := time.NewTimer(transportAttempt / 4)
+		select {
+		case got := <-waiting:
+			quiet.Stop()
+			if got.idx < 0 {
+				return fmt.Errorf("a waiting Receive returned the error %q %s", got.p.Data, when)
+			}
+			return fmt.Errorf("a waiting Receive returned a %d-byte packet %s", len(got.p.Data), when)
+		case <-quiet.C:
+		}
+		cancelFirst()
+	}
+	return get(waiting, "a Receive waiting while the ctx of an earlier one ended")
 }

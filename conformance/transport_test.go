@@ -129,7 +129,8 @@ func TestTransportSuiteCatchesTruncation(t *testing.T) {
 		return transportTruncating{u, 1000}
 	}))
 	transportExpect(t, errs,
-		[]string{"send-receive-frame", "max-size-frame-delivered", "send-does-not-keep-frame", "many-senders-frames-intact", "oversize-send-rejected"})
+		[]string{"send-receive-frame", "max-size-frame-delivered", "send-does-not-keep-frame", "many-senders-frames-intact", "oversize-send-rejected"},
+		"flooded-peer-recovers")
 }
 
 // transportUnchecked claims a small limit but sends frames over it.
@@ -243,5 +244,6 @@ func TestTransportSuiteCatchesAliasedReceiveBuffer(t *testing.T) {
 	}))
 	transportExpect(t, errs, []string{"returned-data-is-owned"},
 		// Frames that arrive while the suite reads an earlier one overwrite it.
-		"many-senders-frames-intact", "send-receive-frame", "reply-to-from-reaches-sender", "max-size-frame-delivered", "oversize-send-rejected", "send-does-not-keep-frame", "silent-peer-does-not-block")
+		"many-senders-frames-intact", "send-receive-frame", "reply-to-from-reaches-sender", "max-size-frame-delivered", "oversize-send-rejected", "send-does-not-keep-frame", "silent-peer-does-not-block",
+		"flooded-peer-recovers", "close-during-every-call", "send-to-closed-endpoint", "receive-ignores-other-ctx")
 }
