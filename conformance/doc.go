@@ -27,7 +27,8 @@
 // reopens a durable store; TableOptions.Compare states a table's order.
 //
 // Suites: TestCodec (msgenc.Codec), TestStore (kvstore.Store), TestTransport
-// (transport.Transport), TestTable (route.Table), TestPolicy (trust.Policy,
+// (transport.Transport; TransportOptions.RawSend lets it put frames over
+// the limit on the wire), TestTable (route.Table), TestPolicy (trust.Policy,
 // with trust.Refresher and trust.Leveler), and TestNetwork, which
 // builds whole networks of nodes from a caller's NetworkHarness and checks
 // bootstrap, lookups and put/get in every query mode, crashes, loss,

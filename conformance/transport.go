@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dhtkit/dhtkit/transport"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // TestTransport runs every transport rule as a subtest of t and fails the
@@ -24,20 +25,59 @@ import (
 // until it arrives (for a few seconds) and demands only that one copy get
 // through; what does arrive is checked strictly: never truncated, merged,
 // corrupted or sent to the wrong endpoint.
-func TestTransport(t *testing.T, newGroup func(t *testing.T, n int) []transport.Transport) {
+//
+// opts is optional, at most one: TransportOptions.RawSend lets the suite
+// put frames on the wire past Send's limit, and the rule
+// oversize-received-dropped then checks the receiving side of
+// MaxFrameSize; without it that rule is skipped.
+func TestTransport(t *testing.T, newGroup func(t *testing.T, n int) []transport.Transport, opts ...TransportOptions) {
 	t.Helper()
-	runSuite(t, "transport", transportRules, newGroup)
+	runSuite(t, "transport", transportRules, transportSuiteOf(t, newGroup, opts))
 }
 
 // CheckTransport runs the same rules as TestTransport and returns the
 // violations, each a *Violation, instead of failing t. It takes the same
-// factory, with the same contract.
-func CheckTransport(t *testing.T, newGroup func(t *testing.T, n int) []transport.Transport) []error {
+// factory and options, with the same contract.
+func CheckTransport(t *testing.T, newGroup func(t *testing.T, n int) []transport.Transport, opts ...TransportOptions) []error {
 	t.Helper()
-	return checkSuite(t, "transport", transportRules, newGroup)
+	return checkSuite(t, "transport", transportRules, transportSuiteOf(t, newGroup, opts))
 }
 
-type transportFactory = func(t *testing.T, n int) []transport.Transport
+// TransportOptions tell TestTransport what a transport's interface does not
+// offer.
+type TransportOptions struct {
+	// RawSend puts frame on the wire to the endpoint at to the way the
+	// transport carries a frame, without Send's check of MaxFrameSize:
+	// one datagram for UDP, a fresh connection with one length-prefixed
+	// frame for TCP. The suite sends frames of exactly MaxFrameSize and one
+	// byte more through it, to check that the receiver delivers the first
+	// and drops the second. It returns an error matching
+	// transport.ErrFrameTooLarge when the wire itself cannot carry the
+	// frame (a UDP datagram over 65507 bytes), and then the suite checks
+	// only the first. t is the rule's, for t.Cleanup.
+	RawSend func(t *testing.T, to ma.Multiaddr, frame []byte) error
+}
+
+// transportFactory is what a transport rule receives: the caller's factory
+// and options.
+type transportFactory = *transportSuite
+
+type transportSuite struct {
+	newGroup func(t *testing.T, n int) []transport.Transport
+	rawSend  func(t *testing.T, to ma.Multiaddr, frame []byte) error
+}
+
+func transportSuiteOf(t *testing.T, newGroup func(t *testing.T, n int) []transport.Transport, opts []TransportOptions) *transportSuite {
+	t.Helper()
+	if len(opts) > 1 {
+		t.Fatalf("conformance: TestTransport takes at most one TransportOptions, got %d", len(opts))
+	}
+	s := &transportSuite{newGroup: newGroup}
+	if len(opts) == 1 {
+		s.rawSend = opts[0].RawSend
+	}
+	return s
+}
 
 var transportRules = []rule[transportFactory]{
 	{"send-receive-frame", "a frame of any size up to MaxFrameSize arrives exactly as sent, never truncated, merged or corrupted", transportCheckSendReceive},
@@ -54,6 +94,11 @@ var transportRules = []rule[transportFactory]{
 	{"returned-data-is-owned", "a received Data belongs to the caller: later frames neither change it nor are changed by writes to it", transportCheckReceivedOwned},
 	{"send-does-not-keep-frame", "changing a frame after Send returns does not change what arrives", transportCheckSendKeeps},
 	{"addrs-returns-copy", "changing the slice Addrs returns does not change the endpoint's addresses", transportCheckAddrsCopy},
+	{"close-during-every-call", "two Closes at once while Sends, a fed Receive, Addrs, CanDial and MaxFrameSize run: one returns nil and the other ErrClosed, promptly; each Send in flight returns nil or ErrClosed, Receive ErrClosed, a Send begun after Close ErrClosed; none hangs or panics", transportCheckCloseDuringUse},
+	{"flooded-peer-recovers", "a peer flooded past every queue while it does not call Receive gets frames again once it does", transportCheckFloodedPeerRecovers},
+	{"send-to-closed-endpoint", "Sends to the address of a closed endpoint return promptly, nil or ErrUnreachable, and the sender still reaches and hears from others", transportCheckSendToClosed},
+	{"receive-ignores-other-ctx", "a waiting Receive neither returns nor fails when the ctx of an earlier, finished Receive ends; it returns the next frame", transportCheckReceiveOtherCtx},
+	{"oversize-received-dropped", "with TransportOptions.RawSend: a frame of exactly MaxFrameSize put on the wire arrives whole, one of MaxFrameSize+1 is never returned by Receive, and frames after it still arrive", transportCheckOversizeReceived},
 }
 
 // transportPair builds two endpoints with a pump on the second; stop closes

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/dhtkit/dhtkit/transport"
@@ -33,8 +32,8 @@ const (
 
 // transportGroup builds n endpoints with the factory and checks its result.
 // The caller must defer transportCloseAll.
-func transportGroup(e *env, newGroup func(t *testing.T, n int) []transport.Transport, n int) ([]transport.Transport, error) {
-	ts := newGroup(e.t, n)
+func transportGroup(e *env, f transportFactory, n int) ([]transport.Transport, error) {
+	ts := f.newGroup(e.t, n)
 	if len(ts) != n {
 		transportCloseAll(ts)
 		return nil, fmt.Errorf("factory returned %d endpoints, want %d", len(ts), n)
@@ -217,6 +216,18 @@ func (fs *transportFrames) check(idx int, data []byte) (uint64, error) {
 // way. With scribble, the frame is overwritten each time Send returns (and
 // restored before the next attempt): the transport must not keep it.
 func transportDeliver(ctx context.Context, fs *transportFrames, src transport.Transport, to ma.Multiaddr, frame []byte, dstIdx int, in <-chan transportRecv, scribble bool) (transport.Packet, error) {
+	send := func(frame []byte) error {
+		if err := src.Send(ctx, to, frame); err != nil {
+			return fmt.Errorf("Send of a %d-byte frame to a live endpoint failed: %w", len(frame), err)
+		}
+		return nil
+	}
+	return transportDeliverBy(ctx, fs, send, frame, dstIdx, in, scribble)
+}
+
+// transportDeliverBy is transportDeliver with the sending done by send,
+// whose error ends the delivery.
+func transportDeliverBy(ctx context.Context, fs *transportFrames, send func(frame []byte) error, frame []byte, dstIdx int, in <-chan transportRecv, scribble bool) (transport.Packet, error) {
 	want := binary.BigEndian.Uint64(frame)
 	var orig []byte
 	if scribble {
@@ -228,8 +239,8 @@ func transportDeliver(ctx context.Context, fs *transportFrames, src transport.Tr
 		if scribble {
 			copy(frame, orig)
 		}
-		if err := src.Send(ctx, to, frame); err != nil {
-			return transport.Packet{}, fmt.Errorf("Send of a %d-byte frame to a live endpoint failed: %w", len(frame), err)
+		if err := send(frame); err != nil {
+			return transport.Packet{}, err
 		}
 		if scribble {
 			for i := range frame {

@@ -27,6 +27,7 @@ dir="$tmp/$part"
 # the helpers they use.
 keep=""
 case $part in
+transport/udp | transport/tcp) keep=conformance_test.go ;;
 transport/mem | route/kademlia | route/toymap | trust/wot) keep=conformance_test.go ;;
 route/trustorder) keep="conformance_test.go helpers_test.go" ;;
 trust) keep=policy_conformance_test.go ;;
@@ -56,39 +57,8 @@ func TestConformanceOnly(t *testing.T) {
 }
 GO
 }
-transport() {
-	cat >"$dir/conformance_only_test.go" <<GO
-package ${name}_test
-
-import (
-	"testing"
-
-	ma "github.com/multiformats/go-multiaddr"
-
-	"github.com/dhtkit/dhtkit/conformance"
-	"github.com/dhtkit/dhtkit/transport"
-	"github.com/dhtkit/dhtkit/$part"
-)
-
-func TestConformanceOnly(t *testing.T) {
-	conformance.TestTransport(t, func(t *testing.T, n int) []transport.Transport {
-		out := make([]transport.Transport, n)
-		for i := range out {
-			tr, err := $name.Listen(ma.StringCast("/ip4/127.0.0.1/$name/0"), $name.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { tr.Close() })
-			out[i] = tr
-		}
-		return out
-	})
-}
-GO
-}
 case $part in
 msgenc/json | msgenc/cbor | msgenc/bencode) codec ;;
-transport/udp | transport/tcp) transport ;;
 kvstore/memory)
 	cat >"$dir/conformance_only_test.go" <<'GO'
 package memory_test

@@ -3,8 +3,6 @@ package tcp_test
 import (
 	"testing"
 
-	"github.com/dhtkit/dhtkit/conformance"
-	"github.com/dhtkit/dhtkit/transport"
 	"github.com/dhtkit/dhtkit/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -18,14 +16,4 @@ func listen(t testing.TB, opts tcp.Options) *tcp.Transport {
 	}
 	t.Cleanup(func() { tr.Close() })
 	return tr
-}
-
-func TestTransportConformance(t *testing.T) {
-	conformance.TestTransport(t, func(t *testing.T, n int) []transport.Transport {
-		out := make([]transport.Transport, n)
-		for i := range out {
-			out[i] = listen(t, tcp.Options{})
-		}
-		return out
-	})
 }

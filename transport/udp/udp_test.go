@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhtkit/dhtkit/conformance"
 	"github.com/dhtkit/dhtkit/transport"
 	"github.com/dhtkit/dhtkit/transport/udp"
 	ma "github.com/multiformats/go-multiaddr"
@@ -25,16 +24,6 @@ func listen(t testing.TB, opts udp.Options) *udp.Transport {
 	}
 	t.Cleanup(func() { tr.Close() })
 	return tr
-}
-
-func TestTransportConformance(t *testing.T) {
-	conformance.TestTransport(t, func(t *testing.T, n int) []transport.Transport {
-		out := make([]transport.Transport, n)
-		for i := range out {
-			out[i] = listen(t, udp.Options{})
-		}
-		return out
-	})
 }
 
 // rawSocket opens a raw UDP socket on loopback.
