@@ -1,3 +1,5 @@
+//go:build linux && !udpportable
+
 package udp
 
 import (

@@ -1,6 +1,10 @@
-//go:build !linux
+//go:build !linux || udpportable
 
 package udp
+
+// The portable read path, used where recvfrom cannot report a datagram's
+// full size. The udpportable tag builds it on Linux too, so that its tests
+// and mutation runs reach it here: go test -tags udpportable ./transport/udp/
 
 import "net/netip"
 
