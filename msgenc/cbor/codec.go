@@ -25,6 +25,20 @@ var (
 
 // New returns a CBOR codec.
 func New() *Codec {
+	m := sharedModes()
+	return &Codec{enc: m.enc, dec: m.dec}
+}
+
+// modes are the codec's encoding and decoding modes. They are immutable
+// and safe for concurrent use, so every Codec shares one pair: each pair
+// costs about half a KiB, which a process running many nodes would
+// otherwise pay per node.
+type modes struct {
+	enc fxcbor.UserBufferEncMode
+	dec fxcbor.DecMode
+}
+
+var sharedModes = sync.OnceValue(func() modes {
 	enc, err := fxcbor.EncOptions{
 		Sort:          fxcbor.SortNone, // struct fields already come in key order
 		IndefLength:   fxcbor.IndefLengthForbidden,
@@ -46,8 +60,8 @@ func New() *Codec {
 	if err != nil {
 		panic("cbor: bad decoding options: " + err.Error())
 	}
-	return &Codec{enc: enc, dec: dec}
-}
+	return modes{enc: enc, dec: dec}
+})
 
 // Name returns "cbor".
 func (*Codec) Name() string { return "cbor" }
