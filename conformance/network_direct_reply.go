@@ -33,17 +33,9 @@ func networkCheckDirectReply(e *env, s networkSuite) (err error) {
 
 func networkDirectReplyRun(w *networkNet, obs NetworkObserver) error {
 	e := w.e
-	origin, err := w.add(NetworkNodeOptions{Client: true})
+	origin, hop, before, err := networkClientOrigin(w, obs)
 	if err != nil {
 		return err
-	}
-	hop := w.nodes[e.rng.IntN(len(w.nodes))]
-	before := make([]int, len(w.nodes))
-	for i, n := range w.nodes {
-		before[i] = len(obs.Received(n))
-	}
-	if _, err := origin.Ping(e.ctx, hop.Addrs()[0]); err != nil {
-		return fmt.Errorf("the client originator's Ping of node %d: %w", w.index(hop), err)
 	}
 	var failures networkFailures
 	for r := range networkDirectReplyRounds {

@@ -38,17 +38,9 @@ func networkCheckQueryID(e *env, s networkSuite) (err error) {
 // network and checks what the nodes received.
 func networkQueryIDRun(w *networkNet, obs NetworkObserver) error {
 	e := w.e
-	origin, err := w.add(NetworkNodeOptions{Client: true})
+	origin, _, before, err := networkClientOrigin(w, obs)
 	if err != nil {
 		return err
-	}
-	hop := w.nodes[e.rng.IntN(len(w.nodes))]
-	before := make([]int, len(w.nodes))
-	for i, n := range w.nodes {
-		before[i] = len(obs.Received(n))
-	}
-	if _, err := origin.Ping(e.ctx, hop.Addrs()[0]); err != nil {
-		return fmt.Errorf("the client originator's Ping of node %d: %w", w.index(hop), err)
 	}
 	for r := range networkQueryIDRounds {
 		missing := fmt.Appendf(nil, "network-query-id-missing-%d-%x", r, e.rng.Uint64())
@@ -117,4 +109,25 @@ func networkQueryIDRun(w *networkNet, obs NetworkObserver) error {
 		return errors.New("no forwarded query travelled past the first hop: nothing shows that proxies replace the query ID")
 	}
 	return nil
+}
+
+// networkClientOrigin adds a client originator O to w that knows one node,
+// hop, picked at random, and returns them with the number of frames each
+// node of w had received before O spoke: the frames a rule then reads are
+// those past it.
+func networkClientOrigin(w *networkNet, obs NetworkObserver) (origin, hop *node.Node, before []int, err error) {
+	e := w.e
+	origin, err = w.add(NetworkNodeOptions{Client: true})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hop = w.nodes[e.rng.IntN(len(w.nodes))]
+	before = make([]int, len(w.nodes))
+	for i, n := range w.nodes {
+		before[i] = len(obs.Received(n))
+	}
+	if _, err := origin.Ping(e.ctx, hop.Addrs()[0]); err != nil {
+		return nil, nil, nil, fmt.Errorf("the client originator's Ping of node %d: %w", w.index(hop), err)
+	}
+	return origin, hop, before, nil
 }

@@ -148,17 +148,20 @@ type tableWantsNothing struct{ route.Table }
 func (tableWantsNothing) Wants(peer.ID) bool { return false }
 
 func TestCheckTableCatchesAdmissionThatLies(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		wrap func(route.Table) route.Table
-	}{
-		{"wants held peers only", func(t route.Table) route.Table { return tableWantsHeldOnly{t} }},
-		{"wants nothing", func(t route.Table) route.Table { return tableWantsNothing{t} }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
+	tableLiesCaughtBy(t, "admission-is-honest", map[string]func(route.Table) route.Table{
+		"wants held peers only": func(t route.Table) route.Table { return tableWantsHeldOnly{t} },
+		"wants nothing":         func(t route.Table) route.Table { return tableWantsNothing{t} },
+	})
+}
+
+// tableLiesCaughtBy runs the suite over Kademlia tables wrapped by each of
+// wraps, and requires exactly rule to report each.
+func tableLiesCaughtBy(t *testing.T, rule string, wraps map[string]func(route.Table) route.Table) {
+	for name, wrap := range wraps {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
-				return c.wrap(tableKademlia(kademlia.Options{})(t, self))
+				return wrap(tableKademlia(kademlia.Options{})(t, self))
 			})
 			var got []string
 			for _, err := range errs {
@@ -167,8 +170,8 @@ func TestCheckTableCatchesAdmissionThatLies(t *testing.T) {
 					got = append(got, v.Rule)
 				}
 			}
-			if !slices.Equal(got, []string{"admission-is-honest"}) {
-				t.Errorf("CheckTable reported %q, want exactly [admission-is-honest]: %v", got, errs)
+			if !slices.Equal(got, []string{rule}) {
+				t.Errorf("CheckTable reported %q, want exactly [%s]: %v", got, rule, errs)
 			}
 		})
 	}
@@ -200,30 +203,10 @@ func (s tableContendsWithClosest) Contender(id peer.ID) (*peer.Record, bool) {
 }
 
 func TestCheckTableCatchesContentionThatLies(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		wrap func(route.Table) route.Table
-	}{
-		{"contends for every newcomer", func(t route.Table) route.Table { return tableContendsAlways{t} }},
-		{"names the closest peer", func(t route.Table) route.Table { return tableContendsWithClosest{t} }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			errs := conformance.CheckTable(t, func(t *testing.T, self peer.ID) route.Table {
-				return c.wrap(tableKademlia(kademlia.Options{})(t, self))
-			})
-			var got []string
-			for _, err := range errs {
-				var v *conformance.Violation
-				if errors.As(err, &v) {
-					got = append(got, v.Rule)
-				}
-			}
-			if !slices.Equal(got, []string{"contention-is-honest"}) {
-				t.Errorf("CheckTable reported %q, want exactly [contention-is-honest]: %v", got, errs)
-			}
-		})
-	}
+	tableLiesCaughtBy(t, "contention-is-honest", map[string]func(route.Table) route.Table{
+		"contends for every newcomer": func(t route.Table) route.Table { return tableContendsAlways{t} },
+		"names the closest peer":      func(t route.Table) route.Table { return tableContendsWithClosest{t} },
+	})
 }
 
 func TestCheckTableCatchesRemoveKeepingAWaitingPeer(t *testing.T) {
