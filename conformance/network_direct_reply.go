@@ -18,17 +18,8 @@ const networkDirectReplyRounds = 4
 // (known by their salt, the same all along a path): none travels back hop
 // by hop. Every answer O receives comes from a node its query reached, and
 // at least one from past H: straight from the answering peer.
-func networkCheckDirectReply(e *env, s networkSuite) (err error) {
-	w, err := networkBuild(e, s, s.opts.Size)
-	if err != nil {
-		return err
-	}
-	defer w.closeInto(&err)
-	obs, ok := w.h.(NetworkObserver)
-	if !ok {
-		return networkLacks("NetworkObserver")
-	}
-	return networkDirectReplyRun(w, obs)
+func networkCheckDirectReply(e *env, s networkSuite) error {
+	return networkObserved(e, s, networkDirectReplyRun)
 }
 
 func networkDirectReplyRun(w *networkNet, obs NetworkObserver) error {

@@ -19,30 +19,23 @@ import (
 // Then no frame received by any node but H may carry O's address: not as
 // the frame's sender, nor in a peer record, reply address or pong, nor
 // anywhere in the raw bytes. H, the first hop, necessarily sees it.
-func networkCheckProxiedPrivacy(e *env, s networkSuite) (err error) {
-	w, err := networkBuild(e, s, s.opts.Size)
-	if err != nil {
-		return err
-	}
-	defer w.closeInto(&err)
-	obs, ok := w.h.(NetworkObserver)
-	if !ok {
-		return networkLacks("NetworkObserver")
-	}
-	modes := []node.Mode{node.Proxied()}
-	for _, m := range s.opts.Modes {
-		if m.ProxyHops() > 0 && !slices.Contains(modes, m) {
-			modes = append(modes, m)
+func networkCheckProxiedPrivacy(e *env, s networkSuite) error {
+	return networkObserved(e, s, func(w *networkNet, obs NetworkObserver) error {
+		modes := []node.Mode{node.Proxied()}
+		for _, m := range s.opts.Modes {
+			if m.ProxyHops() > 0 && !slices.Contains(modes, m) {
+				modes = append(modes, m)
+			}
 		}
-	}
-	leaks, err := networkPrivacyRun(w, obs, modes)
-	if err != nil {
-		return err
-	}
-	if len(leaks) > 0 {
-		return fmt.Errorf("in modes %v, %d frame(s) reached nodes beyond the first hop carrying the originator's address, for example: %w", modes, len(leaks), errors.Join(leaks[:min(len(leaks), 4)]...))
-	}
-	return nil
+		leaks, err := networkPrivacyRun(w, obs, modes)
+		if err != nil {
+			return err
+		}
+		if len(leaks) > 0 {
+			return fmt.Errorf("in modes %v, %d frame(s) reached nodes beyond the first hop carrying the originator's address, for example: %w", modes, len(leaks), errors.Join(leaks[:min(len(leaks), 4)]...))
+		}
+		return nil
+	})
 }
 
 // networkPrivacyRun runs the privacy scenario in the given modes and returns

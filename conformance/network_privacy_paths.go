@@ -134,32 +134,26 @@ func networkForwardedModes(s networkSuite) []node.Mode {
 // target, visited list or reply-to addresses. (The frame's sender is the
 // previous hop, as it must be; a forwarded store of a signed value names
 // its publisher's key by design, so stores are not part of the scenario.)
-func networkCheckNoHopTrace(e *env, s networkSuite) (err error) {
-	w, err := networkBuild(e, s, s.opts.Size)
-	if err != nil {
-		return err
-	}
-	defer w.closeInto(&err)
-	obs, ok := w.h.(NetworkObserver)
-	if !ok {
-		return networkLacks("NetworkObserver")
-	}
-	modes := networkForwardedModes(s)
-	// Two rounds a mode usually send queries past the first hop; when the
-	// first hop happened to answer them all itself, look again with more.
-	var seen networkPathsSeen
-	for rounds := 2; rounds <= 8 && len(seen.past) == 0; rounds *= 2 {
-		if seen, err = networkPathsRun(w, obs, modes, rounds); err != nil {
-			return err
+func networkCheckNoHopTrace(e *env, s networkSuite) error {
+	return networkObserved(e, s, func(w *networkNet, obs NetworkObserver) error {
+		modes := networkForwardedModes(s)
+		// Two rounds a mode usually send queries past the first hop; when the
+		// first hop happened to answer them all itself, look again with more.
+		var seen networkPathsSeen
+		var err error
+		for rounds := 2; rounds <= 8 && len(seen.past) == 0; rounds *= 2 {
+			if seen, err = networkPathsRun(w, obs, modes, rounds); err != nil {
+				return err
+			}
 		}
-	}
-	if len(seen.past) == 0 {
-		return fmt.Errorf("in modes %v no forwarded query went past the first hop: nothing was checked", modes)
-	}
-	if len(seen.named) > 0 {
-		return fmt.Errorf("in modes %v, %d forwarded queries past the first hop named the hops behind them, for example: %w", modes, len(seen.named), errors.Join(seen.named[:min(len(seen.named), 4)]...))
-	}
-	return nil
+		if len(seen.past) == 0 {
+			return fmt.Errorf("in modes %v no forwarded query went past the first hop: nothing was checked", modes)
+		}
+		if len(seen.named) > 0 {
+			return fmt.Errorf("in modes %v, %d forwarded queries past the first hop named the hops behind them, for example: %w", modes, len(seen.named), errors.Join(seen.named[:min(len(seen.named), 4)]...))
+		}
+		return nil
+	})
 }
 
 // networkPositionRounds is how many proxied queries the position rule
@@ -171,31 +165,24 @@ const networkPositionRounds = 12
 // H, sends proxied queries; the hop budgets H receives from O must take at
 // least two values, and at least one of them must also be received by a
 // node past H, so that no budget proves H the first hop.
-func networkCheckHopPosition(e *env, s networkSuite) (err error) {
-	w, err := networkBuild(e, s, s.opts.Size)
-	if err != nil {
-		return err
-	}
-	defer w.closeInto(&err)
-	obs, ok := w.h.(NetworkObserver)
-	if !ok {
-		return networkLacks("NetworkObserver")
-	}
-	seen, err := networkPathsRun(w, obs, []node.Mode{node.Proxied()}, networkPositionRounds)
-	if err != nil {
-		return err
-	}
-	first := slices.Compact(slices.Sorted(slices.Values(seen.atFirst)))
-	past := slices.Compact(slices.Sorted(slices.Values(seen.past)))
-	switch {
-	case len(seen.atFirst) == 0:
-		return fmt.Errorf("the first hop received no forwarded query from the originator")
-	case len(seen.past) == 0:
-		return fmt.Errorf("no forwarded query went past the first hop: nothing was checked")
-	case len(first) < 2:
-		return fmt.Errorf("over %d proxied queries the first hop always received hop budget %d: the budget does not start at random", len(seen.atFirst), first[0])
-	case !slices.ContainsFunc(past, func(b int) bool { return slices.Contains(first, b) }):
-		return fmt.Errorf("the first hop received budgets %v and the hops past it only %v: a budget tells the first hop that it is first", first, past)
-	}
-	return nil
+func networkCheckHopPosition(e *env, s networkSuite) error {
+	return networkObserved(e, s, func(w *networkNet, obs NetworkObserver) error {
+		seen, err := networkPathsRun(w, obs, []node.Mode{node.Proxied()}, networkPositionRounds)
+		if err != nil {
+			return err
+		}
+		first := slices.Compact(slices.Sorted(slices.Values(seen.atFirst)))
+		past := slices.Compact(slices.Sorted(slices.Values(seen.past)))
+		switch {
+		case len(seen.atFirst) == 0:
+			return fmt.Errorf("the first hop received no forwarded query from the originator")
+		case len(seen.past) == 0:
+			return fmt.Errorf("no forwarded query went past the first hop: nothing was checked")
+		case len(first) < 2:
+			return fmt.Errorf("over %d proxied queries the first hop always received hop budget %d: the budget does not start at random", len(seen.atFirst), first[0])
+		case !slices.ContainsFunc(past, func(b int) bool { return slices.Contains(first, b) }):
+			return fmt.Errorf("the first hop received budgets %v and the hops past it only %v: a budget tells the first hop that it is first", first, past)
+		}
+		return nil
+	})
 }

@@ -21,17 +21,8 @@ const networkQueryIDRounds = 4
 // the salt of one of O's tries, unchanged along the path; and along one
 // path (one salt) no two nodes received the same query ID, nor did any
 // node receive from a hop the ID O sent: every proxy replaced it.
-func networkCheckQueryID(e *env, s networkSuite) (err error) {
-	w, err := networkBuild(e, s, s.opts.Size)
-	if err != nil {
-		return err
-	}
-	defer w.closeInto(&err)
-	obs, ok := w.h.(NetworkObserver)
-	if !ok {
-		return networkLacks("NetworkObserver")
-	}
-	return networkQueryIDRun(w, obs)
+func networkCheckQueryID(e *env, s networkSuite) error {
+	return networkObserved(e, s, networkQueryIDRun)
 }
 
 // networkQueryIDRun runs the scenario of networkCheckQueryID on a built
@@ -130,4 +121,20 @@ func networkClientOrigin(w *networkNet, obs NetworkObserver) (origin, hop *node.
 		return nil, nil, nil, fmt.Errorf("the client originator's Ping of node %d: %w", w.index(hop), err)
 	}
 	return origin, hop, before, nil
+}
+
+// networkObserved builds a network of s, runs check on it with the
+// harness's NetworkObserver (the rule is skipped for a harness without
+// one), and closes the network.
+func networkObserved(e *env, s networkSuite, check func(w *networkNet, obs NetworkObserver) error) (err error) {
+	w, err := networkBuild(e, s, s.opts.Size)
+	if err != nil {
+		return err
+	}
+	defer w.closeInto(&err)
+	obs, ok := w.h.(NetworkObserver)
+	if !ok {
+		return networkLacks("NetworkObserver")
+	}
+	return check(w, obs)
 }
