@@ -98,25 +98,30 @@ func TestAFillAsksTheMetPeersOfItsRangeAndNoMore(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled, "the forged record's address was sent a frame")
 }
 
-// A join looks into no range its self lookup saw whole: with fewer than k
-// peers answering, none; otherwise none nearer than the farthest of the k.
-func TestAJoinSkipsTheRangesItsSelfLookupSawWhole(t *testing.T) {
+// jtOnePeerInBucket0 returns a node j whose table holds one live peer p,
+// in bucket 0, so that every deeper range is empty and due and fills have
+// someone to ask; with the time and the ranges due.
+func jtOnePeerInBucket0(t *testing.T) (j, p *Node, now time.Time, due []route.Range) {
 	net := mem.NewNetwork(mem.Options{QueueLen: 1024})
 	t.Cleanup(func() { _ = net.Close() })
-	j := jtNode(t, net)
-	// One live peer in bucket 0, so that every deeper range is empty and
-	// due, and fills have someone to ask.
-	var p *Node
+	j = jtNode(t, net)
 	for p == nil {
 		n := jtNode(t, net)
 		if n.ID().CommonPrefixLen(j.ID()) == 0 {
 			p = n
 		}
 	}
-	now := j.cfg.clock.Now()
+	now = j.cfg.clock.Now()
 	j.table.Update(p.self, now)
-	due := j.table.DueForRefresh(now, j.cfg.refresh)
+	due = j.table.DueForRefresh(now, j.cfg.refresh)
 	require.NotEmpty(t, due)
+	return j, p, now, due
+}
+
+// A join looks into no range its self lookup saw whole: with fewer than k
+// peers answering, none; otherwise none nearer than the farthest of the k.
+func TestAJoinSkipsTheRangesItsSelfLookupSawWhole(t *testing.T) {
+	j, p, now, due := jtOnePeerInBucket0(t)
 	for _, r := range due {
 		require.Greater(t, r.Bits, 1, "bucket 0, which holds p, is due")
 	}
@@ -141,20 +146,7 @@ func TestAJoinSkipsTheRangesItsSelfLookupSawWhole(t *testing.T) {
 // Otherwise a join fills its due ranges: the control for the test above,
 // which would pass if fillBuckets did nothing at all.
 func TestAJoinFillsTheRangesBeyondItsSelfLookup(t *testing.T) {
-	net := mem.NewNetwork(mem.Options{QueueLen: 1024})
-	t.Cleanup(func() { _ = net.Close() })
-	j := jtNode(t, net)
-	var p *Node
-	for p == nil {
-		n := jtNode(t, net)
-		if n.ID().CommonPrefixLen(j.ID()) == 0 {
-			p = n
-		}
-	}
-	now := j.cfg.clock.Now()
-	j.table.Update(p.self, now)
-	due := j.table.DueForRefresh(now, j.cfg.refresh)
-	require.NotEmpty(t, due)
+	j, _, _, due := jtOnePeerInBucket0(t)
 	// The farthest of the k is j's own ID but for the last bit: nothing
 	// past it was seen whole.
 	b := j.ID().Bytes()
