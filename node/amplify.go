@@ -68,10 +68,16 @@ type amplifier struct {
 	master [32]byte
 	now    func() time.Time
 
+	// held keeps the tokens others issued, by a seeded 64-bit hash of
+	// the address (see heldKey): a fixed-size key and value per address,
+	// with no allocation of its own. Tokens of other lengths than this
+	// node's own (another implementation's) wait in odd, made on first
+	// use. Both together hold at most heldTokens.
 	held struct {
 		mu   sync.Mutex
 		seed maphash.Seed
-		m    map[string][]byte
+		m    map[uint64][tokenLen]byte
+		odd  map[uint64][]byte
 	}
 }
 
@@ -80,7 +86,8 @@ func newAmplifier(now func() time.Time) (*amplifier, error) {
 	if _, err := crand.Read(a.master[:]); err != nil {
 		return nil, fmt.Errorf("node: token secret: %w", err)
 	}
-	a.held.m = make(map[string][]byte)
+	a.held.seed = maphash.MakeSeed()
+	a.held.m = make(map[uint64][tokenLen]byte)
 	return a, nil
 }
 
@@ -108,29 +115,73 @@ func (a *amplifier) valid(addr, tok []byte) bool {
 	return hmac.Equal(tok, a.token(addr, e)) || hmac.Equal(tok, a.token(addr, e-1))
 }
 
+// heldKey is what held is keyed by: a 64-bit hash of the address under
+// the node's secret seed. Two addresses that share one (about one chance
+// in 2^40 among heldTokens addresses, and no peer can aim for it without
+// the seed) share a token slot: the cost is a padded request, or an answer
+// cut to fit an unproven address, never a bound lifted, since a token
+// proves an address only to the node that issued it.
+func (a *amplifier) heldKey(addr ma.Multiaddr) uint64 {
+	return maphash.Bytes(a.held.seed, addr.Bytes())
+}
+
 // learn keeps tok, issued by the peer at addr. A full map forgets an
 // arbitrary token: a peer costs then one padded request more.
 func (a *amplifier) learn(addr ma.Multiaddr, tok []byte) {
 	if len(tok) == 0 || len(tok) > msgenc.MaxTokenSize {
 		return
 	}
-	k := string(addr.Bytes())
+	k := a.heldKey(addr)
 	a.held.mu.Lock()
 	defer a.held.mu.Unlock()
-	if _, ok := a.held.m[k]; !ok && len(a.held.m) >= heldTokens {
-		for victim := range a.held.m {
-			delete(a.held.m, victim)
-			break
-		}
+	_, ok := a.held.m[k]
+	if !ok {
+		_, ok = a.held.odd[k]
 	}
-	a.held.m[k] = append([]byte(nil), tok...)
+	if !ok && len(a.held.m)+len(a.held.odd) >= heldTokens {
+		a.forgetOneLocked()
+	}
+	if len(tok) == tokenLen {
+		delete(a.held.odd, k)
+		a.held.m[k] = [tokenLen]byte(tok)
+		return
+	}
+	delete(a.held.m, k)
+	if a.held.odd == nil {
+		a.held.odd = make(map[uint64][]byte)
+	}
+	a.held.odd[k] = append([]byte(nil), tok...)
+}
+
+// forgetOneLocked drops an arbitrary held token, from odd first: a token
+// of this node's kind is the common case, worth more than a stranger's.
+func (a *amplifier) forgetOneLocked() {
+	for victim := range a.held.odd {
+		delete(a.held.odd, victim)
+		return
+	}
+	for victim := range a.held.m {
+		delete(a.held.m, victim)
+		return
+	}
 }
 
 // tokenFor returns the token held for addr, or nil.
 func (a *amplifier) tokenFor(addr ma.Multiaddr) []byte {
+	k := a.heldKey(addr)
 	a.held.mu.Lock()
 	defer a.held.mu.Unlock()
-	return a.held.m[string(addr.Bytes())]
+	if tok, ok := a.held.m[k]; ok {
+		return tok[:]
+	}
+	return a.held.odd[k]
+}
+
+// heldLen is the number of tokens held.
+func (a *amplifier) heldLen() int {
+	a.held.mu.Lock()
+	defer a.held.mu.Unlock()
+	return len(a.held.m) + len(a.held.odd)
 }
 
 // streamAddr reports whether addr is reached over a transport where a
