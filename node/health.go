@@ -1,6 +1,7 @@
 package node
 
 import (
+	"hash/maphash"
 	"math"
 	"sync"
 	"time"
@@ -20,8 +21,10 @@ import (
 // further failure (one lost exchange is not enough to write a peer off),
 // and forgiven as soon as it answers.
 type health struct {
-	mu      sync.Mutex
-	peers   map[peer.ID]peerHealth
+	mu sync.Mutex
+	// peers is keyed by healthKey: 8 bytes a peer, not the 33 of an ID.
+	peers   map[uint64]peerHealth
+	seed    maphash.Seed
 	all     rtt // over every peer: the guess for one never measured
 	floor   time.Duration
 	ceiling time.Duration
@@ -67,11 +70,23 @@ const (
 )
 
 func (h *health) init(rpcTimeout time.Duration) {
-	h.peers = make(map[peer.ID]peerHealth)
+	h.peers = make(map[uint64]peerHealth)
+	h.seed = maphash.MakeSeed()
 	h.ceiling = rpcTimeout
 	// A floor well above a loopback round trip: a busy machine must not
 	// turn into peers that seem dead.
 	h.floor = min(rpcTimeout/4, 250*time.Millisecond)
+}
+
+// key is id's key in peers: a 64-bit hash of it under the node's secret
+// seed. Two peers that share one (about one chance in 2^43 among
+// maxHealthPeers peers, and none a peer can aim for without the seed)
+// share an estimate and a backoff: one may be waited on a little longer
+// or skipped while the other is down, as after a lost packet. No bound
+// and no check rests on it.
+func (h *health) key(id peer.ID) uint64 {
+	var b [peer.MaxIDLen]byte
+	return maphash.Bytes(h.seed, id.AppendBytes(b[:0]))
 }
 
 func (r *rtt) add(sample time.Duration) {
@@ -96,7 +111,7 @@ func (r rtt) rto() time.Duration {
 // asking someone else.
 func (h *health) timeout(id peer.ID) time.Duration {
 	h.mu.Lock()
-	e := h.peers[id].rtt
+	e := h.peers[h.key(id)].rtt
 	if e.srtt == 0 {
 		e = h.all
 	}
@@ -116,19 +131,21 @@ func (h *health) answered(id peer.ID, d time.Duration) {
 	if id.IsZero() {
 		return
 	}
-	e := h.room(id)
+	k := h.key(id)
+	e := h.room(k)
 	e.rtt.add(d)
 	e.failures, e.downTill = 0, 0
-	h.peers[id] = e
+	h.peers[k] = e
 }
 
 // heard forgives id: it answered a request of ours.
 func (h *health) heard(id peer.ID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if e, ok := h.peers[id]; ok && e.failures > 0 {
+	k := h.key(id)
+	if e, ok := h.peers[k]; ok && e.failures > 0 {
 		e.failures, e.downTill = 0, 0
-		h.peers[id] = e
+		h.peers[k] = e
 	}
 }
 
@@ -136,16 +153,17 @@ func (h *health) heard(id peer.ID) {
 func (h *health) saw(id peer.ID, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e := h.room(id)
+	k := h.key(id)
+	e := h.room(k)
 	e.seen = unixSeconds(now, false)
-	h.peers[id] = e
+	h.peers[k] = e
 }
 
 // quiet reports whether nothing has been heard from id after since.
 func (h *health) quiet(id peer.ID, since time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return int64(h.peers[id].seen) <= since.Unix()
+	return int64(h.peers[h.key(id)].seen) <= since.Unix()
 }
 
 // failed records that id did not answer a request and its retries.
@@ -155,26 +173,27 @@ func (h *health) failed(id peer.ID, now time.Time) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e := h.room(id)
+	k := h.key(id)
+	e := h.room(k)
 	e.failures = min(e.failures+1, 16)
 	if e.failures >= downAfter {
 		e.downTill = unixSeconds(now.Add(min(firstBackoff<<(e.failures-downAfter), maxBackoff)), true)
 	}
-	h.peers[id] = e
+	h.peers[k] = e
 }
 
 // down reports whether id failed recently enough to be skipped.
 func (h *health) down(id peer.ID, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.peers[id]
+	e, ok := h.peers[h.key(id)]
 	return ok && int64(e.downTill) > now.Unix()
 }
 
-// room returns id's entry, making room for it if it is new. Called with
-// h.mu held.
-func (h *health) room(id peer.ID) peerHealth {
-	if e, ok := h.peers[id]; ok {
+// room returns the entry of key k, making room for it if it is new.
+// Called with h.mu held.
+func (h *health) room(k uint64) peerHealth {
+	if e, ok := h.peers[k]; ok {
 		return e
 	}
 	if len(h.peers) >= maxHealthPeers {

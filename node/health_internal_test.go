@@ -37,3 +37,34 @@ func TestHealthQuietUntilAFrameIsSeen(t *testing.T) {
 	require.True(t, h.quiet(id, now), "nothing heard after now")
 	require.LessOrEqual(t, unsafe.Sizeof(peerHealth{}), uintptr(20), "one per peer contacted: keep it small")
 }
+
+func TestHealthRemembersAtMostMaxHealthPeersEachApart(t *testing.T) {
+	var h health
+	h.init(2 * time.Second)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := make([]peer.ID, maxHealthPeers+100)
+	for i := range ids {
+		ids[i] = peer.SHA256().Sum([]byte{byte(i), byte(i >> 8)})
+		h.failed(ids[i], now)
+		h.failed(ids[i], now)
+		h.mu.Lock()
+		size := len(h.peers)
+		h.mu.Unlock()
+		require.LessOrEqual(t, size, maxHealthPeers)
+	}
+	countDown := func() int {
+		n := 0
+		for _, id := range ids {
+			if h.down(id, now) {
+				n++
+			}
+		}
+		return n
+	}
+	last := ids[len(ids)-1]
+	require.True(t, h.down(last, now), "the newest peer is remembered")
+	require.Equal(t, maxHealthPeers, countDown(), "every peer remembered keeps its own backoff")
+	h.heard(last)
+	require.False(t, h.down(last, now))
+	require.Equal(t, maxHealthPeers-1, countDown(), "forgiving one peer leaves the others down")
+}
