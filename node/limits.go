@@ -192,7 +192,12 @@ func (l *limiter) admitPeer(id string) verdict {
 //
 // Every node keeps one bucket per peer that has sent it a request, so a
 // bucket is plain numbers held in the map, not limiters behind pointers,
-// and a shard makes its map only when its first source arrives.
+// keyed by a 64-bit hash of its source under the map's secret seed, not by
+// a copy of the source's name, and a shard makes its map only when its
+// first source arrives. Two sources that share a hash (about one chance in
+// 2^41 among DefaultRateSources sources, and none a sender can aim for
+// without the seed) share a bucket: each is held back by both one's
+// requests, never let past its own limit.
 type bucketMap struct {
 	r      Rate
 	off    bool
@@ -207,7 +212,7 @@ const bucketShards = 4
 
 type bucketShard struct {
 	mu sync.Mutex
-	m  map[string]tokenBucket
+	m  map[uint64]tokenBucket
 }
 
 // tokenBucket is one source's tokens, and a second, slow bucket (refusalRate
@@ -240,8 +245,10 @@ func newBucketMap(r Rate, sources int) *bucketMap {
 	return &bucketMap{r: r, off: math.IsInf(r.PerSecond, 1), max: max(1, sources/bucketShards), seed: maphash.MakeSeed()}
 }
 
-func (b *bucketMap) shard(key string) *bucketShard {
-	return &b.shards[maphash.String(b.seed, key)%bucketShards]
+// shard returns the shard of key and key's hash, its key in the shard.
+func (b *bucketMap) shard(key string) (*bucketShard, uint64) {
+	h := maphash.String(b.seed, key)
+	return &b.shards[h%bucketShards], h
 }
 
 // take takes a token from key's bucket at now.
@@ -250,15 +257,15 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		return admit
 	}
 	t := now.UnixNano()
-	s := b.shard(key)
+	s, h := b.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.m[key]
+	k, ok := s.m[h]
 	if ok {
 		k.at(b.r, t)
 	} else {
 		if s.m == nil {
-			s.m = make(map[string]tokenBucket)
+			s.m = make(map[uint64]tokenBucket)
 		}
 		if len(s.m) >= b.max {
 			for victim := range s.m {
@@ -277,7 +284,7 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		k.notify--
 		v = refuse
 	}
-	s.m[key] = k
+	s.m[h] = k
 	return v
 }
 
@@ -286,12 +293,12 @@ func (b *bucketMap) giveBack(key string) {
 	if b.off {
 		return
 	}
-	s := b.shard(key)
+	s, h := b.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k, ok := s.m[key]; ok {
+	if k, ok := s.m[h]; ok {
 		k.tokens = min(float64(b.r.Burst), k.tokens+1)
-		s.m[key] = k
+		s.m[h] = k
 	}
 }
 
@@ -301,10 +308,10 @@ func (b *bucketMap) empty(key string, now time.Time) bool {
 	if b.off {
 		return false
 	}
-	s := b.shard(key)
+	s, h := b.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.m[key]
+	k, ok := s.m[h]
 	if !ok {
 		return false
 	}
