@@ -52,11 +52,13 @@ type counters struct {
 	drops                                       [numDropReasons]atomic.Uint64
 
 	// What Metrics reports: fixed arrays of atomics, so that counting on
-	// the path of every frame neither locks nor allocates.
-	sentKinds, receivedKinds              [numKinds]atomic.Uint64
-	refused                               [numCodes]atomic.Uint64
-	rpcLatency                            [len(requestKinds)]histogram
-	lookupLatency, lookupRPCs, lookupHops histogram
+	// the path of every frame neither locks nor allocates. Histograms are
+	// made on their first observation (a node may never send a store or
+	// start a lookup), so an idle node does not carry them all.
+	sentKinds, receivedKinds [numKinds]atomic.Uint64
+	refused                  [numCodes]atomic.Uint64
+	rpcLatency               [len(requestKinds)]lazy[histogram]
+	lookupHists              lazy[lookupHistograms]
 
 	mu      sync.Mutex
 	lookups LookupStats
@@ -76,9 +78,37 @@ func (c *counters) lookup(rpcs, hops int, d time.Duration, ok bool) {
 	l.Hops += uint64(hops)
 	l.Latency += d
 	l.MaxHops = max(l.MaxHops, hops)
-	c.lookupLatency.observe(&latencyBounds, int64(d))
-	c.lookupRPCs.observe(&countBounds, int64(rpcs))
-	c.lookupHops.observe(&hopBounds, int64(hops))
+	h := c.lookupHists.get()
+	h.latency.observe(&latencyBounds, int64(d))
+	h.rpcs.observe(&countBounds, int64(rpcs))
+	h.hops.observe(&hopBounds, int64(hops))
+}
+
+// lookupHistograms describe the lookups a node originated.
+type lookupHistograms struct {
+	latency, rpcs, hops histogram
+}
+
+// lazy holds a T made on first use, shared by every caller after.
+type lazy[T any] struct {
+	p atomic.Pointer[T]
+}
+
+// get returns the T, making it if this is its first use.
+func (l *lazy[T]) get() *T {
+	if v := l.p.Load(); v != nil {
+		return v
+	}
+	l.p.CompareAndSwap(nil, new(T))
+	return l.p.Load()
+}
+
+// peek returns the T, or a zero T not kept if it was never used.
+func (l *lazy[T]) peek() *T {
+	if v := l.p.Load(); v != nil {
+		return v
+	}
+	return new(T)
 }
 
 // sentMsg counts a frame sent: in all, by kind, and, for an Error reply,
@@ -102,7 +132,7 @@ func (c *counters) receivedMsg(k msgenc.Kind) { c.receivedKinds[kindIndex(k)].Ad
 // answered records how long a request of kind k waited for its answer.
 func (c *counters) answered(k msgenc.Kind, d time.Duration) {
 	if i := slices.Index(requestKinds[:], k); i >= 0 {
-		c.rpcLatency[i].observe(&latencyBounds, int64(d))
+		c.rpcLatency[i].get().observe(&latencyBounds, int64(d))
 	}
 }
 
@@ -335,11 +365,12 @@ func (n *Node) Metrics() Metrics {
 	}
 	const seconds = 1 / float64(time.Second)
 	for i, k := range requestKinds {
-		m.RPCLatency[k] = c.rpcLatency[i].snapshot(&latencyBounds, seconds)
+		m.RPCLatency[k] = c.rpcLatency[i].peek().snapshot(&latencyBounds, seconds)
 	}
-	m.LookupLatency = c.lookupLatency.snapshot(&latencyBounds, seconds)
-	m.LookupRPCs = c.lookupRPCs.snapshot(&countBounds, 1)
-	m.LookupHops = c.lookupHops.snapshot(&hopBounds, 1)
+	lh := c.lookupHists.peek()
+	m.LookupLatency = lh.latency.snapshot(&latencyBounds, seconds)
+	m.LookupRPCs = lh.rpcs.snapshot(&countBounds, 1)
+	m.LookupHops = lh.hops.snapshot(&hopBounds, 1)
 	m.Buckets = n.bucketFill()
 	m.StoredBytes = n.storedBytes()
 	return m

@@ -81,3 +81,42 @@ func TestUnknownKindsAndCodesCountApart(t *testing.T) {
 		t.Error("an unknown code must count as unknown")
 	}
 }
+
+// Histograms are made on first use; each request kind keeps its own, and
+// one never used still reads as empty buckets with their bounds.
+func TestEachRequestKindTimesApartAndUnusedHistogramsReadEmpty(t *testing.T) {
+	var c counters
+	for i := range c.rpcLatency {
+		if c.rpcLatency[i].p.Load() != nil {
+			t.Fatal("a fresh node holds a latency histogram it never used")
+		}
+	}
+	if c.lookupHists.p.Load() != nil {
+		t.Fatal("a fresh node holds lookup histograms")
+	}
+	for i, k := range requestKinds {
+		for range i + 1 {
+			c.answered(k, time.Millisecond)
+		}
+	}
+	for i, k := range requestKinds {
+		s := c.rpcLatency[i].peek().snapshot(&latencyBounds, 1)
+		if s.Count != uint64(i+1) {
+			t.Errorf("%s: %d answers timed, want %d", k, s.Count, i+1)
+		}
+	}
+	var fresh counters
+	s := fresh.lookupHists.peek().rpcs.snapshot(&countBounds, 1)
+	if s.Count != 0 || len(s.Bounds) != histBuckets || len(s.Counts) != histBuckets+1 {
+		t.Errorf("an unused histogram reads %+v, want empty buckets with bounds", s)
+	}
+	if fresh.lookupHists.p.Load() != nil {
+		t.Error("reading an unused histogram made it")
+	}
+	c.lookup(7, 3, time.Millisecond, true)
+	c.lookup(9, 2, time.Millisecond, false)
+	lh := c.lookupHists.peek()
+	if lh.rpcs.sum.Load() != 16 || lh.hops.sum.Load() != 5 || lh.latency.snapshot(&latencyBounds, 1).Count != 2 {
+		t.Error("lookups were not counted in their histograms")
+	}
+}
