@@ -30,15 +30,43 @@ type health struct {
 	ceiling time.Duration
 }
 
-// peerHealth is kept small, 20 bytes: the node holds one per peer it has
+// peerHealth is kept small, 16 bytes: the node holds one per peer it has
 // contacted. Times are whole Unix seconds, which last until 2106; a
 // backoff's end is rounded up, so a peer is skipped at most a second
-// longer than its backoff.
+// longer than its backoff. The count of failures shares a word with the
+// smoothed round trip, which never needs more than rttBits.
 type peerHealth struct {
-	rtt      rtt
-	downTill uint32 // Unix seconds; 0 when not backing off
-	seen     uint32 // Unix seconds of the last frame from the peer; 0 never
-	failures uint8
+	srttFails uint32 // srtt in µs (low rttBits) and failures (the bits above)
+	rttvar    uint32
+	downTill  uint32 // Unix seconds; 0 when not backing off
+	seen      uint32 // Unix seconds of the last frame from the peer; 0 never
+}
+
+// rttBits holds a round trip of up to 268 s in microseconds; the 4 bits
+// above it count failures up to maxFailures.
+const (
+	rttBits     = 28
+	rttMask     = 1<<rttBits - 1
+	maxFailures = 1<<(32-rttBits) - 1
+)
+
+// estimate is the peer's smoothed round trip.
+func (e *peerHealth) estimate() rtt { return rtt{srtt: e.srttFails & rttMask, rttvar: e.rttvar} }
+
+// measured folds a round-trip sample into the estimate.
+func (e *peerHealth) measured(sample time.Duration) {
+	r := e.estimate()
+	r.add(sample)
+	e.srttFails = e.srttFails&^rttMask | r.srtt
+	e.rttvar = r.rttvar
+}
+
+// failures counts the requests in a row the peer did not answer, up to
+// maxFailures: past 8 the backoff is maxBackoff anyway.
+func (e *peerHealth) failures() int { return int(e.srttFails >> rttBits) }
+
+func (e *peerHealth) setFailures(f int) {
+	e.srttFails = e.srttFails&rttMask | uint32(min(f, maxFailures))<<rttBits
 }
 
 // unixSeconds is t in whole Unix seconds, rounded up when up is set, held
@@ -51,7 +79,9 @@ func unixSeconds(t time.Time, up bool) uint32 {
 	return uint32(min(max(s, 0), math.MaxUint32))
 }
 
-// rtt is a smoothed round-trip estimate in microseconds.
+// rtt is a smoothed round-trip estimate in microseconds. Samples are held
+// to rttMask (268 s, more than any RPC timeout waits), so that srtt fits
+// rttBits and the RTO cannot overflow.
 type rtt struct {
 	srtt, rttvar uint32
 }
@@ -90,7 +120,7 @@ func (h *health) key(id peer.ID) uint64 {
 }
 
 func (r *rtt) add(sample time.Duration) {
-	s := uint32(min(max(sample/time.Microsecond, 1), 1<<31))
+	s := uint32(min(max(sample/time.Microsecond, 1), rttMask))
 	if r.srtt == 0 {
 		r.srtt, r.rttvar = s, s/2
 		return
@@ -111,7 +141,8 @@ func (r rtt) rto() time.Duration {
 // asking someone else.
 func (h *health) timeout(id peer.ID) time.Duration {
 	h.mu.Lock()
-	e := h.peers[h.key(id)].rtt
+	p := h.peers[h.key(id)]
+	e := p.estimate()
 	if e.srtt == 0 {
 		e = h.all
 	}
@@ -133,8 +164,9 @@ func (h *health) answered(id peer.ID, d time.Duration) {
 	}
 	k := h.key(id)
 	e := h.room(k)
-	e.rtt.add(d)
-	e.failures, e.downTill = 0, 0
+	e.measured(d)
+	e.setFailures(0)
+	e.downTill = 0
 	h.peers[k] = e
 }
 
@@ -143,8 +175,9 @@ func (h *health) heard(id peer.ID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	k := h.key(id)
-	if e, ok := h.peers[k]; ok && e.failures > 0 {
-		e.failures, e.downTill = 0, 0
+	if e, ok := h.peers[k]; ok && e.failures() > 0 {
+		e.setFailures(0)
+		e.downTill = 0
 		h.peers[k] = e
 	}
 }
@@ -175,9 +208,9 @@ func (h *health) failed(id peer.ID, now time.Time) {
 	defer h.mu.Unlock()
 	k := h.key(id)
 	e := h.room(k)
-	e.failures = min(e.failures+1, 16)
-	if e.failures >= downAfter {
-		e.downTill = unixSeconds(now.Add(min(firstBackoff<<(e.failures-downAfter), maxBackoff)), true)
+	e.setFailures(e.failures() + 1)
+	if f := e.failures(); f >= downAfter {
+		e.downTill = unixSeconds(now.Add(min(firstBackoff<<(f-downAfter), maxBackoff)), true)
 	}
 	h.peers[k] = e
 }

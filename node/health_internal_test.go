@@ -35,7 +35,7 @@ func TestHealthQuietUntilAFrameIsSeen(t *testing.T) {
 	h.saw(id, now)
 	require.False(t, h.quiet(id, now.Add(-time.Minute)))
 	require.True(t, h.quiet(id, now), "nothing heard after now")
-	require.LessOrEqual(t, unsafe.Sizeof(peerHealth{}), uintptr(20), "one per peer contacted: keep it small")
+	require.LessOrEqual(t, unsafe.Sizeof(peerHealth{}), uintptr(16), "one per peer contacted: keep it small")
 }
 
 func TestHealthRemembersAtMostMaxHealthPeersEachApart(t *testing.T) {
@@ -67,4 +67,34 @@ func TestHealthRemembersAtMostMaxHealthPeersEachApart(t *testing.T) {
 	h.heard(last)
 	require.False(t, h.down(last, now))
 	require.Equal(t, maxHealthPeers-1, countDown(), "forgiving one peer leaves the others down")
+}
+
+func TestHealthFailuresAndRoundTripShareAWordWithoutTouching(t *testing.T) {
+	var h health
+	h.init(10 * time.Minute)
+	id := peer.SHA256().Sum([]byte("slow"))
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h.answered(id, 100*time.Second) // a slow peer, near the top of rttBits
+	want := h.timeout(id)
+	require.Equal(t, 300*time.Second, want, "srtt 100s + 4 × rttvar 50s")
+	for range 40 {
+		h.failed(id, now)
+	}
+	require.Equal(t, want, h.timeout(id), "counting failures leaves the estimate alone")
+	require.True(t, h.down(id, now.Add(maxBackoff-time.Second)), "many failures: the longest backoff")
+	require.False(t, h.down(id, now.Add(maxBackoff+time.Second)))
+	h.answered(id, 100*time.Second)
+	require.False(t, h.down(id, now), "an answer forgives")
+	require.Equal(t, 250*time.Second, h.timeout(id), "srtt 100s + 4 × rttvar 37.5s")
+	failures := func() int {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		e := h.peers[h.key(id)]
+		return e.failures()
+	}
+	require.Zero(t, failures())
+
+	h.answered(id, time.Hour) // longer than rttBits holds: capped, not spilled
+	require.Zero(t, failures(), "a long round trip does not reach the failure count")
+	require.Greater(t, h.timeout(id), 250*time.Second)
 }
