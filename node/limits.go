@@ -213,7 +213,14 @@ const bucketShards = 4
 type bucketShard struct {
 	mu sync.Mutex
 	m  map[uint64]tokenBucket
+	// sweepAt is the size at which a new source first sweeps out the
+	// buckets that have refilled (see sweep).
+	sweepAt int
 }
+
+// sweepFrom is the smallest map that is swept: up to 8 sources fit the
+// one group of slots a map starts with.
+const sweepFrom = 8
 
 // tokenBucket is one source's tokens, and a second, slow bucket (refusalRate
 // a second, burst one) that decides whether a refusal is answered or the
@@ -267,6 +274,9 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		if s.m == nil {
 			s.m = make(map[uint64]tokenBucket)
 		}
+		if len(s.m) >= max(s.sweepAt, sweepFrom) {
+			b.sweep(s, t)
+		}
 		if len(s.m) >= b.max {
 			for victim := range s.m {
 				delete(s.m, victim)
@@ -286,6 +296,38 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 	}
 	s.m[h] = k
 	return v
+}
+
+// sweep drops the buckets of s that are full at now, into a map sized for
+// those left. A full bucket that was not refused lately is what a source
+// without a bucket gets, so dropping it changes no verdict; it only keeps
+// the map of a node whose peers ask now and then as small as the sources
+// that are actually held back, since a Go map never shrinks. The next
+// sweep waits until the map has doubled, so a sweep costs O(1) a source.
+// Called with s.mu held.
+func (b *bucketMap) sweep(s *bucketShard, now int64) {
+	kept := 0
+	for _, k := range s.m {
+		if !k.full(b.r, now) {
+			kept++
+		}
+	}
+	if kept < len(s.m) {
+		m := make(map[uint64]tokenBucket, kept+1)
+		for h, k := range s.m {
+			if !k.full(b.r, now) {
+				m[h] = k
+			}
+		}
+		s.m = m
+	}
+	s.sweepAt = 2 * len(s.m)
+}
+
+// full reports whether k at now holds as many tokens as a new bucket.
+func (k tokenBucket) full(r Rate, now int64) bool {
+	k.at(r, now)
+	return k.tokens >= float64(r.Burst) && k.notify >= 1
 }
 
 // giveBack returns the token take just took from key's bucket.

@@ -216,3 +216,29 @@ func TestRateLimitBucketRefillsUpToItsBurstAndNotFromABackwardClock(t *testing.T
 	require.Equal(t, admit, l.admitPeer("p"))
 	require.Equal(t, drop, l.admitPeer("p"), "told once a second at most")
 }
+
+func TestRateLimitMapsKeepOnlyTheSourcesHeldBack(t *testing.T) {
+	clk := newFakeTime()
+	l := newLimiter(checkedLimits(t, RateLimits{Peer: Rate{PerSecond: 10, Burst: 2}}), clk.now)
+	// A flooder empties its bucket and is told so.
+	require.Equal(t, admit, l.admitPeer("flooder"))
+	require.Equal(t, admit, l.admitPeer("flooder"))
+	require.Equal(t, refuse, l.admitPeer("flooder"))
+	// Many peers ask once each, a while apart: a bucket refills in 100ms.
+	for i := range 1000 {
+		require.Equal(t, admit, l.admitPeer(fmt.Sprint("peer", i)))
+		clk.advance(50 * time.Millisecond)
+		if i%100 == 99 {
+			// The flooder goes on: its bucket never refills.
+			for l.admitPeer("flooder") == admit {
+			}
+		}
+	}
+	require.LessOrEqual(t, l.peers.len(), bucketShards*2*sweepFrom, "buckets that refilled are swept out")
+	require.Equal(t, drop, l.admitPeer("flooder"), "the flooder's empty bucket is kept through every sweep")
+
+	// A swept peer is served as a new one would be: a full burst.
+	require.Equal(t, admit, l.admitPeer("peer0"))
+	require.Equal(t, admit, l.admitPeer("peer0"))
+	require.Equal(t, refuse, l.admitPeer("peer0"))
+}
