@@ -186,31 +186,28 @@ func (l *limiter) admitPeer(id string) verdict {
 	return l.peers.take(id, l.now())
 }
 
-// bucketMap is a bounded map of token buckets in shards, each under its own
-// lock. A full shard forgets an arbitrary bucket to make room: the source
-// that loses its bucket gets a full one back, which errs towards serving.
+// bucketMap is a bounded map of token buckets. A full map forgets an
+// arbitrary bucket to make room: the source that loses its bucket gets a
+// full one back, which errs towards serving.
 //
 // Every node keeps one bucket per peer that has sent it a request, so a
 // bucket is plain numbers held in the map, not limiters behind pointers,
 // keyed by a 64-bit hash of its source under the map's secret seed, not by
-// a copy of the source's name, and a shard makes its map only when its
-// first source arrives. Two sources that share a hash (about one chance in
-// 2^41 among DefaultRateSources sources, and none a sender can aim for
-// without the seed) share a bucket: each is held back by both one's
-// requests, never let past its own limit.
+// a copy of the source's name, and the map is made only when its first
+// source arrives. Two sources that share a hash (about one chance in 2^41
+// among DefaultRateSources sources, and none a sender can aim for without
+// the seed) share a bucket: each is held back by both one's requests,
+// never let past its own limit.
+//
+// One map under one lock, not shards: the lock is held for a map lookup
+// and some arithmetic, taken by the receive goroutines (one a transport),
+// and each shard's map would cost an idle node a group of slots.
 type bucketMap struct {
-	r      Rate
-	off    bool
-	max    int // buckets per shard
-	seed   maphash.Seed
-	shards [bucketShards]bucketShard
-}
+	r    Rate
+	off  bool
+	max  int // buckets
+	seed maphash.Seed
 
-// bucketShards is few: a lock is held for a map lookup and some
-// arithmetic, and each shard's map costs an idle node a group of slots.
-const bucketShards = 4
-
-type bucketShard struct {
 	mu sync.Mutex
 	m  map[uint64]tokenBucket
 	// sweepAt is the size at which a new source first sweeps out the
@@ -249,13 +246,7 @@ func (k *tokenBucket) at(r Rate, now int64) {
 }
 
 func newBucketMap(r Rate, sources int) *bucketMap {
-	return &bucketMap{r: r, off: math.IsInf(r.PerSecond, 1), max: max(1, sources/bucketShards), seed: maphash.MakeSeed()}
-}
-
-// shard returns the shard of key and key's hash, its key in the shard.
-func (b *bucketMap) shard(key string) (*bucketShard, uint64) {
-	h := maphash.String(b.seed, key)
-	return &b.shards[h%bucketShards], h
+	return &bucketMap{r: r, off: math.IsInf(r.PerSecond, 1), max: max(1, sources), seed: maphash.MakeSeed()}
 }
 
 // take takes a token from key's bucket at now.
@@ -264,22 +255,22 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		return admit
 	}
 	t := now.UnixNano()
-	s, h := b.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, ok := s.m[h]
+	h := maphash.String(b.seed, key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, ok := b.m[h]
 	if ok {
 		k.at(b.r, t)
 	} else {
-		if s.m == nil {
-			s.m = make(map[uint64]tokenBucket)
+		if b.m == nil {
+			b.m = make(map[uint64]tokenBucket)
 		}
-		if len(s.m) >= max(s.sweepAt, sweepFrom) {
-			b.sweep(s, t)
+		if len(b.m) >= max(b.sweepAt, sweepFrom) {
+			b.sweep(t)
 		}
-		if len(s.m) >= b.max {
-			for victim := range s.m {
-				delete(s.m, victim)
+		if len(b.m) >= b.max {
+			for victim := range b.m {
+				delete(b.m, victim)
 				break
 			}
 		}
@@ -294,34 +285,34 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		k.notify--
 		v = refuse
 	}
-	s.m[h] = k
+	b.m[h] = k
 	return v
 }
 
-// sweep drops the buckets of s that are full at now, into a map sized for
+// sweep drops the buckets that are full at now, into a map sized for
 // those left. A full bucket that was not refused lately is what a source
 // without a bucket gets, so dropping it changes no verdict; it only keeps
 // the map of a node whose peers ask now and then as small as the sources
 // that are actually held back, since a Go map never shrinks. The next
 // sweep waits until the map has doubled, so a sweep costs O(1) a source.
-// Called with s.mu held.
-func (b *bucketMap) sweep(s *bucketShard, now int64) {
+// Called with b.mu held.
+func (b *bucketMap) sweep(now int64) {
 	kept := 0
-	for _, k := range s.m {
+	for _, k := range b.m {
 		if !k.full(b.r, now) {
 			kept++
 		}
 	}
-	if kept < len(s.m) {
+	if kept < len(b.m) {
 		m := make(map[uint64]tokenBucket, kept+1)
-		for h, k := range s.m {
+		for h, k := range b.m {
 			if !k.full(b.r, now) {
 				m[h] = k
 			}
 		}
-		s.m = m
+		b.m = m
 	}
-	s.sweepAt = 2 * len(s.m)
+	b.sweepAt = 2 * len(b.m)
 }
 
 // full reports whether k at now holds as many tokens as a new bucket.
@@ -335,12 +326,12 @@ func (b *bucketMap) giveBack(key string) {
 	if b.off {
 		return
 	}
-	s, h := b.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if k, ok := s.m[h]; ok {
+	h := maphash.String(b.seed, key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if k, ok := b.m[h]; ok {
 		k.tokens = min(float64(b.r.Burst), k.tokens+1)
-		s.m[h] = k
+		b.m[h] = k
 	}
 }
 
@@ -350,10 +341,10 @@ func (b *bucketMap) empty(key string, now time.Time) bool {
 	if b.off {
 		return false
 	}
-	s, h := b.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, ok := s.m[h]
+	h := maphash.String(b.seed, key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, ok := b.m[h]
 	if !ok {
 		return false
 	}
@@ -363,11 +354,7 @@ func (b *bucketMap) empty(key string, now time.Time) bool {
 
 // len counts the buckets held, for tests.
 func (b *bucketMap) len() int {
-	n := 0
-	for i := range b.shards {
-		b.shards[i].mu.Lock()
-		n += len(b.shards[i].m)
-		b.shards[i].mu.Unlock()
-	}
-	return n
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.m)
 }

@@ -187,9 +187,7 @@ func TestRateLimitMapsAreMadeOnlyForSourcesSeen(t *testing.T) {
 	clk := newFakeTime()
 	l := newLimiter(checkedLimits(t, RateLimits{}), clk.now)
 	for _, m := range []*bucketMap{l.peers, l.addrs, l.prefixes} {
-		for i := range m.shards {
-			require.Nil(t, m.shards[i].m, "an idle node keeps no bucket maps")
-		}
+		require.Nil(t, m.m, "an idle node keeps no bucket maps")
 	}
 	require.False(t, l.blocked(srcOf(t, udpAddr("192.0.2.1"))))
 	require.Zero(t, l.addrs.len()+l.prefixes.len(), "asking about a source makes no bucket")
@@ -234,7 +232,7 @@ func TestRateLimitMapsKeepOnlyTheSourcesHeldBack(t *testing.T) {
 			}
 		}
 	}
-	require.LessOrEqual(t, l.peers.len(), bucketShards*2*sweepFrom, "buckets that refilled are swept out")
+	require.LessOrEqual(t, l.peers.len(), 2*sweepFrom, "buckets that refilled are swept out")
 	require.Equal(t, drop, l.admitPeer("flooder"), "the flooder's empty bucket is kept through every sweep")
 
 	// A swept peer is served as a new one would be: a full burst.
