@@ -7,14 +7,19 @@ import (
 	"github.com/dhtkit/dhtkit/peer"
 )
 
-// entry is a peer in a bucket and its count of consecutive failed contacts.
+// entry is a peer in a bucket and its count of consecutive failed contacts:
+// 16 bytes, since an idle node's memory is mostly its table.
 type entry struct {
-	rec      *peer.Record
-	prefix   uint64 // the ID's first 64 bits, for Closest
-	failures int
+	rec *peer.Record
+	// prefix is the ID's first 32 bits, for Closest: the peers of a
+	// bucket share all bits down to the bucket's, so the rest still tell
+	// them apart unless the bucket is deeper than a network of billions
+	// fills, and a tie falls back to comparing whole IDs.
+	prefix   uint32
+	failures uint32
 }
 
-func newEntry(rec *peer.Record) entry { return entry{rec: rec, prefix: prefix64(rec.ID)} }
+func newEntry(rec *peer.Record) entry { return entry{rec: rec, prefix: prefix32(rec.ID)} }
 
 // bucket holds the peers sharing one prefix length with self. Slices, not
 // lists or maps: a bucket holds at most K peers, so a linear scan is as fast

@@ -31,7 +31,7 @@ func (t *Table) Closest(target peer.ID, n int) []*peer.Record {
 	}
 	out := make([]*peer.Record, 0, n)
 	d := t.self.Xor(target)
-	tkey := prefix64(target)
+	tkey := prefix32(target)
 	for i := 0; i < t.depth && len(out) < n; i++ {
 		if d.Bit(i) == 1 {
 			out = t.take(out, n, i, target, tkey)
@@ -45,16 +45,16 @@ func (t *Table) Closest(target peer.ID, n int) []*peer.Record {
 	return out
 }
 
-// keyed is a bucket entry's index with the first 64 bits of its distance
+// keyed is a bucket entry's index with the first 32 bits of its distance
 // to the target: sorting these, which hold no pointers, is cheaper than
 // sorting records, and the full comparison is needed only on a tie.
 type keyed struct {
-	key uint64
-	idx int
+	key uint32
+	idx int32
 }
 
 // take appends bucket i's peers to out, closest first, stopping at n.
-func (t *Table) take(out []*peer.Record, n, i int, target peer.ID, tkey uint64) []*peer.Record {
+func (t *Table) take(out []*peer.Record, n, i int, target peer.ID, tkey uint32) []*peer.Record {
 	if i >= len(t.buckets) {
 		return out
 	}
@@ -65,7 +65,7 @@ func (t *Table) take(out []*peer.Record, n, i int, target peer.ID, tkey uint64) 
 	var buf [DefaultK]keyed
 	ks := buf[:0]
 	for j := range es {
-		ks = append(ks, keyed{key: es[j].prefix ^ tkey, idx: j})
+		ks = append(ks, keyed{key: es[j].prefix ^ tkey, idx: int32(j)})
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {
 		if a.key != b.key {
@@ -82,8 +82,8 @@ func (t *Table) take(out []*peer.Record, n, i int, target peer.ID, tkey uint64) 
 	return out
 }
 
-// prefix64 returns the first 64 bits of id (IDs are at least 160 bits).
-func prefix64(id peer.ID) uint64 {
+// prefix32 returns the first 32 bits of id (IDs are at least 160 bits).
+func prefix32(id peer.ID) uint32 {
 	var b [peer.MaxIDLen]byte
-	return binary.BigEndian.Uint64(id.AppendBytes(b[:0]))
+	return binary.BigEndian.Uint32(id.AppendBytes(b[:0]))
 }

@@ -452,3 +452,30 @@ func TestContenderIsTheLeastRecentlySeenOfAFullBucket(t *testing.T) {
 		t.Fatal("self: Contender reported one")
 	}
 }
+
+// TestClosestOrdersPeersThatShareTheirFirst32Bits: Closest sorts a bucket
+// by the first 32 bits of distance, then whole IDs on a tie; in a bucket
+// deeper than 32 bits every key ties.
+func TestClosestOrdersPeersThatShareTheirFirst32Bits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	self := selfID(t, 32)
+	tbl := mustNew(t, self, kademlia.Options{K: 8})
+	var held []peer.ID
+	for salt := range uint64(8) {
+		r := in(t, self, 40, rng.Uint64()|1<<63>>salt)
+		mustUpdate(t, tbl, r, route.Added)
+		held = append(held, r.ID)
+	}
+	for range 100 {
+		target := route.Range{Prefix: held[0], Bits: 41}.Random(rng)
+		want := slices.Clone(held)
+		peer.SortByDistance(target, want)
+		var got []peer.ID
+		for _, r := range tbl.Closest(target, len(held)) {
+			got = append(got, r.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("Closest(%s) orders a bucket of tied prefixes wrongly", target.Short())
+		}
+	}
+}

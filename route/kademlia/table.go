@@ -2,6 +2,7 @@ package kademlia
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -157,8 +158,9 @@ func (t *Table) Fail(id peer.ID, _ time.Time) bool {
 		}
 		return false
 	}
-	b.entries[i].failures++
-	if b.entries[i].failures < t.opts.MaxFailures && len(b.repl) == 0 {
+	e := &b.entries[i]
+	e.failures = min(e.failures+1, math.MaxUint32-1)
+	if int64(e.failures) < int64(t.opts.MaxFailures) && len(b.repl) == 0 {
 		return false
 	}
 	t.removeAt(b, i)
