@@ -27,7 +27,40 @@ func newEntry(rec *peer.Record) entry { return entry{rec: rec, prefix: prefix32(
 type bucket struct {
 	entries []entry        // least recently seen first
 	repl    []*peer.Record // replacement cache, most recently seen first
-	last    time.Time      // last contact or lookup in the bucket's range
+	// last is the last contact or lookup in the bucket's range, as time
+	// since the table's epoch (see clock): 8 bytes, not a time.Time's 24.
+	last stamp
+}
+
+// stamp is a time as an offset from a table's epoch; 0 is never.
+type stamp int64
+
+// clock turns the times callers pass into stamps. Its epoch is the first
+// time it is given, less a nanosecond, so that no stamp it makes is 0;
+// later times are measured from it with time.Time.Sub, which uses the
+// monotonic clock when both times carry it, as comparing the times would.
+type clock struct {
+	epoch time.Time
+	set   bool
+}
+
+// stamp returns now as a stamp. The caller holds the table's write lock.
+func (c *clock) stamp(now time.Time) stamp {
+	if !c.set {
+		c.epoch, c.set = now.Add(-time.Nanosecond), true
+	}
+	if s := stamp(now.Sub(c.epoch)); s != 0 {
+		return s
+	}
+	return -1 // a nanosecond before the epoch: not never
+}
+
+// time returns the time of s; the zero Time for never.
+func (c *clock) time(s stamp) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return c.epoch.Add(time.Duration(s))
 }
 
 func (b *bucket) find(id peer.ID) int {
@@ -48,10 +81,11 @@ func (b *bucket) findRepl(id peer.ID) int {
 	return -1
 }
 
-// touch notes contact at now. Times only move forward, so concurrent
-// callers passing slightly older times cannot make a bucket look stale.
-func (b *bucket) touch(now time.Time) {
-	if now.After(b.last) {
+// touch notes contact at now, a stamp. Times only move forward, so
+// concurrent callers passing slightly older times cannot make a bucket
+// look stale.
+func (b *bucket) touch(now stamp) {
+	if b.last == 0 || now > b.last {
 		b.last = now
 	}
 }

@@ -479,3 +479,34 @@ func TestClosestOrdersPeersThatShareTheirFirst32Bits(t *testing.T) {
 		}
 	}
 }
+
+// TestBucketTimesOnlyMoveForward: a bucket is due interval after its
+// latest contact, whatever order contacts arrive in, including times
+// before the first the table saw and times on the monotonic clock.
+func TestBucketTimesOnlyMoveForward(t *testing.T) {
+	self := selfID(t, 32)
+	dueAt := func(tbl *kademlia.Table, now time.Time) bool {
+		for _, r := range tbl.DueForRefresh(now, time.Minute) {
+			if r.Bits == 1 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, base := range []time.Time{t0, time.Now(), {}} {
+		tbl := mustNew(t, self, kademlia.Options{})
+		tbl.Update(in(t, self, 0, 1), base)
+		tbl.Update(in(t, self, 0, 2), base.Add(-time.Hour)) // older: no effect
+		tbl.Refreshed(in(t, self, 0, 3).ID, base.Add(30*time.Second))
+		tbl.Update(in(t, self, 0, 4), base.Add(10*time.Second)) // older again
+		if dueAt(tbl, base.Add(90*time.Second-time.Nanosecond)) {
+			t.Fatalf("base %v: due before a minute from the latest contact", base)
+		}
+		if !dueAt(tbl, base.Add(90*time.Second)) {
+			t.Fatalf("base %v: not due a minute after the latest contact", base)
+		}
+		if dueAt(tbl, base.Add(-time.Hour)) {
+			t.Fatalf("base %v: due at a time before its contacts", base)
+		}
+	}
+}

@@ -19,7 +19,7 @@ func (t *Table) DueForRefresh(now time.Time, interval time.Duration) []route.Ran
 	for i := 0; i <= min(t.depth, t.self.Bits()-1); i++ {
 		var last time.Time // a bucket not made yet has never been refreshed
 		if i < len(t.buckets) {
-			last = t.buckets[i].last
+			last = t.clock.time(t.buckets[i].last)
 		}
 		if now.Sub(last) >= interval {
 			due = append(due, t.bucketRange(i))
@@ -39,7 +39,7 @@ func (t *Table) Refreshed(target peer.ID, now time.Time) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.grow(min(t.self.CommonPrefixLen(target), t.depth, t.self.Bits()-1)).touch(now)
+	t.grow(min(t.self.CommonPrefixLen(target), t.depth, t.self.Bits()-1)).touch(t.clock.stamp(now))
 }
 
 // bucketRange returns the range of bucket i, with the bits past the prefix

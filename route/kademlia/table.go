@@ -22,6 +22,7 @@ type Table struct {
 	buckets []bucket // bucket i holds peers sharing exactly i leading bits with self; grown on demand
 	n       int      // peers in buckets, replacement caches excluded
 	depth   int      // one past the deepest non-empty bucket
+	clock   clock    // the buckets' times
 }
 
 // New returns an empty table for the key space of self (160 or 256 bits,
@@ -103,7 +104,7 @@ func (t *Table) Update(rec *peer.Record, now time.Time) route.Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := t.bucketOf(rec.ID)
-	b.touch(now)
+	b.touch(t.clock.stamp(now))
 	if i := b.find(rec.ID); i >= 0 {
 		e := &b.entries[i]
 		if rec.Seq >= e.rec.Seq {
