@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"net/netip"
 	"sync"
@@ -211,13 +212,21 @@ type bucketMap struct {
 	mu sync.Mutex
 	m  map[uint64]tokenBucket
 	// sweepAt is the size at which a new source first sweeps out the
-	// buckets that have refilled (see sweep).
-	sweepAt int
+	// buckets that have refilled (see sweep), lastSweep when it last did;
+	// peak is the most buckets the map has held since it was made.
+	sweepAt, peak int
+	lastSweep     int64 // Unix nanoseconds
 }
 
 // sweepFrom is the smallest map that is swept: up to 8 sources fit the
 // one group of slots a map starts with.
 const sweepFrom = 8
+
+// sweepEvery is how often a new source sweeps a map that has not doubled
+// since the last sweep: often enough that the map of a node whose burst of
+// requests is over shrinks with the next newcomer, rarely enough that a
+// flood of new sources pays for one pass over the map a second.
+const sweepEvery = time.Second
 
 // tokenBucket is one source's tokens, and a second, slow bucket (refusalRate
 // a second, burst one) that decides whether a refusal is answered or the
@@ -265,7 +274,7 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		if b.m == nil {
 			b.m = make(map[uint64]tokenBucket)
 		}
-		if len(b.m) >= max(b.sweepAt, sweepFrom) {
+		if len(b.m) >= sweepFrom && (len(b.m) >= b.sweepAt || t-b.lastSweep >= int64(sweepEvery)) {
 			b.sweep(t)
 		}
 		if len(b.m) >= b.max {
@@ -286,33 +295,31 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 		v = refuse
 	}
 	b.m[h] = k
+	b.peak = max(b.peak, len(b.m))
 	return v
 }
 
-// sweep drops the buckets that are full at now, into a map sized for
-// those left. A full bucket that was not refused lately is what a source
-// without a bucket gets, so dropping it changes no verdict; it only keeps
-// the map of a node whose peers ask now and then as small as the sources
-// that are actually held back, since a Go map never shrinks. The next
-// sweep waits until the map has doubled, so a sweep costs O(1) a source.
-// Called with b.mu held.
+// sweep drops the buckets that are full at now. A full bucket that was
+// not refused lately is what a source without a bucket gets, so dropping
+// it changes no verdict; it only keeps the map of a node whose peers ask
+// now and then as small as the sources actually held back. A Go map never
+// shrinks, so when a map that outgrew its first group of slots keeps
+// fewer than a quarter of its peak, they move to a map of their size. The
+// next sweep waits until the map has doubled or sweepEvery has passed, so
+// a sweep costs O(1) a source, or one pass a second. Called with b.mu
+// held.
 func (b *bucketMap) sweep(now int64) {
-	kept := 0
-	for _, k := range b.m {
-		if !k.full(b.r, now) {
-			kept++
+	for h, k := range b.m {
+		if k.full(b.r, now) {
+			delete(b.m, h)
 		}
 	}
-	if kept < len(b.m) {
-		m := make(map[uint64]tokenBucket, kept+1)
-		for h, k := range b.m {
-			if !k.full(b.r, now) {
-				m[h] = k
-			}
-		}
-		b.m = m
+	if b.peak > sweepFrom && len(b.m) < b.peak/4 { // a map of one group stays
+		m := make(map[uint64]tokenBucket, len(b.m)) // not maps.Clone: it keeps the size
+		maps.Copy(m, b.m)
+		b.m, b.peak = m, len(m)
 	}
-	b.sweepAt = 2 * len(b.m)
+	b.sweepAt, b.lastSweep = 2*len(b.m), now
 }
 
 // full reports whether k at now holds as many tokens as a new bucket.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -239,4 +240,48 @@ func TestRateLimitMapsKeepOnlyTheSourcesHeldBack(t *testing.T) {
 	require.Equal(t, admit, l.admitPeer("peer0"))
 	require.Equal(t, admit, l.admitPeer("peer0"))
 	require.Equal(t, refuse, l.admitPeer("peer0"))
+}
+
+// Peers that each ask now and then cost the map no allocation: the
+// buckets that refilled are swept out in place.
+func TestRateLimitMapOfOccasionalPeersDoesNotChurn(t *testing.T) {
+	clk := newFakeTime()
+	l := newLimiter(checkedLimits(t, RateLimits{Peer: Rate{PerSecond: 10, Burst: 2}}), clk.now)
+	keys := make([]string, 5000)
+	for i := range keys {
+		keys[i] = fmt.Sprint("peer", i)
+	}
+	// AllocsPerRun rounds down, which would hide an allocation every
+	// few sweeps: count them all.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, k := range keys {
+		if l.admitPeer(k) != admit {
+			t.Fatal("an occasional peer was held back")
+		}
+		clk.advance(time.Second)
+	}
+	runtime.ReadMemStats(&after)
+	require.LessOrEqual(t, after.Mallocs-before.Mallocs, uint64(10), "%d peers, one at a time", len(keys))
+	require.LessOrEqual(t, l.peers.len(), sweepFrom)
+}
+
+// After a burst of many peers, the next newcomer a second later leaves a
+// map sized for the few still held back, not for the burst.
+func TestRateLimitMapShrinksAfterABurst(t *testing.T) {
+	clk := newFakeTime()
+	l := newLimiter(checkedLimits(t, RateLimits{Peer: Rate{PerSecond: 10, Burst: 2}}), clk.now)
+	for i := range 1000 {
+		require.Equal(t, admit, l.admitPeer(fmt.Sprint("burst", i)))
+	}
+	require.Equal(t, admit, l.admitPeer("flooder"))
+	require.Equal(t, admit, l.admitPeer("flooder"))
+	require.Equal(t, 1001, l.peers.len(), "no bucket refilled yet: all kept")
+	clk.advance(time.Second)
+	for l.admitPeer("flooder") == admit {
+	}
+	require.Equal(t, admit, l.admitPeer("newcomer"))
+	require.Equal(t, 2, l.peers.len(), "the flooder and the newcomer")
+	require.Equal(t, 2, l.peers.peak, "moved to a map of their size")
+	require.Equal(t, drop, l.admitPeer("flooder"))
 }
