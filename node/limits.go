@@ -223,7 +223,7 @@ type bucketMap struct {
 const sweepFrom = 8
 
 // sweepEvery is how often a new source sweeps a map that has not doubled
-// since the last sweep: often enough that the map of a node whose burst of
+// its peak: often enough that the map of a node whose burst of
 // requests is over shrinks with the next newcomer, rarely enough that a
 // flood of new sources pays for one pass over the map a second.
 const sweepEvery = time.Second
@@ -305,9 +305,10 @@ func (b *bucketMap) take(key string, now time.Time) verdict {
 // now and then as small as the sources actually held back. A Go map never
 // shrinks, so when a map that outgrew its first group of slots keeps
 // fewer than a quarter of its peak, they move to a map of their size. The
-// next sweep waits until the map has doubled or sweepEvery has passed, so
-// a sweep costs O(1) a source, or one pass a second. Called with b.mu
-// held.
+// next sweep waits until the map has doubled its peak or sweepEvery has
+// passed, so a sweep costs O(1) a source, or one pass a second, and the
+// sources of a busy node find their buckets between sweeps. Called with
+// b.mu held.
 func (b *bucketMap) sweep(now int64) {
 	for h, k := range b.m {
 		if k.full(b.r, now) {
@@ -319,7 +320,7 @@ func (b *bucketMap) sweep(now int64) {
 		maps.Copy(m, b.m)
 		b.m, b.peak = m, len(m)
 	}
-	b.sweepAt, b.lastSweep = 2*len(b.m), now
+	b.sweepAt, b.lastSweep = 2*b.peak, now
 }
 
 // full reports whether k at now holds as many tokens as a new bucket.
