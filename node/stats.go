@@ -49,14 +49,15 @@ type counters struct {
 	sendErrors, timeouts, evictionPings         atomic.Uint64
 	cut                                         atomic.Uint64 // answers too large for an unproven address
 	sigChecks, unverified                       atomic.Uint64
-	drops                                       [numDropReasons]atomic.Uint64
+	// rare holds the counts of what was dropped or refused, made on the
+	// first: a node that meets neither does not carry them.
+	rare lazy[rareCounts]
 
 	// What Metrics reports: fixed arrays of atomics, so that counting on
 	// the path of every frame neither locks nor allocates. Histograms are
 	// made on their first observation (a node may never send a store or
 	// start a lookup), so an idle node does not carry them all.
 	sentKinds, receivedKinds [numKinds]atomic.Uint64
-	refused                  [numCodes]atomic.Uint64
 	rpcLatency               [len(requestKinds)]lazy[histogram]
 	lookupHists              lazy[lookupHistograms]
 
@@ -64,7 +65,13 @@ type counters struct {
 	lookups LookupStats
 }
 
-func (c *counters) drop(r DropReason) { c.drops[r].Add(1) }
+// rareCounts count by drop reason and by refusal code.
+type rareCounts struct {
+	drops   [numDropReasons]atomic.Uint64
+	refused [numCodes]atomic.Uint64
+}
+
+func (c *counters) drop(r DropReason) { c.rare.get().drops[r].Add(1) }
 
 func (c *counters) lookup(rpcs, hops int, d time.Duration, ok bool) {
 	c.mu.Lock()
@@ -124,7 +131,7 @@ func (c *counters) sentMsg(m *msgenc.Message) {
 // refuse counts a request refused with code. Error replies are counted as
 // they are sent; a refusal carried another way (a forwarded query's
 // ForwardReply.Error) is counted by whoever makes it.
-func (c *counters) refuse(code msgenc.ErrorCode) { c.refused[codeIndex(code)].Add(1) }
+func (c *counters) refuse(code msgenc.ErrorCode) { c.rare.get().refused[codeIndex(code)].Add(1) }
 
 // receivedMsg counts a frame that decoded, by kind.
 func (c *counters) receivedMsg(k msgenc.Kind) { c.receivedKinds[kindIndex(k)].Add(1) }
@@ -190,8 +197,9 @@ func (n *Node) Stats() Stats {
 		Dropped:   make(map[DropReason]uint64, numDropReasons),
 		TableSize: n.table.Len(),
 	}
-	for i := range n.stats.drops {
-		if v := n.stats.drops[i].Load(); v > 0 {
+	rare := n.stats.rare.peek()
+	for i := range rare.drops {
+		if v := rare.drops[i].Load(); v > 0 {
 			s.Dropped[DropReason(i)] = v
 		}
 	}
@@ -357,11 +365,12 @@ func (n *Node) Metrics() Metrics {
 		m.Sent[k] = c.sentKinds[k].Load()
 		m.Received[k] = c.receivedKinds[k].Load()
 	}
-	for i := range c.drops {
-		m.Dropped[DropReason(i)] = c.drops[i].Load()
+	rare := c.rare.peek()
+	for i := range rare.drops {
+		m.Dropped[DropReason(i)] = rare.drops[i].Load()
 	}
-	for i := range c.refused {
-		m.Refused[msgenc.ErrorCode(i)] = c.refused[i].Load()
+	for i := range rare.refused {
+		m.Refused[msgenc.ErrorCode(i)] = rare.refused[i].Load()
 	}
 	const seconds = 1 / float64(time.Second)
 	for i, k := range requestKinds {
@@ -420,8 +429,9 @@ func (n *Node) storedBytes() int64 {
 
 func (c *counters) refusedTotal() uint64 {
 	var sum uint64
-	for i := range c.refused {
-		sum += c.refused[i].Load()
+	rare := c.rare.peek()
+	for i := range rare.refused {
+		sum += rare.refused[i].Load()
 	}
 	return sum
 }

@@ -64,7 +64,7 @@ func TestCountingAFrameAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per frame, want 0", allocs)
 	}
-	if c.sentKinds[msgenc.KindError].Load() == 0 || c.refused[msgenc.CodeRejected].Load() == 0 {
+	if c.sentKinds[msgenc.KindError].Load() == 0 || c.rare.peek().refused[msgenc.CodeRejected].Load() == 0 {
 		t.Error("the error reply was not counted by kind and code")
 	}
 }
@@ -77,7 +77,7 @@ func TestUnknownKindsAndCodesCountApart(t *testing.T) {
 	if c.sentKinds[0].Load() != 1 || c.receivedKinds[0].Load() != 1 {
 		t.Error("an unknown kind must count in slot 0, not index past the array")
 	}
-	if c.refused[0].Load() != 1 {
+	if c.rare.peek().refused[0].Load() != 1 {
 		t.Error("an unknown code must count as unknown")
 	}
 }
@@ -118,5 +118,19 @@ func TestEachRequestKindTimesApartAndUnusedHistogramsReadEmpty(t *testing.T) {
 	lh := c.lookupHists.peek()
 	if lh.rpcs.sum.Load() != 16 || lh.hops.sum.Load() != 5 || lh.latency.snapshot(&latencyBounds, 1).Count != 2 {
 		t.Error("lookups were not counted in their histograms")
+	}
+}
+
+func TestDropAndRefusalCountsAreMadeOnTheFirst(t *testing.T) {
+	var c counters
+	if c.rare.p.Load() != nil || c.refusedTotal() != 0 {
+		t.Fatal("a fresh node holds drop and refusal counts")
+	}
+	c.drop(DropDecode)
+	c.drop(DropDecode)
+	c.refuse(msgenc.CodeQuota)
+	rare := c.rare.peek()
+	if rare.drops[DropDecode].Load() != 2 || rare.refused[msgenc.CodeQuota].Load() != 1 || c.refusedTotal() != 1 {
+		t.Errorf("drops %d, refusals %d: want 2 and 1", rare.drops[DropDecode].Load(), c.refusedTotal())
 	}
 }
