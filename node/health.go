@@ -22,7 +22,7 @@ import (
 // and forgiven as soon as it answers.
 type health struct {
 	mu sync.Mutex
-	// peers is keyed by healthKey: 8 bytes a peer, not the 33 of an ID.
+	// peers is keyed by key(id): 8 bytes a peer, not the 33 of an ID.
 	peers   map[uint64]peerHealth
 	seed    maphash.Seed
 	all     rtt // over every peer: the guess for one never measured
