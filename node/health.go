@@ -25,9 +25,8 @@ type health struct {
 	// peers is keyed by key(id): 8 bytes a peer, not the 33 of an ID.
 	peers   map[uint64]peerHealth
 	seed    maphash.Seed
-	all     rtt // over every peer: the guess for one never measured
-	floor   time.Duration
-	ceiling time.Duration
+	all     rtt           // over every peer: the guess for one never measured
+	ceiling time.Duration // the RPC timeout; the floor is worked out from it
 }
 
 // peerHealth is kept small, 16 bytes: the node holds one per peer it has
@@ -103,10 +102,11 @@ func (h *health) init(rpcTimeout time.Duration) {
 	h.peers = make(map[uint64]peerHealth)
 	h.seed = maphash.MakeSeed()
 	h.ceiling = rpcTimeout
-	// A floor well above a loopback round trip: a busy machine must not
-	// turn into peers that seem dead.
-	h.floor = min(rpcTimeout/4, 250*time.Millisecond)
 }
+
+// floor is the shortest timeout: well above a loopback round trip, so
+// that a busy machine does not turn into peers that seem dead.
+func (h *health) floor() time.Duration { return min(h.ceiling/4, 250*time.Millisecond) }
 
 // key is id's key in peers: a 64-bit hash of it under the node's secret
 // seed. Two peers that share one (about one chance in 2^43 among
@@ -150,7 +150,7 @@ func (h *health) timeout(id peer.ID) time.Duration {
 	if e.srtt == 0 {
 		return h.ceiling
 	}
-	return min(max(e.rto(), h.floor), h.ceiling)
+	return min(max(e.rto(), h.floor()), h.ceiling)
 }
 
 // answered records a reply from id that took d after a request sent once:
