@@ -28,10 +28,30 @@ const (
 	// directBuf bounds the scratch buffer a connection keeps for Send's
 	// direct writes; most DHT messages fit.
 	directBuf = 4 << 10
+	// lendCheck is how often a reader goroutine that lent its connection to
+	// Receive looks whether it is free again, and so bounds how long a
+	// frame, a failure or an idle timeout on it can go unread when Receive
+	// is not called.
+	lendCheck = 10 * time.Millisecond
 )
 
-// errIdle ends a connection that carried no frame for IdleTimeout.
-var errIdle = errors.New("tcp: connection idle")
+// Who reads a connection (conn.role): its reader goroutine, a Receive
+// that lent itself, or nobody for now.
+const (
+	roleFree int32 = iota
+	roleReader
+	roleReceive
+)
+
+var (
+	// errIdle ends a connection that carried no frame for IdleTimeout.
+	errIdle = errors.New("tcp: connection idle")
+	// errInterrupted stops a read so that its goroutine can look at
+	// something else; the connection is fine.
+	errInterrupted = errors.New("tcp: read interrupted")
+	// aLongTimeAgo is a read deadline that stops a read at once.
+	aLongTimeAgo = time.Unix(1, 0)
+)
 
 // conn is one TCP connection, in either direction, with its reader and
 // writer goroutines.
@@ -70,6 +90,19 @@ type conn struct {
 	rest []byte
 	// kick wakes the writer for rest.
 	kick chan struct{}
+
+	// role says who reads the connection: only its holder touches fr. The
+	// reader goroutine holds it until a frame it delivered was awaited by
+	// a Receive; then it lends it, so that the next Receive reads the
+	// connection itself and is woken by the socket, not by a hand-off
+	// from the reader goroutine (see Transport.lend).
+	role atomic.Int32
+	fr   frameReader
+	// dmu guards the read deadline and interrupted: a Receive reading the
+	// connection is stopped by a deadline in the past (interrupt), which
+	// the next reader replaces with the idle deadline (resume).
+	dmu         sync.Mutex
+	interrupted bool
 }
 
 // startConnLocked registers nc and starts its goroutines. key and from are
@@ -86,6 +119,8 @@ func (t *Transport) startConnLocked(nc *net.TCPConn, key netip.AddrPort, from ma
 		closing: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 	}
+	c.role.Store(roleReader)
+	c.fr = frameReader{br: bufio.NewReaderSize(&idleReader{c: c}, readBuffer), max: t.opts.MaxFrameSize}
 	c.raw, _ = nc.SyscallConn() // nil, on error, only disables the direct path
 	c.wfn = func(fd uintptr) bool {
 		c.wn, c.werr = writeFD(fd, c.wbuf, c.wn)
@@ -265,35 +300,108 @@ func (c *conn) writeLoop() {
 }
 
 // readLoop reads the hello (on an accepted connection), then frames, until
-// the connection fails, idles out or sends something invalid.
+// the connection fails, idles out or sends something invalid. Once a frame
+// it delivered was awaited by a Receive, it lends the connection to the
+// next Receive and takes it back when it finds it free.
 func (c *conn) readLoop() {
 	defer c.close()
 	t := c.t
-	r := &idleReader{c: c}
-	br := bufio.NewReaderSize(r, readBuffer)
 	if c.inbound {
-		r.hard = true
+		c.dmu.Lock()
 		c.nc.SetReadDeadline(time.Now().Add(min(t.opts.IdleTimeout, helloTimeout)))
-		if err := c.readHello(br); err != nil {
+		c.dmu.Unlock()
+		r := c.fr.br
+		if err := c.readHello(r); err != nil {
 			t.bad.Add(1)
 			t.opts.Logger.Debug("tcp: hello", "peer", c.nc.RemoteAddr(), "err", err)
 			return
 		}
-		r.hard = false
 	}
+	c.dmu.Lock()
 	c.nc.SetReadDeadline(time.Now().Add(t.opts.IdleTimeout))
+	c.dmu.Unlock()
+	var timer *time.Timer
 	for {
-		data, err := readFrame(br, t.opts.MaxFrameSize)
+		data, err := c.fr.next()
+		if errors.Is(err, errInterrupted) {
+			// Meant for a Receive that held the connection before.
+			c.resume()
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, ErrOversizeFrame) {
-				t.oversize.Add(1)
-			}
-			t.opts.Logger.Debug("tcp: read", "peer", c.nc.RemoteAddr(), "err", err)
+			c.readFailed(err)
 			return
 		}
 		c.touch()
-		t.deliver(c.from, data)
+		if !t.deliver(c.from, data) {
+			continue
+		}
+		// A Receive was waiting for that frame: lend it the connection.
+		t.hot.Store(c)
+		c.role.Store(roleFree)
+		if t.waiting.Load() > 0 {
+			// Another may be waiting still: it may read it now.
+			select {
+			case t.lendable <- struct{}{}:
+			default:
+			}
+		}
+		if !c.awaitRole(&timer) {
+			return
+		}
 	}
+}
+
+// awaitRole waits until the connection is free to read again and takes
+// it; it reports false when the connection closed.
+func (c *conn) awaitRole(timer **time.Timer) bool {
+	for {
+		if *timer == nil {
+			*timer = time.NewTimer(lendCheck)
+		} else {
+			(*timer).Reset(lendCheck)
+		}
+		select {
+		case <-c.closing:
+			(*timer).Stop()
+			return false
+		case <-(*timer).C:
+		}
+		if c.role.CompareAndSwap(roleFree, roleReader) {
+			c.resume()
+			return true
+		}
+	}
+}
+
+// readFailed ends the connection after a read error: a failed socket, an
+// idle timeout or an invalid frame.
+func (c *conn) readFailed(err error) {
+	if errors.Is(err, ErrOversizeFrame) {
+		c.t.oversize.Add(1)
+	}
+	c.t.opts.Logger.Debug("tcp: read", "peer", c.nc.RemoteAddr(), "err", err)
+	c.close()
+}
+
+// interrupt stops the read in progress on the connection, or the next one,
+// with errInterrupted.
+func (c *conn) interrupt() {
+	c.dmu.Lock()
+	c.interrupted = true
+	c.nc.SetReadDeadline(aLongTimeAgo)
+	c.dmu.Unlock()
+}
+
+// resume undoes interrupt, for the holder of the read role: reads wait
+// again until the idle deadline.
+func (c *conn) resume() {
+	c.dmu.Lock()
+	if c.interrupted {
+		c.interrupted = false
+		c.nc.SetReadDeadline(time.Unix(0, c.last.Load()).Add(c.t.opts.IdleTimeout))
+	}
+	c.dmu.Unlock()
 }
 
 // readHello learns an accepted connection's listen address and pools the
@@ -332,6 +440,7 @@ func (c *conn) close() {
 			delete(t.pool, c.key)
 		}
 		delete(t.conns, c)
+		t.hot.CompareAndSwap(c, nil)
 		if c.inbound {
 			t.inbound--
 		}
@@ -341,22 +450,35 @@ func (c *conn) close() {
 }
 
 // idleReader reads the connection, ending it with errIdle once no frame
-// moved either way for IdleTimeout. With hard set, a deadline is final.
+// moved either way for IdleTimeout; an interrupt ends a read with
+// errInterrupted. Until the connection has its listen address (an
+// accepted connection before its hello), a deadline is final.
 type idleReader struct {
-	c    *conn
-	hard bool
+	c *conn
 }
 
 func (r *idleReader) Read(b []byte) (int, error) {
+	c := r.c
 	for {
-		n, err := r.c.nc.Read(b)
-		if n > 0 || err == nil || r.hard || !errors.Is(err, os.ErrDeadlineExceeded) {
+		n, err := c.nc.Read(b)
+		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
-		until := time.Unix(0, r.c.last.Load()).Add(r.c.t.opts.IdleTimeout)
+		c.dmu.Lock()
+		if c.interrupted {
+			c.dmu.Unlock()
+			return 0, errInterrupted
+		}
+		if c.from == nil {
+			c.dmu.Unlock()
+			return 0, err
+		}
+		until := time.Unix(0, c.last.Load()).Add(c.t.opts.IdleTimeout)
 		if !time.Now().Before(until) {
+			c.dmu.Unlock()
 			return 0, errIdle
 		}
-		r.c.nc.SetReadDeadline(until)
+		c.nc.SetReadDeadline(until)
+		c.dmu.Unlock()
 	}
 }
