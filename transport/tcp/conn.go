@@ -103,6 +103,11 @@ type conn struct {
 	// the next reader replaces with the idle deadline (resume).
 	dmu         sync.Mutex
 	interrupted bool
+	// direct counts the frames Receive read from the connection itself;
+	// reclaim tells the reader goroutine that Receive left the connection
+	// and it is no longer lent.
+	direct  atomic.Uint64
+	reclaim chan struct{}
 }
 
 // startConnLocked registers nc and starts its goroutines. key and from are
@@ -118,6 +123,7 @@ func (t *Transport) startConnLocked(nc *net.TCPConn, key netip.AddrPort, from ma
 		queue:   make(chan *[]byte, queueLen),
 		closing: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
+		reclaim: make(chan struct{}, 1),
 	}
 	c.role.Store(roleReader)
 	c.fr = frameReader{br: bufio.NewReaderSize(&idleReader{c: c}, readBuffer), max: t.opts.MaxFrameSize}
@@ -333,14 +339,13 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.touch()
-		if !t.deliver(c.from, data) {
+		if !t.deliver(c.from, data) || !t.hot.CompareAndSwap(nil, c) {
 			continue
 		}
-		// A Receive was waiting for that frame: lend it the connection.
-		t.hot.Store(c)
+		// Receive keeps up: lend it the connection.
 		c.role.Store(roleFree)
 		if t.waiting.Load() > 0 {
-			// Another may be waiting still: it may read it now.
+			// A Receive waiting on the queue may read it now.
 			select {
 			case t.lendable <- struct{}{}:
 			default:
@@ -352,24 +357,41 @@ func (c *conn) readLoop() {
 	}
 }
 
-// awaitRole waits until the connection is free to read again and takes
-// it; it reports false when the connection closed.
+// awaitRole waits until the connection, lent to Receive, should be read by
+// its reader goroutine again, and takes it back; it reports false when the
+// connection closed. It takes it back when Receive leaves it free for a
+// whole lendCheck, or when no frame came on it for as long, which lets
+// another connection be lent.
 func (c *conn) awaitRole(timer **time.Timer) bool {
+	t := c.t
+	seen := c.direct.Load()
 	for {
 		if *timer == nil {
-			*timer = time.NewTimer(lendCheck)
+			*timer = time.NewTimer(t.lendCheck)
 		} else {
-			(*timer).Reset(lendCheck)
+			(*timer).Reset(t.lendCheck)
 		}
 		select {
 		case <-c.closing:
 			(*timer).Stop()
 			return false
 		case <-(*timer).C:
+		case <-c.reclaim:
+			(*timer).Stop()
 		}
 		if c.role.CompareAndSwap(roleFree, roleReader) {
+			t.hot.CompareAndSwap(c, nil)
 			c.resume()
 			return true
+		}
+		if n := c.direct.Load(); n != seen {
+			seen = n
+			continue
+		}
+		// Quiet: stop lending it, and stop the Receive reading it, which
+		// then signals reclaim.
+		if t.hot.CompareAndSwap(c, nil) {
+			c.interrupt()
 		}
 	}
 }

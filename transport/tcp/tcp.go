@@ -130,11 +130,15 @@ type Transport struct {
 	recvQueued atomic.Int64 // bytes in recv
 	waiting    atomic.Int32 // Receives waiting on recv
 
-	// hot is the connection a Receive may read itself (see lend): the last
-	// one whose reader goroutine handed a frame to a waiting Receive.
+	// hot is the connection a Receive may read itself (see lend): one whose
+	// reader goroutine delivered a frame to a queue that was empty, and has
+	// had a frame in every lendCheck since.
 	hot atomic.Pointer[conn]
 	// lendable tells a Receive waiting on recv that hot is free to read.
 	lendable chan struct{}
+	// lendCheck is the constant of that name; tests lengthen it to keep a
+	// connection lent while they look.
+	lendCheck time.Duration
 	// lendMu is held by the one Receive reading a connection itself, and
 	// lender names that connection, for deliver to interrupt.
 	lendMu sync.Mutex
@@ -191,7 +195,8 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 		dials: make(map[netip.AddrPort]*dial),
 		recv:  make(chan transport.Packet, queueLen),
 
-		lendable: make(chan struct{}, 1),
+		lendable:  make(chan struct{}, 1),
+		lendCheck: lendCheck,
 	}
 	t.wg.Go(t.acceptLoop)
 	return t, nil
@@ -422,7 +427,16 @@ func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again boo
 	if !c.role.CompareAndSwap(roleFree, roleReceive) {
 		return p, false, false
 	}
-	defer c.role.Store(roleFree)
+	defer func() {
+		c.role.Store(roleFree)
+		if t.hot.Load() != c {
+			// No longer lent: its reader goroutine reads it from now.
+			select {
+			case c.reclaim <- struct{}{}:
+			default:
+			}
+		}
+	}()
 	c.resume()
 	t.lender.Store(c)
 	defer t.lender.Store(nil)
@@ -437,6 +451,7 @@ func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again boo
 	switch {
 	case err == nil:
 		c.touch()
+		c.direct.Add(1)
 		t.received.Add(1)
 		t.direct.Add(1)
 		return transport.Packet{From: append(ma.Multiaddr(nil), c.from...), Data: data}, true, false
@@ -481,7 +496,8 @@ func (t *Transport) unwatchLocked() {
 }
 
 // deliver queues a received frame for Receive, or drops it when the queue
-// is full. It reports whether a Receive was waiting for it.
+// is full. It reports whether Receive keeps up: the frame is queued and
+// nothing before it, or a Receive was waiting for it.
 func (t *Transport) deliver(from ma.Multiaddr, data []byte) bool {
 	n := int64(len(data))
 	if t.recvQueued.Add(n) > int64(t.opts.ReceiveQueueBytes) {
@@ -489,7 +505,6 @@ func (t *Transport) deliver(from ma.Multiaddr, data []byte) bool {
 		t.recvDropped.Add(1)
 		return false
 	}
-	waiting := t.waiting.Load() > 0
 	select {
 	case t.recv <- transport.Packet{From: append(ma.Multiaddr(nil), from...), Data: data}:
 		t.received.Add(1)
@@ -501,7 +516,7 @@ func (t *Transport) deliver(from ma.Multiaddr, data []byte) bool {
 	if c := t.lender.Load(); c != nil {
 		c.interrupt()
 	}
-	return waiting
+	return len(t.recv) <= 1
 }
 
 // Addrs returns the listen address, with the real port.
