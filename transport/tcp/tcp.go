@@ -435,6 +435,12 @@ func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again boo
 			case c.reclaim <- struct{}{}:
 			default:
 			}
+		} else if t.waiting.Load() > 0 {
+			// Another Receive, waiting on the queue, may read it now.
+			select {
+			case t.lendable <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	c.resume()
