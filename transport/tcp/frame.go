@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -110,6 +111,14 @@ func (fr *frameReader) next() ([]byte, error) {
 		n := binary.BigEndian.Uint32(head)
 		if uint64(n) > uint64(fr.max) {
 			return nil, fmt.Errorf("%w: %d > %d", ErrOversizeFrame, n, fr.max)
+		}
+		if size := frameHeader + int(n); fr.br.Buffered() >= size {
+			// All buffered, as a small frame mostly is: one copy, into
+			// memory that need not be zeroed first.
+			whole, _ := fr.br.Peek(size)             // cannot fail: buffered
+			data := bytes.Clone(whole[frameHeader:]) // empty, not nil, for an empty frame
+			fr.br.Discard(size)
+			return data, nil
 		}
 		fr.br.Discard(frameHeader)
 		fr.part, fr.got = make([]byte, n), 0
