@@ -273,3 +273,26 @@ func TestOversizePrefixOnALentConnectionIsCountedAndReceiveGoesOn(t *testing.T) 
 		t.Fatalf("Receive = %q, %v; want b's frame", res.p.Data, res.err)
 	}
 }
+
+func TestASecondReceiveReadsTheConnectionTheFirstLeaves(t *testing.T) {
+	a, b := listenLoopback(t), listenLoopback(t)
+	pingPong(t, a, b, 5)
+	first := lentReceive(t, context.Background(), a)
+	second := receiveAsync(context.Background(), a)
+	// Both wait: the first reading the connection, the second on the queue.
+	poll(t, "the second Receive waiting on the queue", func() bool { return a.waiting.Load() == 2 })
+	if err := b.Send(context.Background(), a.Addrs()[0], []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if res := await(t, "the first frame", first); res.err != nil || string(res.p.Data) != "one" {
+		t.Fatalf("first Receive = %q, %v", res.p.Data, res.err)
+	}
+	// The second Receive learns that the connection is free and reads it;
+	// its reader goroutine would take it back only after an hour.
+	if err := b.Send(context.Background(), a.Addrs()[0], []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if res := await(t, "the second frame", second); res.err != nil || string(res.p.Data) != "two" {
+		t.Fatalf("second Receive = %q, %v", res.p.Data, res.err)
+	}
+}

@@ -128,7 +128,7 @@ type Transport struct {
 	bufs       sync.Pool // *[]byte of pooledBuf capacity, for queued frames
 	recv       chan transport.Packet
 	recvQueued atomic.Int64 // bytes in recv
-	waiting    atomic.Int32 // Receives waiting on recv
+	waiting    atomic.Int32 // Receives waiting: on recv, or lending themselves
 
 	// hot is the connection a Receive may read itself (see lend): one whose
 	// reader goroutine delivered a frame to a queue that was empty, and has
@@ -387,12 +387,21 @@ func (t *Transport) Receive(ctx context.Context) (transport.Packet, error) {
 			return p, nil
 		default:
 		}
-		if p, ok, again := t.lend(ctx); ok {
-			return p, nil
-		} else if again {
-			continue
-		}
+		// Counted as waiting before it tries to lend, so that a lend
+		// ending after this try fails signals lendable.
 		t.waiting.Add(1)
+		p, ok, again, held := t.lend(ctx)
+		if held != nil {
+			t.waiting.Add(-1)
+			t.leave(held)
+			if ok {
+				return p, nil
+			}
+			if again {
+				continue
+			}
+			t.waiting.Add(1)
+		}
 		select {
 		case p := <-t.recv:
 			t.waiting.Add(-1)
@@ -417,41 +426,28 @@ func (t *Transport) Receive(ctx context.Context) (transport.Packet, error) {
 // to Receive costs a second wake-up, most of a loopback round trip's
 // extra time. The read stops early (ok false) when a frame is queued
 // from another connection, ctx ends or the transport closes; again
-// reports that the connection failed and Receive should look anew.
-func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again bool) {
+// reports that Receive should look anew (the read was interrupted or the
+// connection failed). held is the connection it read, if any, which it
+// has left by the time it returns.
+func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again bool, held *conn) {
 	c := t.hot.Load()
 	if c == nil || !t.lendMu.TryLock() {
-		return p, false, false
+		return p, false, false, nil
 	}
 	defer t.lendMu.Unlock()
 	if !c.role.CompareAndSwap(roleFree, roleReceive) {
-		return p, false, false
+		return p, false, false, nil
 	}
-	defer func() {
-		c.role.Store(roleFree)
-		if t.hot.Load() != c {
-			// No longer lent: its reader goroutine reads it from now.
-			select {
-			case c.reclaim <- struct{}{}:
-			default:
-			}
-		} else if t.waiting.Load() > 0 {
-			// Another Receive, waiting on the queue, may read it now.
-			select {
-			case t.lendable <- struct{}{}:
-			default:
-			}
-		}
-	}()
+	defer c.role.Store(roleFree)
 	c.resume()
 	t.lender.Store(c)
 	defer t.lender.Store(nil)
+	t.watchLocked(ctx)
 	// deliver queues, then interrupts the lender it sees: checked after
 	// lender is set, a frame queued before is seen here, and one queued
 	// after interrupts the read.
-	t.watchLocked(ctx)
 	if len(t.recv) > 0 || ctx.Err() != nil || t.closed.Load() {
-		return p, false, false
+		return p, false, false, c
 	}
 	data, err := c.fr.next()
 	switch {
@@ -460,14 +456,30 @@ func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again boo
 		c.direct.Add(1)
 		t.received.Add(1)
 		t.direct.Add(1)
-		return transport.Packet{From: append(ma.Multiaddr(nil), c.from...), Data: data}, true, false
+		return transport.Packet{From: append(ma.Multiaddr(nil), c.from...), Data: data}, true, false, c
 	case errors.Is(err, errInterrupted):
 		// Something is queued, ctx ended, the transport closed, or a ctx
 		// of an earlier Receive ended: look again.
-		return p, false, true
+		return p, false, true, c
 	default:
 		c.readFailed(err)
-		return p, false, true
+		return p, false, true, c
+	}
+}
+
+// leave tells who should read c next, after a lend: its reader goroutine
+// if c is no longer lent, else a Receive waiting on the queue, if any.
+func (t *Transport) leave(c *conn) {
+	if t.hot.Load() != c {
+		select {
+		case c.reclaim <- struct{}{}:
+		default:
+		}
+	} else if t.waiting.Load() > 0 {
+		select {
+		case t.lendable <- struct{}{}:
+		default:
+		}
 	}
 }
 
