@@ -92,10 +92,10 @@ type conn struct {
 	kick chan struct{}
 
 	// role says who reads the connection: only its holder touches fr. The
-	// reader goroutine holds it until a frame it delivered was awaited by
-	// a Receive; then it lends it, so that the next Receive reads the
-	// connection itself and is woken by the socket, not by a hand-off
-	// from the reader goroutine (see Transport.lend).
+	// reader goroutine holds it until a frame it delivers finds the queue
+	// empty (Receive keeps up); then it lends it, so that the next Receive
+	// reads the connection itself and is woken by the socket, not by a
+	// hand-off from the reader goroutine (see Transport.lend).
 	role atomic.Int32
 	fr   frameReader
 	// dmu guards the read deadline and interrupted: a Receive reading the
@@ -307,8 +307,8 @@ func (c *conn) writeLoop() {
 
 // readLoop reads the hello (on an accepted connection), then frames, until
 // the connection fails, idles out or sends something invalid. Once a frame
-// it delivered was awaited by a Receive, it lends the connection to the
-// next Receive and takes it back when it finds it free.
+// it delivers finds the queue empty, it lends the connection to Receive
+// (if no other connection is lent) until awaitRole takes it back.
 func (c *conn) readLoop() {
 	defer c.close()
 	t := c.t
