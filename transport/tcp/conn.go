@@ -33,6 +33,11 @@ const (
 	// frame, a failure or an idle timeout on it can go unread when Receive
 	// is not called.
 	lendCheck = 10 * time.Millisecond
+	// lendBackoff is how long no connection is lent after one was
+	// interrupted by frames from others more often than it carried frames
+	// itself in a lendCheck: with many busy peers, an interrupt per frame
+	// costs more than lending saves.
+	lendBackoff = 100 * time.Millisecond
 )
 
 // Who reads a connection (conn.role): its reader goroutine, a Receive
@@ -108,6 +113,9 @@ type conn struct {
 	// and it is no longer lent.
 	direct  atomic.Uint64
 	reclaim chan struct{}
+	// interrupts counts the frames queued from other connections while
+	// Receive read this one, each of which interrupted that read.
+	interrupts atomic.Uint64
 }
 
 // startConnLocked registers nc and starts its goroutines. key and from are
@@ -339,7 +347,7 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.touch()
-		if !t.deliver(c.from, data) || !t.hot.CompareAndSwap(nil, c) {
+		if !t.deliver(c.from, data) || c.last.Load() < t.lendAfter.Load() || !t.hot.CompareAndSwap(nil, c) {
 			continue
 		}
 		// Receive keeps up: lend it the connection.
@@ -361,10 +369,11 @@ func (c *conn) readLoop() {
 // its reader goroutine again, and takes it back; it reports false when the
 // connection closed. It takes it back when Receive leaves it free for a
 // whole lendCheck, or when no frame came on it for as long, which lets
-// another connection be lent.
+// another connection be lent, or when frames from others interrupted
+// Receive more often than it read one from this connection.
 func (c *conn) awaitRole(timer **time.Timer) bool {
 	t := c.t
-	seen := c.direct.Load()
+	seen, seenInt := c.direct.Load(), c.interrupts.Load()
 	for {
 		if *timer == nil {
 			*timer = time.NewTimer(t.lendCheck)
@@ -379,17 +388,22 @@ func (c *conn) awaitRole(timer **time.Timer) bool {
 		case <-c.reclaim:
 			(*timer).Stop()
 		}
+		n, ni := c.direct.Load(), c.interrupts.Load()
+		active, crowded := n != seen, ni-seenInt > n-seen
+		seen, seenInt = n, ni
+		if crowded {
+			t.lendAfter.Store(time.Now().Add(lendBackoff).UnixNano())
+		}
 		if c.role.CompareAndSwap(roleFree, roleReader) {
 			t.hot.CompareAndSwap(c, nil)
 			c.resume()
 			return true
 		}
-		if n := c.direct.Load(); n != seen {
-			seen = n
+		if active && !crowded {
 			continue
 		}
-		// Quiet: stop lending it, and stop the Receive reading it, which
-		// then signals reclaim.
+		// Quiet or crowded: stop lending it, and stop the Receive reading
+		// it, which then signals reclaim.
 		if t.hot.CompareAndSwap(c, nil) {
 			c.interrupt()
 		}

@@ -296,3 +296,29 @@ func TestASecondReceiveReadsTheConnectionTheFirstLeaves(t *testing.T) {
 		t.Fatalf("second Receive = %q, %v", res.p.Data, res.err)
 	}
 }
+
+func TestLendingBacksOffWhenOtherPeersKeepInterruptingIt(t *testing.T) {
+	a, b, c := listenLoopback(t), listenLoopback(t), listenLoopback(t)
+	a.lendCheck = lendCheck // before a's first connection
+	pingPong(t, a, b, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	drained := make(chan struct{})
+	go func() { // a keeps receiving: lent b's connection, interrupted by c's frames
+		defer close(drained)
+		for {
+			if _, err := a.Receive(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { cancel(); <-drained }()
+	start := time.Now().UnixNano()
+	poll(t, "lending backed off", func() bool {
+		c.Send(ctx, a.Addrs()[0], []byte("busy"))
+		return a.lendAfter.Load() > start
+	})
+	if got := a.Stats().DirectReceived; got == 0 {
+		t.Fatal("nothing was read by Receive itself before the peers crowded in")
+	}
+}

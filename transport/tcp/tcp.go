@@ -139,6 +139,9 @@ type Transport struct {
 	// lendCheck is the constant of that name; tests lengthen it to keep a
 	// connection lent while they look.
 	lendCheck time.Duration
+	// lendAfter is when connections may be lent again (unix nanoseconds),
+	// after one was crowded out by frames from others (see awaitRole).
+	lendAfter atomic.Int64
 	// lendMu is held by the one Receive reading a connection itself, and
 	// lender names that connection, for deliver to interrupt.
 	lendMu sync.Mutex
@@ -532,6 +535,7 @@ func (t *Transport) deliver(from ma.Multiaddr, data []byte) bool {
 		return false
 	}
 	if c := t.lender.Load(); c != nil {
+		c.interrupts.Add(1)
 		c.interrupt()
 	}
 	return len(t.recv) <= 1
