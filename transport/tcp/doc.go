@@ -27,7 +27,9 @@
 // another connection, ctx's end or Close interrupts that read. The reader
 // goroutine takes its connection back once Receive has left it alone, or
 // it has carried no frame, for 10 ms, so frames, failures and idle
-// timeouts on it are never left unread for long. Send
+// timeouts on it are never left unread for long. When frames from other
+// connections interrupt that read more often than it returns one (many
+// busy peers), no connection is lent for 100 ms. Send
 // writes the frame itself when nothing is queued before it and the socket
 // takes it at once (on Unix; saving a hand-off to the writer per frame);
 // otherwise, and for whatever part of the frame the socket did not take,
