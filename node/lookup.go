@@ -106,7 +106,7 @@ func (n *Node) verifyCandidate(id peer.ID, w *msgenc.PeerRecord, alts []*msgenc.
 		if i >= 0 {
 			w = alts[i]
 		}
-		r, err := n.verifyRecord(w)
+		r, err := n.verifyRecord(w, checkLearned)
 		if err != nil || r.ID != id {
 			n.stats.drop(DropBadRecord)
 			continue
@@ -230,7 +230,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			// first, so that a forged record cannot claim a genuine
 			// peer away from the other paths.
 			if c.rec == nil {
-				r, err := n.verifyRecord(c.w)
+				r, err := n.verifyRecord(c.w, checkPath)
 				if err != nil || r.ID != c.id {
 					n.stats.drop(DropBadRecord)
 					return

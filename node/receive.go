@@ -70,7 +70,7 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	if m.Sender != nil {
 		var check bool
 		if check, contender = n.senderNeedsCheck(m); check {
-			from, err = n.verifyRecord(m.Sender)
+			from, err = n.verifyRecord(m.Sender, checkReasonOf(m.Kind))
 			if err != nil {
 				n.stats.drop(DropBadRecord)
 				return
@@ -185,7 +185,7 @@ func (n *Node) senderNeedsCheck(m *msgenc.Message) (check bool, contender *peer.
 // identical to one verified before, held by the table or remembered by
 // the verified cache, is not verified again: the same bytes verify the
 // same way.
-func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
+func (n *Node) verifyRecord(w *msgenc.PeerRecord, why checkReason) (*peer.Record, error) {
 	if id, err := peer.IDFromBytes(w.ID); err == nil {
 		if held, ok := n.table.Get(id); ok && sameRecord(held, w) {
 			return held, nil
@@ -203,6 +203,7 @@ func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
 		return r, nil
 	}
 	n.stats.sigChecks.Add(1)
+	n.checks[why].Add(1)
 	if err := r.Verify(n.cfg.hasher); err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func (n *Node) pingBeforeEvict(c *peer.Record, source string, id peer.ID, newcom
 // cache, failed is reported again, which removes it, as its failure would
 // have had the newcomer been waiting already, and promotes the newcomer.
 func (n *Node) replaceFailed(failed, id peer.ID, w *msgenc.PeerRecord) {
-	r, err := n.verifyRecord(w)
+	r, err := n.verifyRecord(w, checkNewcomer)
 	if err != nil || r.ID != id {
 		n.stats.drop(DropBadRecord)
 		return
