@@ -67,17 +67,23 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	}
 	var from, contender *peer.Record
 	var claimed peer.ID
+	var later *senderCheck // a sender to check once its answer is sent
 	if m.Sender != nil {
 		var check bool
-		if check, contender = n.senderNeedsCheck(m); check {
-			from, err = n.verifyRecord(m.Sender, checkReasonOf(m.Kind))
-			if err != nil {
-				n.stats.drop(DropBadRecord)
-				return
+		if check, contender = n.senderNeedsCheck(m); check && answersAnyone(m.Kind) {
+			from, later, err = n.recallSender(m.Sender)
+			if later != nil {
+				claimed = later.rec.ID
 			}
+		} else if check {
+			from, err = n.verifyRecord(m.Sender, checkReasonOf(m.Kind))
 		} else {
 			n.stats.unverified.Add(1)
 			claimed, _ = peer.IDFromBytes(m.Sender.ID)
+		}
+		if err != nil {
+			n.stats.drop(DropBadRecord)
+			return
 		}
 	}
 	if isReply(m.Kind) {
@@ -141,14 +147,70 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		return
 	}
 	n.handleRequest(in)
+	if later != nil {
+		n.checkSenderAfter(later, p.From)
+	}
+}
+
+// answersAnyone reports whether a request of kind k is answered the same
+// whoever sent it: then its sender's check, when one is due, waits until
+// the answer is on its way (recallSender).
+func answersAnyone(k msgenc.Kind) bool {
+	return k == msgenc.KindPing || k == msgenc.KindFindNode || k == msgenc.KindFindValue
+}
+
+// senderCheck is a request's sender whose signature is still to be
+// checked: its parsed record and the digest the verified cache keeps.
+type senderCheck struct {
+	rec    *peer.Record
+	digest recordDigest
+}
+
+// recallSender is verifyRecord for the sender of a request that is
+// answered the same whoever asks (answersAnyone), when the table would
+// keep it: a record verified before (held by the table, or remembered by
+// the verified cache) is returned at once; one that needs its signature
+// checked is returned as later, to check after the answer is sent, so
+// that the check is off the asker's round trip. Until then the sender is
+// served as an unverified one is (see senderNeedsCheck): not in the
+// table, not charged to a peer's limit, named only to be left out of
+// its own answer.
+func (n *Node) recallSender(w *msgenc.PeerRecord) (from *peer.Record, later *senderCheck, err error) {
+	r, d, known, err := n.recallRecord(w)
+	if err != nil || known {
+		return r, nil, err
+	}
+	if r.ID.Len() != n.id.Len() || r.ID == n.id {
+		// Not a peer the table could keep: checked now, as before
+		// any request whose sender is suspect.
+		if err := n.checkRecord(r, d, checkSender); err != nil {
+			return nil, nil, err
+		}
+		return r, nil, nil
+	}
+	return nil, &senderCheck{rec: r, digest: d}, nil
+}
+
+// checkSenderAfter finishes what recallSender left for after the answer:
+// it checks the sender's signature, charges the request to the sender's
+// own limit now that its ID is proven (the answer is gone, but its later
+// requests count it), and offers it to the table. A record that fails is
+// dropped and counted, and never kept.
+func (n *Node) checkSenderAfter(c *senderCheck, addr ma.Multiaddr) {
+	if err := n.checkRecord(c.rec, c.digest, checkSenderAfter); err != nil {
+		n.stats.drop(DropBadRecord)
+		return
+	}
+	_ = n.limits.admitPeer(string(c.rec.ID.Bytes()))
+	n.sawPeerFrom(c.rec, addr)
 }
 
 // senderNeedsCheck reports whether the sender of request m must be
-// verified before m is handled. A ping, find-node or find-value is answered
-// the same whoever asks: its sender is verified only when the table could
-// keep it at once (route.Wants, and no full bucket to contend for:
-// route.Contention) or already holds its exact record, which verifies for
-// free. Otherwise it is served as a client is, with no identity: it does
+// verified. A ping, find-node or find-value is answered the same whoever
+// asks: its sender is verified only when the table could keep it at once
+// (route.Wants, and no full bucket to contend for: route.Contention) or
+// already holds its exact record, which verifies for free, and then only
+// after the answer is sent, unless it verified before (recallSender). Otherwise it is served as a client is, with no identity: it does
 // not enter the table or the health record, is not charged to the
 // per-peer limit (an unproven ID must not spend another peer's budget; the
 // address limit has already applied), and its claimed ID serves only to
@@ -186,29 +248,47 @@ func (n *Node) senderNeedsCheck(m *msgenc.Message) (check bool, contender *peer.
 // the verified cache, is not verified again: the same bytes verify the
 // same way.
 func (n *Node) verifyRecord(w *msgenc.PeerRecord, why checkReason) (*peer.Record, error) {
-	if id, err := peer.IDFromBytes(w.ID); err == nil {
-		if held, ok := n.table.Get(id); ok && sameRecord(held, w) {
-			return held, nil
-		}
-		if id == n.id && sameRecord(n.self, w) {
-			return n.self, nil
-		}
+	r, d, known, err := n.recallRecord(w)
+	if err != nil || known {
+		return r, err
 	}
-	r, err := w.Record()
-	if err != nil {
+	if err := n.checkRecord(r, d, why); err != nil {
 		return nil, err
 	}
-	d := n.verified.digest(w)
-	if n.verified.has(d) {
-		return r, nil
+	return r, nil
+}
+
+// recallRecord parses w and reports whether it is known to verify: the
+// table's record or the node's own, byte for byte, or one the verified
+// cache remembers. An unknown record comes back parsed but unchecked,
+// with its digest for checkRecord.
+func (n *Node) recallRecord(w *msgenc.PeerRecord) (r *peer.Record, d recordDigest, known bool, err error) {
+	if id, err := peer.IDFromBytes(w.ID); err == nil {
+		if held, ok := n.table.Get(id); ok && sameRecord(held, w) {
+			return held, d, true, nil
+		}
+		if id == n.id && sameRecord(n.self, w) {
+			return n.self, d, true, nil
+		}
 	}
+	r, err = w.Record()
+	if err != nil {
+		return nil, d, false, err
+	}
+	d = n.verified.digest(w)
+	return r, d, n.verified.has(d), nil
+}
+
+// checkRecord checks the signature of r, parsed from a record whose
+// digest is d, and remembers it in the verified cache if it holds.
+func (n *Node) checkRecord(r *peer.Record, d recordDigest, why checkReason) error {
 	n.stats.sigChecks.Add(1)
 	n.checks[why].Add(1)
 	if err := r.Verify(n.cfg.hasher); err != nil {
-		return nil, err
+		return err
 	}
 	n.verified.put(d, max(verifiedCacheSize, 2*n.table.Len()))
-	return r, nil
+	return nil
 }
 
 // sameRecord reports whether w is exactly the wire form of r: the same ID,
