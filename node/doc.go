@@ -131,8 +131,10 @@
 // keep (route.Admission: its bucket and replacement cache are full) is
 // answered without a check, as a client would be, and used for nothing
 // else: not tabled, not rate-limited under its claimed ID, not named in
-// answers. Stores, forwarded queries and replies always verify their
-// sender first. A full bucket's least recently seen peer is pinged before
+// answers. One the table could keep is answered the same way, and only
+// then verified (before the next frame is handled) and offered to the
+// table: its check is off the asker's round trip. Stores, forwarded
+// queries and replies always verify their sender first. A full bucket's least recently seen peer is pinged before
 // anyone replaces it; a sender that contends for a full bucket
 // (route.Contention) is answered unchecked in the same way, and verified
 // and offered to the table only if that ping fails. Maintenance (bucket
