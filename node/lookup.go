@@ -466,6 +466,9 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 		}
 		peers = m.Value.Peers
 	}
+	// One allocation for the answer's candidates, not one each: a lookup
+	// learns thirty-odd peers.
+	cs := make([]candidate, len(peers))
 	for i := range peers {
 		id, err := peer.IDFromBytes(peers[i].ID)
 		if err != nil || id.Len() != n.id.Len() {
@@ -473,7 +476,8 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 			continue
 		}
 		if id != n.id {
-			add(&candidate{id: id, w: &peers[i], depth: a.c.depth + 1})
+			cs[i] = candidate{id: id, w: &peers[i], depth: a.c.depth + 1}
+			add(&cs[i])
 		}
 	}
 }

@@ -145,3 +145,41 @@ func TestSenderCheckedAfterItsAnswerKeepsPeerLimits(t *testing.T) {
 	require.Equal(t, msgenc.KindError, m.Kind, "the request checked after its answer was not charged to its sender")
 	require.Equal(t, msgenc.CodeOverloaded, m.Error.Code)
 }
+
+// A reply carrying the very record its request was sent to is that
+// record, verified before it was asked: it costs no check and no lookup
+// in the verified cache. Any other record under the asked ID is checked
+// as before, and a forged one is dropped.
+func TestReplyFromThePeerAskedNeedsNoCheck(t *testing.T) {
+	f := newAfterFixture(t, RateLimits{})
+	id, err := peer.GenerateIdentity(nil)
+	require.NoError(t, err)
+	rec, err := peer.NewRecord(id, peer.SHA256(), 1, f.raw.Addr())
+	require.NoError(t, err)
+	genuine := msgenc.FromRecord(rec)
+	forged := cloneWire(&genuine)
+	forged.Signature[0] ^= 1
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.n.call(context.Background(), contactOf(rec), &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+		done <- err
+	}()
+	req := f.recv()
+	require.Equal(t, msgenc.KindPing, req.Kind)
+	for _, w := range []*msgenc.PeerRecord{forged, &genuine} {
+		data, err := f.codec.Marshal(&msgenc.Message{Kind: msgenc.KindPong, TxID: req.TxID, Sender: w, Pong: &msgenc.Pong{}})
+		require.NoError(t, err)
+		require.NoError(t, f.raw.Send(context.Background(), f.n.Addrs()[0], data))
+	}
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the genuine reply was not delivered")
+	}
+	s := f.n.Stats()
+	require.Equal(t, uint64(1), s.Dropped[DropBadRecord], "a forged record of the peer asked is checked and dropped")
+	require.Equal(t, uint64(1), s.SignatureChecks, "the record the request was sent to was checked again")
+	require.Zero(t, f.n.verified.hits, "the record the request was sent to was looked up in the verified cache")
+}
