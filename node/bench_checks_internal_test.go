@@ -14,12 +14,20 @@ import (
 // lookup, summed over every node and split by reason (checkReason), in
 // the network of BenchmarkLookupAllocs: 128 nodes on the mem network,
 // k=8, alpha=3, FindPeer of random IDs in direct mode. A figure that
-// grows names the check to look at.
+// grows names the check to look at. Eviction pings (of a full bucket's
+// least recently seen peer, when a newcomer would take its place) are
+// reported per lookup too.
 func BenchmarkLookupChecks(b *testing.B) {
 	ctx := context.Background()
 	net := mem.NewNetwork(mem.Options{QueueLen: 1024})
 	b.Cleanup(func() { _ = net.Close() })
 	var nodes []*Node
+	pings := func() (p uint64) {
+		for _, n := range nodes {
+			p += n.stats.evictionPings.Load()
+		}
+		return p
+	}
 	sum := func() (s [numCheckReasons]uint64) {
 		for _, n := range nodes {
 			for i := range s {
@@ -45,7 +53,7 @@ func BenchmarkLookupChecks(b *testing.B) {
 			}
 		}
 	}
-	joins := sum()
+	joins, joinPings := sum(), pings()
 	rng := rand.New(rand.NewPCG(1, 2))
 	target := make([]byte, nodes[0].ID().Len())
 	count := 0
@@ -62,7 +70,7 @@ func BenchmarkLookupChecks(b *testing.B) {
 		}
 		count++
 	}
-	after := sum()
+	after, afterPings := sum(), pings()
 	var total, totalJoin uint64
 	for i := range after {
 		total += after[i] - joins[i]
@@ -76,4 +84,6 @@ func BenchmarkLookupChecks(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/float64(count), "checks/lookup")
 	b.ReportMetric(float64(totalJoin)/float64(len(nodes)-1), "checks/join")
+	// Each eviction ping costs about what a lookup's request does.
+	b.ReportMetric(float64(afterPings-joinPings)/float64(count), "evictpings/lookup")
 }
