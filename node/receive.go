@@ -350,13 +350,17 @@ func (n *Node) sawPeerFrom(r *peer.Record, addr ma.Multiaddr) {
 	}
 }
 
-// pingBeforeEvict pings a full bucket's eviction candidate once at a time;
+// pingBeforeEvict pings a full bucket's eviction candidate, unless it is
+// good (see good), once at a time;
 // the table learns the outcome through the normal contact and failure paths.
 // With newcomer set (the unverified record of the sender id, who would
 // contend for c's place), the newcomer is verified and offered to the table
 // only if c fails to answer: a bucket of live peers costs no signature
 // check. A newcomer that arrives while c is being pinged already is let go.
 func (n *Node) pingBeforeEvict(c *peer.Record, source string, id peer.ID, newcomer *msgenc.PeerRecord) {
+	if n.good(c.ID) {
+		return // the newcomer is let go, as if c had just answered
+	}
 	if _, busy := n.evicting.LoadOrStore(c.ID, struct{}{}); busy {
 		return
 	}
@@ -386,6 +390,19 @@ func (n *Node) pingBeforeEvict(c *peer.Record, source string, id peer.ID, newcom
 			n.replaceFailed(c.ID, id, newcomer)
 		}
 	})
+}
+
+// good reports whether the table's peer id was heard from within half the
+// liveness interval and is not failing: a good peer in BEP 5's terms, which
+// keeps its place in a full bucket without an eviction ping. A newcomer
+// then waits, as it would had the ping been answered; once id goes quiet,
+// the next newcomer puts it on trial, and the liveness check (checkQuiet)
+// pings it in any case. In a busy network most contenders meet a bucket
+// of peers heard moments ago, and each ping would cost about what a
+// lookup's request does.
+func (n *Node) good(id peer.ID) bool {
+	now := n.cfg.clock.Now()
+	return !n.health.quiet(id, now.Add(-n.livenessInterval()/2)) && !n.health.failing(id)
 }
 
 // replaceFailed offers the table a newcomer in place of failed, a peer
