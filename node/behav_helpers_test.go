@@ -159,6 +159,10 @@ func (r *btRaw) introduce(to ma.Multiaddr) {
 	r.t.Helper()
 	rep := r.request(to, &r.wire, &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
 	require.Equal(r.t, msgenc.KindPong, rep.Kind)
+	// The node checks a sender its table wants after answering it, before
+	// it handles the next frame: this answer proves the check is over.
+	rep = r.request(to, nil, &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
+	require.Equal(r.t, msgenc.KindPong, rep.Kind)
 }
 
 // tableOf returns the IDs a node's table ranks closest to target, read with

@@ -42,23 +42,35 @@ func TestBadFramesAreDroppedCountedAndNeverAnswered(t *testing.T) {
 	other := btNewRaw(t, net)
 	swapped := msgenc.FromRecord(r.rec)
 	swapped.Addrs = [][]byte{other.addr().Bytes()}
+	// A ping or find-node is answered the same whoever asks: its sender,
+	// whom the empty table wants, is checked once the answer is sent, and
+	// a bad record is then dropped. A store depends on who sent it: its
+	// sender is checked first, and a bad one is never answered.
+	var plain []uint64
 	for _, rec := range []msgenc.PeerRecord{wrongID, badSig, swapped} {
 		r.send(to, &msgenc.Message{Kind: msgenc.KindPing, TxID: 2, Sender: &rec, Ping: &msgenc.Ping{}})
 		r.send(to, &msgenc.Message{Kind: msgenc.KindFindNode, TxID: 3, Sender: &rec, FindNode: &msgenc.FindNode{Target: btRandomID(t).Bytes()}})
+		r.send(to, &msgenc.Message{Kind: msgenc.KindStore, TxID: 4, Sender: &rec, Store: &msgenc.Store{}})
+		plain = append(plain, 2, 3)
+	}
+	for _, tx := range plain {
+		rep, from := r.recv()
+		require.Equal(t, tx, rep.TxID, "an answer to a bad frame, or out of order")
+		require.Equal(t, to, from)
 	}
 
 	// The node handles frames in order: the answer to this anonymous ping is
-	// the first frame back only if nothing before it was answered.
+	// the next frame back only if no store before it was answered.
 	rep := r.request(to, nil, &msgenc.Message{Kind: msgenc.KindPing, Ping: &msgenc.Ping{}})
 	require.Equal(t, msgenc.KindPong, rep.Kind, "the node must survive bad input")
 	require.Zero(t, r.queued(), "bad frames must not be answered")
-	require.Zero(t, other.queued())
+	require.Zero(t, other.queued(), "an answer went to the address a record claims")
 
 	st := a.Stats()
 	require.Equal(t, uint64(len(undecodable)), st.Dropped[node.DropDecode])
-	require.Equal(t, uint64(6), st.Dropped[node.DropBadRecord])
+	require.Equal(t, uint64(9), st.Dropped[node.DropBadRecord])
 	require.Zero(t, st.TableSize, "a peer with a bad record must not enter the table")
-	require.Equal(t, uint64(1), st.Served, "only the good ping is served")
+	require.Equal(t, uint64(1+len(plain)), st.Served, "the good ping and the plain queries are served")
 }
 
 func TestForgedRecordsInAPeersReplyNeverEnterTheTableNorGetAsked(t *testing.T) {

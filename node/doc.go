@@ -131,10 +131,14 @@
 // keep (route.Admission: its bucket and replacement cache are full) is
 // answered without a check, as a client would be, and used for nothing
 // else: not tabled, not rate-limited under its claimed ID, not named in
-// answers. Stores, forwarded queries and replies always verify their
-// sender first. A full bucket's least recently seen peer is pinged before
-// anyone replaces it; a sender that contends for a full bucket
-// (route.Contention) is answered unchecked in the same way, and verified
-// and offered to the table only if that ping fails. Maintenance (bucket
-// refresh, republish, expiry) runs on the injected clock.
+// answers. One the table could keep is answered the same way, and only
+// then verified (before the next frame is handled) and offered to the
+// table: its check is off the asker's round trip. Stores, forwarded
+// queries and replies always verify their sender first. A full bucket's
+// least recently seen peer, once quiet for half the liveness interval, is
+// pinged before anyone replaces it (one heard from since is good, as in
+// BEP 5, and keeps its place unpinged); a sender that contends for a full
+// bucket (route.Contention) is answered unchecked in the same way, and
+// verified and offered to the table only if that ping fails. Maintenance
+// (bucket refresh, republish, expiry) runs on the injected clock.
 package node

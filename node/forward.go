@@ -703,7 +703,7 @@ func (n *Node) answerForward(in *incoming, fr *msgenc.ForwardReply) {
 func (n *Node) verifyPeers(ws []msgenc.PeerRecord) []*peer.Record {
 	out := make([]*peer.Record, 0, len(ws))
 	for i := range ws {
-		r, err := n.verifyRecord(&ws[i])
+		r, err := n.verifyRecord(&ws[i], checkRelayed)
 		if err != nil {
 			n.stats.drop(DropBadRecord)
 			continue

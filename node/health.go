@@ -199,6 +199,14 @@ func (h *health) quiet(id peer.ID, since time.Time) bool {
 	return int64(h.peers[h.key(id)].seen) <= since.Unix()
 }
 
+// failing reports whether id failed to answer a request and has not
+// answered one since.
+func (h *health) failing(id peer.ID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peers[id].failures > 0
+}
+
 // failed records that id did not answer a request and its retries.
 func (h *health) failed(id peer.ID, now time.Time) {
 	if id.IsZero() {

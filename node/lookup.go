@@ -106,7 +106,7 @@ func (n *Node) verifyCandidate(id peer.ID, w *msgenc.PeerRecord, alts []*msgenc.
 		if i >= 0 {
 			w = alts[i]
 		}
-		r, err := n.verifyRecord(w)
+		r, err := n.verifyRecord(w, checkLearned)
 		if err != nil || r.ID != id {
 			n.stats.drop(DropBadRecord)
 			continue
@@ -230,7 +230,7 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 			// first, so that a forged record cannot claim a genuine
 			// peer away from the other paths.
 			if c.rec == nil {
-				r, err := n.verifyRecord(c.w)
+				r, err := n.verifyRecord(c.w, checkPath)
 				if err != nil || r.ID != c.id {
 					n.stats.drop(DropBadRecord)
 					return
@@ -466,6 +466,9 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 		}
 		peers = m.Value.Peers
 	}
+	// One allocation for the answer's candidates, not one each: a lookup
+	// learns thirty-odd peers.
+	cs := make([]candidate, len(peers))
 	for i := range peers {
 		id, err := peer.IDFromBytes(peers[i].ID)
 		if err != nil || id.Len() != n.id.Len() {
@@ -473,7 +476,8 @@ func (n *Node) lookupAnswered(res *lookupResult, a lookupAnswer, vq *valueQuery,
 			continue
 		}
 		if id != n.id {
-			add(&candidate{id: id, w: &peers[i], depth: a.c.depth + 1})
+			cs[i] = candidate{id: id, w: &peers[i], depth: a.c.depth + 1}
+			add(&cs[i])
 		}
 	}
 }

@@ -67,17 +67,23 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	}
 	var from, contender *peer.Record
 	var claimed peer.ID
+	var later *senderCheck // a sender to check once its answer is sent
 	if m.Sender != nil {
 		var check bool
-		if check, contender = n.senderNeedsCheck(m); check {
-			from, err = n.verifyRecord(m.Sender)
-			if err != nil {
-				n.stats.drop(DropBadRecord)
-				return
+		if check, contender = n.senderNeedsCheck(m); check && answersAnyone(m.Kind) {
+			from, later, err = n.recallSender(m.Sender)
+			if later != nil {
+				claimed = later.rec.ID
 			}
+		} else if check {
+			from, err = n.verifySender(m)
 		} else {
 			n.stats.unverified.Add(1)
 			claimed, _ = peer.IDFromBytes(m.Sender.ID)
+		}
+		if err != nil {
+			n.stats.drop(DropBadRecord)
+			return
 		}
 	}
 	if isReply(m.Kind) {
@@ -141,14 +147,83 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		return
 	}
 	n.handleRequest(in)
+	if later != nil {
+		n.checkSenderAfter(later, p.From)
+	}
+}
+
+// answersAnyone reports whether a request of kind k is answered the same
+// whoever sent it: then its sender's check, when one is due, waits until
+// the answer is on its way (recallSender).
+func answersAnyone(k msgenc.Kind) bool {
+	return k == msgenc.KindPing || k == msgenc.KindFindNode || k == msgenc.KindFindValue
+}
+
+// senderCheck is a request's sender whose signature is still to be
+// checked: its parsed record and the digest the verified cache keeps.
+type senderCheck struct {
+	rec    *peer.Record
+	digest recordDigest
+}
+
+// recallSender is verifyRecord for the sender of a request that is
+// answered the same whoever asks (answersAnyone), when the table would
+// keep it: a record verified before (held by the table, or remembered by
+// the verified cache) is returned at once; one that needs its signature
+// checked is returned as later, to check after the answer is sent, so
+// that the check is off the asker's round trip. Until then the sender is
+// served as an unverified one is (see senderNeedsCheck): not in the
+// table, not charged to a peer's limit, named only to be left out of
+// its own answer.
+func (n *Node) recallSender(w *msgenc.PeerRecord) (from *peer.Record, later *senderCheck, err error) {
+	r, d, known, err := n.recallRecord(w)
+	if err != nil || known {
+		return r, nil, err
+	}
+	if r.ID.Len() != n.id.Len() || r.ID == n.id {
+		// Not a peer the table could keep: checked now, as before
+		// any request whose sender is suspect.
+		if err := n.checkRecord(r, d, checkSender); err != nil {
+			return nil, nil, err
+		}
+		return r, nil, nil
+	}
+	return nil, &senderCheck{rec: r, digest: d}, nil
+}
+
+// verifySender is verifyRecord for the sender of m, which must be
+// checked before m is handled. A reply from the peer asked, carrying the
+// very record the request was sent to, is that record: it verified
+// before it was asked, and needs neither parsing nor the verified cache.
+func (n *Node) verifySender(m *msgenc.Message) (*peer.Record, error) {
+	if isReply(m.Kind) && m.TxID != 0 {
+		if r := n.rpc.asked(m.TxID); r != nil && sameRecord(r, m.Sender) {
+			return r, nil
+		}
+	}
+	return n.verifyRecord(m.Sender, checkReasonOf(m.Kind))
+}
+
+// checkSenderAfter finishes what recallSender left for after the answer:
+// it checks the sender's signature, charges the request to the sender's
+// own limit now that its ID is proven (the answer is gone, but its later
+// requests count it), and offers it to the table. A record that fails is
+// dropped and counted, and never kept.
+func (n *Node) checkSenderAfter(c *senderCheck, addr ma.Multiaddr) {
+	if err := n.checkRecord(c.rec, c.digest, checkSenderAfter); err != nil {
+		n.stats.drop(DropBadRecord)
+		return
+	}
+	_ = n.limits.admitPeer(string(c.rec.ID.Bytes()))
+	n.sawPeerFrom(c.rec, addr)
 }
 
 // senderNeedsCheck reports whether the sender of request m must be
-// verified before m is handled. A ping, find-node or find-value is answered
-// the same whoever asks: its sender is verified only when the table could
-// keep it at once (route.Wants, and no full bucket to contend for:
-// route.Contention) or already holds its exact record, which verifies for
-// free. Otherwise it is served as a client is, with no identity: it does
+// verified. A ping, find-node or find-value is answered the same whoever
+// asks: its sender is verified only when the table could keep it at once
+// (route.Wants, and no full bucket to contend for: route.Contention) or
+// already holds its exact record, which verifies for free, and then only
+// after the answer is sent, unless it verified before (recallSender). Otherwise it is served as a client is, with no identity: it does
 // not enter the table or the health record, is not charged to the
 // per-peer limit (an unproven ID must not spend another peer's budget; the
 // address limit has already applied), and its claimed ID serves only to
@@ -185,29 +260,48 @@ func (n *Node) senderNeedsCheck(m *msgenc.Message) (check bool, contender *peer.
 // identical to one verified before, held by the table or remembered by
 // the verified cache, is not verified again: the same bytes verify the
 // same way.
-func (n *Node) verifyRecord(w *msgenc.PeerRecord) (*peer.Record, error) {
+func (n *Node) verifyRecord(w *msgenc.PeerRecord, why checkReason) (*peer.Record, error) {
+	r, d, known, err := n.recallRecord(w)
+	if err != nil || known {
+		return r, err
+	}
+	if err := n.checkRecord(r, d, why); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// recallRecord parses w and reports whether it is known to verify: the
+// table's record or the node's own, byte for byte, or one the verified
+// cache remembers. An unknown record comes back parsed but unchecked,
+// with its digest for checkRecord.
+func (n *Node) recallRecord(w *msgenc.PeerRecord) (r *peer.Record, d recordDigest, known bool, err error) {
 	if id, err := peer.IDFromBytes(w.ID); err == nil {
 		if held, ok := n.table.Get(id); ok && sameRecord(held, w) {
-			return held, nil
+			return held, d, true, nil
 		}
 		if id == n.id && sameRecord(n.self, w) {
-			return n.self, nil
+			return n.self, d, true, nil
 		}
 	}
-	r, err := w.Record()
+	r, err = w.Record()
 	if err != nil {
-		return nil, err
+		return nil, d, false, err
 	}
-	d := n.verified.digest(w)
-	if n.verified.has(d) {
-		return r, nil
-	}
+	d = n.verified.digest(w)
+	return r, d, n.verified.has(d), nil
+}
+
+// checkRecord checks the signature of r, parsed from a record whose
+// digest is d, and remembers it in the verified cache if it holds.
+func (n *Node) checkRecord(r *peer.Record, d recordDigest, why checkReason) error {
 	n.stats.sigChecks.Add(1)
+	n.checks[why].Add(1)
 	if err := r.Verify(n.cfg.hasher); err != nil {
-		return nil, err
+		return err
 	}
 	n.verified.put(d, max(verifiedCacheSize, 2*n.table.Len()))
-	return r, nil
+	return nil
 }
 
 // sameRecord reports whether w is exactly the wire form of r: the same ID,
@@ -256,13 +350,17 @@ func (n *Node) sawPeerFrom(r *peer.Record, addr ma.Multiaddr) {
 	}
 }
 
-// pingBeforeEvict pings a full bucket's eviction candidate once at a time;
+// pingBeforeEvict pings a full bucket's eviction candidate, unless it is
+// good (see good), once at a time;
 // the table learns the outcome through the normal contact and failure paths.
 // With newcomer set (the unverified record of the sender id, who would
 // contend for c's place), the newcomer is verified and offered to the table
 // only if c fails to answer: a bucket of live peers costs no signature
 // check. A newcomer that arrives while c is being pinged already is let go.
 func (n *Node) pingBeforeEvict(c *peer.Record, source string, id peer.ID, newcomer *msgenc.PeerRecord) {
+	if n.good(c.ID) {
+		return // the newcomer is let go, as if c had just answered
+	}
 	if _, busy := n.evicting.LoadOrStore(c.ID, struct{}{}); busy {
 		return
 	}
@@ -294,13 +392,26 @@ func (n *Node) pingBeforeEvict(c *peer.Record, source string, id peer.ID, newcom
 	})
 }
 
+// good reports whether the table's peer id was heard from within half the
+// liveness interval and is not failing: a good peer in BEP 5's terms, which
+// keeps its place in a full bucket without an eviction ping. A newcomer
+// then waits, as it would had the ping been answered; once id goes quiet,
+// the next newcomer puts it on trial, and the liveness check (checkQuiet)
+// pings it in any case. In a busy network most contenders meet a bucket
+// of peers heard moments ago, and each ping would cost about what a
+// lookup's request does.
+func (n *Node) good(id peer.ID) bool {
+	now := n.cfg.clock.Now()
+	return !n.health.quiet(id, now.Add(-n.livenessInterval()/2)) && !n.health.failing(id)
+}
+
 // replaceFailed offers the table a newcomer in place of failed, a peer
 // that has just failed its eviction ping (call reported that failure). The
 // newcomer is verified first; once it waits in the bucket's replacement
 // cache, failed is reported again, which removes it, as its failure would
 // have had the newcomer been waiting already, and promotes the newcomer.
 func (n *Node) replaceFailed(failed, id peer.ID, w *msgenc.PeerRecord) {
-	r, err := n.verifyRecord(w)
+	r, err := n.verifyRecord(w, checkNewcomer)
 	if err != nil || r.ID != id {
 		n.stats.drop(DropBadRecord)
 		return

@@ -14,13 +14,17 @@ import (
 )
 
 // contact is a peer to reach: its ID when known (zero for a bootstrap
-// address) and its addresses.
+// address) and its addresses, and its verified record when the caller
+// has it.
 type contact struct {
 	id    peer.ID
 	addrs []ma.Multiaddr
+	rec   *peer.Record
 }
 
-func contactOf(r *peer.Record) contact { return contact{id: r.ID, addrs: r.Addrs} }
+// contactOf is the contact of r, a verified record (nothing unverified
+// is asked anything): a reply carrying r byte for byte needs no check.
+func contactOf(r *peer.Record) contact { return contact{id: r.ID, addrs: r.Addrs, rec: r} }
 
 // reply is a response matched to a request, with its verified sender.
 type reply struct {
@@ -35,7 +39,8 @@ type rpcTable struct {
 }
 
 type pendingCall struct {
-	expect peer.ID // the peer that must answer; zero accepts any
+	expect peer.ID      // the peer that must answer; zero accepts any
+	rec    *peer.Record // expect's verified record, if known
 	ch     chan reply
 }
 
@@ -55,6 +60,17 @@ func (r *rpcTable) remove(tx uint64) {
 	r.mu.Lock()
 	delete(r.pending, tx)
 	r.mu.Unlock()
+}
+
+// asked returns the verified record of the peer the request tx went
+// to, if the caller gave one.
+func (r *rpcTable) asked(tx uint64) *peer.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pc, ok := r.pending[tx]; ok {
+		return pc.rec
+	}
+	return nil
 }
 
 // deliver hands a reply to its waiting request. It reports false for a reply
@@ -181,7 +197,7 @@ func (n *Node) callAttempts(ctx context.Context, c contact, m *msgenc.Message, t
 		return reply{}, err
 	}
 	m.Sender = n.sender
-	pc := &pendingCall{expect: c.id, ch: make(chan reply, 1)}
+	pc := &pendingCall{expect: c.id, rec: c.rec, ch: make(chan reply, 1)}
 	for {
 		m.TxID = n.randUint64()
 		if m.TxID != 0 && n.rpc.add(m.TxID, pc) {

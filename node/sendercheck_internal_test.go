@@ -127,15 +127,18 @@ func TestUnwantedSenderIsAnsweredUncheckedAndNeverKept(t *testing.T) {
 	require.False(t, held, "an unchecked sender entered the table")
 	require.NotContains(t, f.closestTo(id), id, "an unchecked sender is named in answers")
 
-	// Once its bucket has room, the same forged sender is checked first
-	// and dropped unanswered.
+	// Once its bucket has room, the same forged sender is answered as
+	// before, then checked (off the asker's round trip) and dropped.
 	for range 2 { // the bucket's peers go, then the waiting ones that moved up
 		for _, p := range f.closestTo(id) {
 			f.n.table.Remove(p)
 		}
 	}
 	require.Zero(t, f.n.table.Len())
-	f.send(&msgenc.Message{Kind: msgenc.KindFindNode, Sender: w, FindNode: &msgenc.FindNode{Target: id.Bytes()}})
+	tx = f.send(&msgenc.Message{Kind: msgenc.KindFindNode, Sender: w, FindNode: &msgenc.FindNode{Target: id.Bytes()}})
+	m = f.recv()
+	require.Equal(t, tx, m.TxID)
+	require.Equal(t, msgenc.KindPeers, m.Kind, "a plain query is answered before its sender is checked")
 	require.NotContains(t, f.closestTo(id), id, "a forged sender entered the table")
 	s = f.n.Stats()
 	require.Equal(t, uint64(1), s.Dropped[DropBadRecord], "the forged sender is dropped once the table wants it")

@@ -38,11 +38,11 @@ func TestVerifiedCacheSkipsTheCheckOnlyForTheSameBytes(t *testing.T) {
 	n := vcNode(t)
 	rec, w := vcRecord(t, "/ip4/10.0.0.1/udp/4001")
 
-	got, err := n.verifyRecord(&w)
+	got, err := n.verifyRecord(&w, checkSender)
 	require.NoError(t, err)
 	require.Equal(t, rec.ID, got.ID)
 	require.Equal(t, uint64(1), n.verified.verified)
-	again, err := n.verifyRecord(&w)
+	again, err := n.verifyRecord(&w, checkSender)
 	require.NoError(t, err)
 	require.Equal(t, got, again, "the same bytes come back as the same record")
 	require.Equal(t, uint64(1), n.verified.verified, "a record seen again is not verified again")
@@ -64,7 +64,7 @@ func TestVerifiedCacheSkipsTheCheckOnlyForTheSameBytes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			bad := msgenc.FromRecord(rec)
 			f(&bad)
-			r, err := n.verifyRecord(&bad)
+			r, err := n.verifyRecord(&bad, checkSender)
 			require.Error(t, err, "a record tampered in its %s verified", name)
 			require.Nil(t, r)
 		})
@@ -80,12 +80,12 @@ func TestVerifiedCacheIsBounded(t *testing.T) {
 		if i == 0 {
 			first = w
 		}
-		_, err := n.verifyRecord(&w)
+		_, err := n.verifyRecord(&w, checkSender)
 		require.NoError(t, err)
 		require.LessOrEqual(t, n.verified.len(), verifiedCacheSize)
 	}
 	require.GreaterOrEqual(t, n.verified.len(), verifiedCacheSize/2, "the cache keeps recent records")
-	_, err := n.verifyRecord(&first)
+	_, err := n.verifyRecord(&first, checkSender)
 	require.NoError(t, err)
 	require.Equal(t, uint64(2*verifiedCacheSize+4), n.verified.verified, "a record aged out is verified again")
 }

@@ -28,10 +28,35 @@ const (
 	// directBuf bounds the scratch buffer a connection keeps for Send's
 	// direct writes; most DHT messages fit.
 	directBuf = 4 << 10
+	// lendCheck is how often a reader goroutine that lent its connection to
+	// Receive looks whether it is free again, and so bounds how long a
+	// frame, a failure or an idle timeout on it can go unread when Receive
+	// is not called.
+	lendCheck = 10 * time.Millisecond
+	// lendBackoff is how long no connection is lent after one was
+	// interrupted by frames from others more often than it carried frames
+	// itself in a lendCheck: with many busy peers, an interrupt per frame
+	// costs more than lending saves.
+	lendBackoff = 100 * time.Millisecond
 )
 
-// errIdle ends a connection that carried no frame for IdleTimeout.
-var errIdle = errors.New("tcp: connection idle")
+// Who reads a connection (conn.role): its reader goroutine, a Receive
+// that lent itself, or nobody for now.
+const (
+	roleFree int32 = iota
+	roleReader
+	roleReceive
+)
+
+var (
+	// errIdle ends a connection that carried no frame for IdleTimeout.
+	errIdle = errors.New("tcp: connection idle")
+	// errInterrupted stops a read so that its goroutine can look at
+	// something else; the connection is fine.
+	errInterrupted = errors.New("tcp: read interrupted")
+	// aLongTimeAgo is a read deadline that stops a read at once.
+	aLongTimeAgo = time.Unix(1, 0)
+)
 
 // conn is one TCP connection, in either direction, with its reader and
 // writer goroutines.
@@ -70,6 +95,27 @@ type conn struct {
 	rest []byte
 	// kick wakes the writer for rest.
 	kick chan struct{}
+
+	// role says who reads the connection: only its holder touches fr. The
+	// reader goroutine holds it until a frame it delivers finds the queue
+	// empty (Receive keeps up); then it lends it, so that the next Receive
+	// reads the connection itself and is woken by the socket, not by a
+	// hand-off from the reader goroutine (see Transport.lend).
+	role atomic.Int32
+	fr   frameReader
+	// dmu guards the read deadline and interrupted: a Receive reading the
+	// connection is stopped by a deadline in the past (interrupt), which
+	// the next reader replaces with the idle deadline (resume).
+	dmu         sync.Mutex
+	interrupted bool
+	// direct counts the frames Receive read from the connection itself;
+	// reclaim tells the reader goroutine that Receive left the connection
+	// and it is no longer lent.
+	direct  atomic.Uint64
+	reclaim chan struct{}
+	// interrupts counts the frames queued from other connections while
+	// Receive read this one, each of which interrupted that read.
+	interrupts atomic.Uint64
 }
 
 // startConnLocked registers nc and starts its goroutines. key and from are
@@ -85,7 +131,10 @@ func (t *Transport) startConnLocked(nc *net.TCPConn, key netip.AddrPort, from ma
 		queue:   make(chan *[]byte, queueLen),
 		closing: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
+		reclaim: make(chan struct{}, 1),
 	}
+	c.role.Store(roleReader)
+	c.fr = frameReader{br: bufio.NewReaderSize(&idleReader{c: c}, readBuffer), max: t.opts.MaxFrameSize}
 	c.raw, _ = nc.SyscallConn() // nil, on error, only disables the direct path
 	c.wfn = func(fd uintptr) bool {
 		c.wn, c.werr = writeFD(fd, c.wbuf, c.wn)
@@ -265,35 +314,130 @@ func (c *conn) writeLoop() {
 }
 
 // readLoop reads the hello (on an accepted connection), then frames, until
-// the connection fails, idles out or sends something invalid.
+// the connection fails, idles out or sends something invalid. Once a frame
+// it delivers finds the queue empty, it lends the connection to Receive
+// (if no other connection is lent) until awaitRole takes it back.
 func (c *conn) readLoop() {
 	defer c.close()
 	t := c.t
-	r := &idleReader{c: c}
-	br := bufio.NewReaderSize(r, readBuffer)
 	if c.inbound {
-		r.hard = true
+		c.dmu.Lock()
 		c.nc.SetReadDeadline(time.Now().Add(min(t.opts.IdleTimeout, helloTimeout)))
-		if err := c.readHello(br); err != nil {
+		c.dmu.Unlock()
+		r := c.fr.br
+		if err := c.readHello(r); err != nil {
 			t.bad.Add(1)
 			t.opts.Logger.Debug("tcp: hello", "peer", c.nc.RemoteAddr(), "err", err)
 			return
 		}
-		r.hard = false
 	}
+	c.dmu.Lock()
 	c.nc.SetReadDeadline(time.Now().Add(t.opts.IdleTimeout))
+	c.dmu.Unlock()
+	var timer *time.Timer
 	for {
-		data, err := readFrame(br, t.opts.MaxFrameSize)
+		data, err := c.fr.next()
+		if errors.Is(err, errInterrupted) {
+			// Meant for a Receive that held the connection before.
+			c.resume()
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, ErrOversizeFrame) {
-				t.oversize.Add(1)
-			}
-			t.opts.Logger.Debug("tcp: read", "peer", c.nc.RemoteAddr(), "err", err)
+			c.readFailed(err)
 			return
 		}
 		c.touch()
-		t.deliver(c.from, data)
+		if !t.deliver(c.from, data) || c.last.Load() < t.lendAfter.Load() || !t.hot.CompareAndSwap(nil, c) {
+			continue
+		}
+		// Receive keeps up: lend it the connection.
+		c.role.Store(roleFree)
+		if t.waiting.Load() > 0 {
+			// A Receive waiting on the queue may read it now.
+			select {
+			case t.lendable <- struct{}{}:
+			default:
+			}
+		}
+		if !c.awaitRole(&timer) {
+			return
+		}
 	}
+}
+
+// awaitRole waits until the connection, lent to Receive, should be read by
+// its reader goroutine again, and takes it back; it reports false when the
+// connection closed. It takes it back when Receive leaves it free for a
+// whole lendCheck, or when no frame came on it for as long, which lets
+// another connection be lent, or when frames from others interrupted
+// Receive more often than it read one from this connection.
+func (c *conn) awaitRole(timer **time.Timer) bool {
+	t := c.t
+	seen, seenInt := c.direct.Load(), c.interrupts.Load()
+	for {
+		if *timer == nil {
+			*timer = time.NewTimer(t.lendCheck)
+		} else {
+			(*timer).Reset(t.lendCheck)
+		}
+		select {
+		case <-c.closing:
+			(*timer).Stop()
+			return false
+		case <-(*timer).C:
+		case <-c.reclaim:
+			(*timer).Stop()
+		}
+		n, ni := c.direct.Load(), c.interrupts.Load()
+		active, crowded := n != seen, ni-seenInt > n-seen
+		seen, seenInt = n, ni
+		if crowded {
+			t.lendAfter.Store(time.Now().Add(lendBackoff).UnixNano())
+		}
+		if c.role.CompareAndSwap(roleFree, roleReader) {
+			t.hot.CompareAndSwap(c, nil)
+			c.resume()
+			return true
+		}
+		if active && !crowded {
+			continue
+		}
+		// Quiet or crowded: stop lending it, and stop the Receive reading
+		// it, which then signals reclaim.
+		if t.hot.CompareAndSwap(c, nil) {
+			c.interrupt()
+		}
+	}
+}
+
+// readFailed ends the connection after a read error: a failed socket, an
+// idle timeout or an invalid frame.
+func (c *conn) readFailed(err error) {
+	if errors.Is(err, ErrOversizeFrame) {
+		c.t.oversize.Add(1)
+	}
+	c.t.opts.Logger.Debug("tcp: read", "peer", c.nc.RemoteAddr(), "err", err)
+	c.close()
+}
+
+// interrupt stops the read in progress on the connection, or the next one,
+// with errInterrupted.
+func (c *conn) interrupt() {
+	c.dmu.Lock()
+	c.interrupted = true
+	c.nc.SetReadDeadline(aLongTimeAgo)
+	c.dmu.Unlock()
+}
+
+// resume undoes interrupt, for the holder of the read role: reads wait
+// again until the idle deadline.
+func (c *conn) resume() {
+	c.dmu.Lock()
+	if c.interrupted {
+		c.interrupted = false
+		c.nc.SetReadDeadline(time.Unix(0, c.last.Load()).Add(c.t.opts.IdleTimeout))
+	}
+	c.dmu.Unlock()
 }
 
 // readHello learns an accepted connection's listen address and pools the
@@ -332,6 +476,7 @@ func (c *conn) close() {
 			delete(t.pool, c.key)
 		}
 		delete(t.conns, c)
+		t.hot.CompareAndSwap(c, nil)
 		if c.inbound {
 			t.inbound--
 		}
@@ -341,22 +486,35 @@ func (c *conn) close() {
 }
 
 // idleReader reads the connection, ending it with errIdle once no frame
-// moved either way for IdleTimeout. With hard set, a deadline is final.
+// moved either way for IdleTimeout; an interrupt ends a read with
+// errInterrupted. Until the connection has its listen address (an
+// accepted connection before its hello), a deadline is final.
 type idleReader struct {
-	c    *conn
-	hard bool
+	c *conn
 }
 
 func (r *idleReader) Read(b []byte) (int, error) {
+	c := r.c
 	for {
-		n, err := r.c.nc.Read(b)
-		if n > 0 || err == nil || r.hard || !errors.Is(err, os.ErrDeadlineExceeded) {
+		n, err := c.nc.Read(b)
+		if n > 0 || err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
-		until := time.Unix(0, r.c.last.Load()).Add(r.c.t.opts.IdleTimeout)
+		c.dmu.Lock()
+		if c.interrupted {
+			c.dmu.Unlock()
+			return 0, errInterrupted
+		}
+		if c.from == nil {
+			c.dmu.Unlock()
+			return 0, err
+		}
+		until := time.Unix(0, c.last.Load()).Add(c.t.opts.IdleTimeout)
 		if !time.Now().Before(until) {
+			c.dmu.Unlock()
 			return 0, errIdle
 		}
-		r.c.nc.SetReadDeadline(until)
+		c.nc.SetReadDeadline(until)
+		c.dmu.Unlock()
 	}
 }

@@ -18,7 +18,18 @@
 //
 // Connections. Send to an address with no connection dials it (bounded by
 // ctx and Options.DialTimeout; a refusal is ErrUnreachable), and later Sends
-// reuse it. Each connection has one reader and one writer goroutine. Send
+// reuse it. Each connection has one reader and one writer goroutine.
+// While Receive keeps up (a frame arrives to an empty queue), one
+// connection is lent to it: Receive reads that connection's next frame
+// itself when nothing is queued, so a request/reply exchange wakes the
+// receiving goroutine once per frame, from the socket, not a second time
+// through a hand-off from the reader goroutine. A frame queued from
+// another connection, ctx's end or Close interrupts that read. The reader
+// goroutine takes its connection back once Receive has left it alone, or
+// it has carried no frame, for 10 ms, so frames, failures and idle
+// timeouts on it are never left unread for long. When frames from other
+// connections interrupt that read more often than it returns one (many
+// busy peers), no connection is lent for 100 ms. Send
 // writes the frame itself when nothing is queued before it and the socket
 // takes it at once (on Unix; saving a hand-off to the writer per frame);
 // otherwise, and for whatever part of the frame the socket did not take,

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -78,24 +79,61 @@ func appendFrame(b, frame []byte) []byte {
 // readFrame reads one frame of at most max bytes into a new slice. A longer
 // length prefix fails with ErrOversizeFrame before anything is allocated.
 func readFrame(r *bufio.Reader, max int) ([]byte, error) {
-	head, err := r.Peek(frameHeader)
-	if err != nil {
-		if err == io.EOF && len(head) > 0 {
-			err = io.ErrUnexpectedEOF
+	fr := frameReader{br: r, max: max}
+	return fr.next()
+}
+
+// frameReader reads frames and can be resumed after an error, such as an
+// interrupted read, without losing the part of a frame already read: the
+// connection's read role passes between its reader goroutine and Receive,
+// and either may be interrupted in the middle of a frame.
+type frameReader struct {
+	br  *bufio.Reader
+	max int
+	// part is the frame being read (nil between frames); got counts the
+	// bytes of it read so far.
+	part []byte
+	got  int
+}
+
+// next reads the rest of the current frame, or a new one. After an error
+// other than a failed stream (an interruption), a later call goes on where
+// this one stopped.
+func (fr *frameReader) next() ([]byte, error) {
+	if fr.part == nil {
+		head, err := fr.br.Peek(frameHeader)
+		if err != nil {
+			if err == io.EOF && len(head) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
 		}
-		return nil, err
-	}
-	n := binary.BigEndian.Uint32(head)
-	if uint64(n) > uint64(max) {
-		return nil, fmt.Errorf("%w: %d > %d", ErrOversizeFrame, n, max)
-	}
-	r.Discard(frameHeader)
-	data := make([]byte, n)
-	if _, err := io.ReadFull(r, data); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+		n := binary.BigEndian.Uint32(head)
+		if uint64(n) > uint64(fr.max) {
+			return nil, fmt.Errorf("%w: %d > %d", ErrOversizeFrame, n, fr.max)
 		}
-		return nil, err
+		if size := frameHeader + int(n); fr.br.Buffered() >= size {
+			// All buffered, as a small frame mostly is: one copy, into
+			// memory that need not be zeroed first.
+			whole, _ := fr.br.Peek(size)             // cannot fail: buffered
+			data := bytes.Clone(whole[frameHeader:]) // empty, not nil, for an empty frame
+			fr.br.Discard(size)
+			return data, nil
+		}
+		fr.br.Discard(frameHeader)
+		fr.part, fr.got = make([]byte, n), 0
 	}
+	for fr.got < len(fr.part) {
+		m, err := fr.br.Read(fr.part[fr.got:])
+		fr.got += m
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	data := fr.part
+	fr.part = nil
 	return data, nil
 }

@@ -55,6 +55,12 @@ func FuzzReadFrame(f *testing.F) {
 		if err != nil || !bytes.Equal(again, data[:helloLen]) {
 			t.Fatalf("hello for %v re-encodes to %x, %v; read from %x", addr, again, err, data[:helloLen])
 		}
+		var frames [][]byte
+		defer func() {
+			if !t.Failed() {
+				checkInterrupted(t, data[helloLen:], frames)
+			}
+		}()
 		for {
 			start := consumed()
 			frame, err := readFrame(r, fuzzMax)
@@ -62,8 +68,10 @@ func FuzzReadFrame(f *testing.F) {
 				if err != io.EOF && err != io.ErrUnexpectedEOF && !errors.Is(err, ErrOversizeFrame) {
 					t.Fatalf("readFrame: unexpected error %v", err)
 				}
+				frames = append(frames, []byte(err.Error()))
 				return
 			}
+			frames = append(frames, frame)
 			if len(frame) > fuzzMax {
 				t.Fatalf("readFrame returned %d bytes, over the limit %d", len(frame), fuzzMax)
 			}
@@ -73,6 +81,69 @@ func FuzzReadFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkInterrupted decodes stream again, as a connection's read role does
+// when it passes between goroutines: every other read is interrupted and
+// the others take at most 3 bytes. It must give the same frames, then the
+// same error, as an uninterrupted read (want holds the frames, then the
+// error's text).
+func checkInterrupted(t *testing.T, stream []byte, want [][]byte) {
+	t.Helper()
+	fr := frameReader{br: bufio.NewReaderSize(&interrupter{r: bytes.NewReader(stream)}, 16), max: fuzzMax}
+	for i := 0; ; {
+		frame, err := fr.next()
+		if errors.Is(err, errInterrupted) {
+			continue
+		}
+		if i >= len(want) {
+			t.Fatalf("interrupted decoding gave more than %d results", len(want))
+		}
+		got := frame
+		if err != nil {
+			got = []byte(err.Error())
+		}
+		if !bytes.Equal(got, want[i]) {
+			t.Fatalf("interrupted decoding, result %d: %q, want %q", i, got, want[i])
+		}
+		i++
+		if err != nil {
+			if i != len(want) {
+				t.Fatalf("interrupted decoding stopped after %d of %d results", i, len(want))
+			}
+			return
+		}
+	}
+}
+
+// interrupter fails every other Read with errInterrupted, and reads at
+// most 3 bytes otherwise.
+type interrupter struct {
+	r   io.Reader
+	odd bool
+}
+
+func (i *interrupter) Read(b []byte) (int, error) {
+	i.odd = !i.odd
+	if i.odd {
+		return 0, errInterrupted
+	}
+	return i.r.Read(b[:min(len(b), 3)])
+}
+
+func TestFrameReaderResumesAfterInterruptions(t *testing.T) {
+	var stream []byte
+	var want [][]byte
+	for _, n := range []int{0, 1, 5, 40, fuzzMax} {
+		f := bytes.Repeat([]byte{byte(n)}, n)
+		stream = appendFrame(stream, f)
+		want = append(want, f)
+	}
+	want = append(want, []byte(io.EOF.Error()))
+	checkInterrupted(t, stream, want)
+	// Cut inside the last frame: the error after the frames before it.
+	want[len(want)-2] = []byte(io.ErrUnexpectedEOF.Error())
+	checkInterrupted(t, stream[:len(stream)-7], want[:len(want)-1])
 }
 
 func TestReadFrameRejectsOversizePrefixWithoutAllocating(t *testing.T) {

@@ -97,7 +97,8 @@ type Stats struct {
 	Dialed         uint64 // connections dialed
 	Accepted       uint64 // connections accepted (Rejected ones excluded)
 	Sent           uint64 // frames queued by Send
-	Received       uint64 // frames queued for Receive
+	Received       uint64 // frames received whole, DirectReceived included
+	DirectReceived uint64 // frames Receive read from the socket itself
 	SendDropped    uint64 // frames dropped: a full send queue or a failed connection
 	ReceiveDropped uint64 // frames dropped: the receive queue was full
 	Oversize       uint64 // connections closed for a length prefix over MaxFrameSize
@@ -127,10 +128,34 @@ type Transport struct {
 	bufs       sync.Pool // *[]byte of pooledBuf capacity, for queued frames
 	recv       chan transport.Packet
 	recvQueued atomic.Int64 // bytes in recv
+	waiting    atomic.Int32 // Receives waiting: on recv, or lending themselves
+
+	// hot is the connection a Receive may read itself (see lend): one whose
+	// reader goroutine delivered a frame to a queue that was empty, and has
+	// had a frame in every lendCheck since.
+	hot atomic.Pointer[conn]
+	// lendable tells a Receive waiting on recv that hot is free to read.
+	lendable chan struct{}
+	// lendCheck is the constant of that name; tests lengthen it to keep a
+	// connection lent while they look.
+	lendCheck time.Duration
+	// lendAfter is when connections may be lent again (unix nanoseconds),
+	// after one was crowded out by frames from others (see awaitRole).
+	lendAfter atomic.Int64
+	// lendMu is held by the one Receive reading a connection itself, and
+	// lender names that connection, for deliver to interrupt.
+	lendMu sync.Mutex
+	lender atomic.Pointer[conn]
+	// lendCtx is the ctx of the last lend and stopLend undoes its
+	// AfterFunc, which interrupts the lender: kept from one Receive to the
+	// next with the same ctx, as registering one per call would cost
+	// allocations per frame. Guarded by lendMu.
+	lendCtx  context.Context
+	stopLend func() bool
 
 	open                                          atomic.Int64
 	dialed, accepted, sent, received, sendDropped atomic.Uint64
-	recvDropped, oversize, bad, rejected          atomic.Uint64
+	recvDropped, oversize, bad, rejected, direct  atomic.Uint64
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -172,6 +197,9 @@ func Listen(addr ma.Multiaddr, opts Options) (*Transport, error) {
 		conns: make(map[*conn]struct{}),
 		dials: make(map[netip.AddrPort]*dial),
 		recv:  make(chan transport.Packet, queueLen),
+
+		lendable:  make(chan struct{}, 1),
+		lendCheck: lendCheck,
 	}
 	t.wg.Go(t.acceptLoop)
 	return t, nil
@@ -349,30 +377,154 @@ func (t *Transport) dial(ctx context.Context, ap netip.AddrPort) (*conn, error) 
 	return c, nil
 }
 
-// Receive returns the next frame.
+// Receive returns the next frame: a queued one, or one it reads itself
+// from the connection lent to it (see lend), or the next one queued.
 func (t *Transport) Receive(ctx context.Context) (transport.Packet, error) {
-	if t.closed.Load() {
-		return transport.Packet{}, transport.ErrClosed
-	}
-	select {
-	case p := <-t.recv:
-		t.recvQueued.Add(-int64(len(p.Data)))
-		return p, nil
-	case <-ctx.Done():
-		return transport.Packet{}, ctx.Err()
-	case <-t.ctx.Done():
-		return transport.Packet{}, transport.ErrClosed
+	for {
+		if t.closed.Load() {
+			return transport.Packet{}, transport.ErrClosed
+		}
+		select {
+		case p := <-t.recv:
+			t.recvQueued.Add(-int64(len(p.Data)))
+			return p, nil
+		default:
+		}
+		// Counted as waiting before it tries to lend, so that a lend
+		// ending after this try fails signals lendable.
+		t.waiting.Add(1)
+		p, ok, again, held := t.lend(ctx)
+		if held != nil {
+			t.waiting.Add(-1)
+			t.leave(held)
+			if ok {
+				return p, nil
+			}
+			if again {
+				continue
+			}
+			t.waiting.Add(1)
+		}
+		select {
+		case p := <-t.recv:
+			t.waiting.Add(-1)
+			t.recvQueued.Add(-int64(len(p.Data)))
+			return p, nil
+		case <-t.lendable:
+			t.waiting.Add(-1)
+		case <-ctx.Done():
+			t.waiting.Add(-1)
+			return transport.Packet{}, ctx.Err()
+		case <-t.ctx.Done():
+			t.waiting.Add(-1)
+			return transport.Packet{}, transport.ErrClosed
+		}
 	}
 }
 
+// lend reads the next frame from the hot connection in Receive's own
+// goroutine, when no other goroutine reads it. A request/reply exchange
+// then wakes the receiving goroutine once per frame, from the socket, as a
+// plain blocking read would; handing each frame from a reader goroutine
+// to Receive costs a second wake-up, most of a loopback round trip's
+// extra time. The read stops early (ok false) when a frame is queued
+// from another connection, ctx ends or the transport closes; again
+// reports that Receive should look anew (the read was interrupted or the
+// connection failed). held is the connection it read, if any, which it
+// has left by the time it returns.
+func (t *Transport) lend(ctx context.Context) (p transport.Packet, ok, again bool, held *conn) {
+	c := t.hot.Load()
+	if c == nil || !t.lendMu.TryLock() {
+		return p, false, false, nil
+	}
+	defer t.lendMu.Unlock()
+	if !c.role.CompareAndSwap(roleFree, roleReceive) {
+		return p, false, false, nil
+	}
+	defer c.role.Store(roleFree)
+	c.resume()
+	t.lender.Store(c)
+	defer t.lender.Store(nil)
+	t.watchLocked(ctx)
+	// deliver queues, then interrupts the lender it sees: checked after
+	// lender is set, a frame queued before is seen here, and one queued
+	// after interrupts the read.
+	if len(t.recv) > 0 || ctx.Err() != nil || t.closed.Load() {
+		return p, false, false, c
+	}
+	data, err := c.fr.next()
+	switch {
+	case err == nil:
+		c.touch()
+		c.direct.Add(1)
+		t.received.Add(1)
+		t.direct.Add(1)
+		return transport.Packet{From: append(ma.Multiaddr(nil), c.from...), Data: data}, true, false, c
+	case errors.Is(err, errInterrupted):
+		// Something is queued, ctx ended, the transport closed, or a ctx
+		// of an earlier Receive ended: look again.
+		return p, false, true, c
+	default:
+		c.readFailed(err)
+		return p, false, true, c
+	}
+}
+
+// leave tells who should read c next, after a lend: its reader goroutine
+// if c is no longer lent, else a Receive waiting on the queue, if any.
+func (t *Transport) leave(c *conn) {
+	if t.hot.Load() != c {
+		select {
+		case c.reclaim <- struct{}{}:
+		default:
+		}
+	} else if t.waiting.Load() > 0 {
+		select {
+		case t.lendable <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// watchLocked makes ctx's end interrupt the lender; the caller holds
+// lendMu.
+func (t *Transport) watchLocked(ctx context.Context) {
+	if ctx == t.lendCtx {
+		return
+	}
+	t.unwatchLocked()
+	if ctx.Done() == nil {
+		return
+	}
+	t.lendCtx = ctx
+	t.stopLend = context.AfterFunc(ctx, func() {
+		if c := t.lender.Load(); c != nil {
+			c.interrupt()
+		}
+	})
+	if t.closed.Load() {
+		// Close may have unwatched already: do not outlive it.
+		t.unwatchLocked()
+	}
+}
+
+// unwatchLocked undoes watchLocked; the caller holds lendMu.
+func (t *Transport) unwatchLocked() {
+	if t.stopLend != nil {
+		t.stopLend()
+	}
+	t.lendCtx, t.stopLend = nil, nil
+}
+
 // deliver queues a received frame for Receive, or drops it when the queue
-// is full.
-func (t *Transport) deliver(from ma.Multiaddr, data []byte) {
+// is full. It reports whether Receive keeps up: the frame is queued and
+// nothing before it, or a Receive was waiting for it.
+func (t *Transport) deliver(from ma.Multiaddr, data []byte) bool {
 	n := int64(len(data))
 	if t.recvQueued.Add(n) > int64(t.opts.ReceiveQueueBytes) {
 		t.recvQueued.Add(-n)
 		t.recvDropped.Add(1)
-		return
+		return false
 	}
 	select {
 	case t.recv <- transport.Packet{From: append(ma.Multiaddr(nil), from...), Data: data}:
@@ -380,7 +532,13 @@ func (t *Transport) deliver(from ma.Multiaddr, data []byte) {
 	default:
 		t.recvQueued.Add(-n)
 		t.recvDropped.Add(1)
+		return false
 	}
+	if c := t.lender.Load(); c != nil {
+		c.interrupts.Add(1)
+		c.interrupt()
+	}
+	return len(t.recv) <= 1
 }
 
 // Addrs returns the listen address, with the real port.
@@ -406,6 +564,7 @@ func (t *Transport) Stats() Stats {
 		Accepted:       t.accepted.Load(),
 		Sent:           t.sent.Load(),
 		Received:       t.received.Load(),
+		DirectReceived: t.direct.Load(),
 		SendDropped:    t.sendDropped.Load(),
 		ReceiveDropped: t.recvDropped.Load(),
 		Oversize:       t.oversize.Load(),
@@ -433,6 +592,10 @@ func (t *Transport) Close() error {
 	for _, c := range conns {
 		c.close()
 	}
+	// A lender's read ends with its connection, so lendMu is soon free.
+	t.lendMu.Lock()
+	t.unwatchLocked()
+	t.lendMu.Unlock()
 	t.wg.Wait()
 	if err != nil {
 		return fmt.Errorf("tcp: close: %w", err)
