@@ -204,7 +204,8 @@ func (h *health) quiet(id peer.ID, since time.Time) bool {
 func (h *health) failing(id peer.ID) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.peers[id].failures > 0
+	e := h.peers[h.key(id)]
+	return e.failures() > 0
 }
 
 // failed records that id did not answer a request and its retries.
