@@ -87,10 +87,10 @@ func btBuildAndQuery(b *testing.B, size, par int) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	heap := after.HeapAlloc - before.HeapAlloc
-	b.Logf("%d mem nodes, %d joins at once: built in %v (%v CPU), heap %d KiB/node, goroutine stacks %d MiB, %.2f goroutines/node; %.1f requests/join (last tenth), %.1f requests/node; mean table %.1f peers, %.1f%% of the true k closest held (%d sampled), %.1f%% of nodes with all of them; %d joins retried, %d timeouts, %d unproven, dropped %v",
+	b.Logf("%d mem nodes, %d joins at once: built in %v (%v CPU), heap %d KiB/node, goroutine stacks %d MiB, %.2f goroutines/node; %.1f requests/join (last tenth), %.1f requests/node; mean table %.1f peers, %.1f%% of the true k closest held (%d sampled), %.1f%% of nodes with all of them; %d joins retried, %d timeouts, %d unproven, dropped %v; %d frames lost at full inboxes; busiest node (joined %d-th) received %d frames",
 		size, par, s.built.Round(time.Millisecond), cpu.Round(time.Millisecond), heap/uint64(size)>>10,
 		(after.StackInuse-before.StackInuse)>>20, float64(runtime.NumGoroutine()-g0)/float64(size),
-		q.reqsPerJoin, q.reqsPerNode, q.meanTable, 100*q.closestHeld, q.sampled, 100*q.allHeld, q.retries, q.timeouts, q.unproven, q.dropped)
+		q.reqsPerJoin, q.reqsPerNode, q.meanTable, 100*q.closestHeld, q.sampled, 100*q.allHeld, q.retries, q.timeouts, q.unproven, q.dropped, q.queueFull, q.busiestIdx, q.busiest)
 	b.ReportMetric(s.built.Seconds(), "build-s")
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
 	b.ReportMetric(float64(heap)/float64(size), "heap-B/node")
@@ -124,6 +124,11 @@ type btQuality struct {
 	timeouts, unproven uint64
 	retries            int64 // joins tried again through another seed
 	dropped            map[node.DropReason]uint64
+	// queueFull counts frames the mem network lost at a full inbox;
+	// busiest is the most frames one node received, and busiestIdx its
+	// place in the join order.
+	queueFull           uint64
+	busiest, busiestIdx uint64
 }
 
 // btBuildParallel makes size nodes on net (k=20, alpha=3) and joins them
@@ -214,6 +219,9 @@ func btBuildParallel(b *testing.B, net *mem.Network, size, par int, rng *rand.Ra
 		q.reqsPerNode += float64(st.Requests)
 		q.meanTable += float64(st.TableSize)
 		q.timeouts += st.Timeouts
+		if st.RPCsReceived > q.busiest {
+			q.busiest, q.busiestIdx = st.RPCsReceived, uint64(i)
+		}
 		q.unproven += st.Unproven
 		if q.dropped == nil {
 			q.dropped = make(map[node.DropReason]uint64)
@@ -223,6 +231,7 @@ func btBuildParallel(b *testing.B, net *mem.Network, size, par int, rng *rand.Ra
 		}
 	}
 	q.reqsPerNode /= float64(size)
+	q.queueFull = net.Stats().DroppedQueueFull
 	q.meanTable /= float64(size)
 	// The k true closest of a sample of nodes, by a scan of every ID.
 	q.sampled = min(size, 300)
