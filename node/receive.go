@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"errors"
 
 	"github.com/dhtkit/dhtkit/msgenc"
@@ -434,8 +433,8 @@ func (n *Node) peerFailed(id peer.ID) {
 func (n *Node) replyTo(in *incoming, m *msgenc.Message) {
 	m.TxID = in.msg.TxID
 	m.Sender = &n.selfWire
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
-	defer cancel()
+	ctx := newReplyCtx(n.ctx, n.cfg.rpcTimeout)
+	defer ctx.release()
 	_ = n.sendReply(ctx, in, m)
 }
 
