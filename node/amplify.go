@@ -372,7 +372,7 @@ func (n *Node) storeSource(in *incoming) string {
 	if !n.proven(in) {
 		return unprovenSource
 	}
-	src := sourceOf(in.pkt.From)
+	src := in.src
 	if src.prefix != "" {
 		return src.prefix
 	}
