@@ -43,7 +43,7 @@ type Node struct {
 	health   health
 	lastSeq  atomic.Uint64                  // of this node's latest plain value
 	verified verifiedCache                  // records verified before, met again
-	checks   [numCheckReasons]atomic.Uint64 // signature checks by reason
+	checks   checkCounts                    // signature checks by reason
 	frames   framePool                      // encoding buffers
 	evicting sync.Map                       // peer.ID → struct{}: ping-before-evict in flight
 	forwards chan struct{}

@@ -304,7 +304,7 @@ func (n *Node) recallRecord(w *msgenc.PeerRecord) (r *peer.Record, d recordDiges
 // digest is d, and remembers it in the verified cache if it holds.
 func (n *Node) checkRecord(r *peer.Record, d recordDigest, why checkReason) error {
 	n.stats.sigChecks.Add(1)
-	n.checks[why].Add(1)
+	n.checks.add(why)
 	if err := r.Verify(n.cfg.hasher); err != nil {
 		return err
 	}
