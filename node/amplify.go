@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	crand "crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -67,6 +69,11 @@ const unprovenText = "address not proven: resend with the token"
 type amplifier struct {
 	master [32]byte
 	now    func() time.Time
+	// macs holds HMACs keyed with master (*tokenMAC), reset between uses:
+	// keying one anew costs two hash blocks and seven allocations, and
+	// every answer to an unproven address and every token checked needs
+	// one.
+	macs sync.Pool
 
 	// held keeps the tokens others issued, by a seeded 64-bit hash of
 	// the address (see heldKey): a fixed-size key and value per address,
@@ -93,12 +100,35 @@ func newAmplifier(now func() time.Time) (*amplifier, error) {
 
 // token is the token of addr (binary multiaddr) in epoch e.
 func (a *amplifier) token(addr []byte, e int64) []byte {
-	var eb [8]byte
-	binary.BigEndian.PutUint64(eb[:], uint64(e))
-	h := hmac.New(sha256.New, a.master[:])
-	h.Write(eb[:])
-	h.Write(addr)
-	return h.Sum(nil)[:tokenLen]
+	sum := a.mac(addr, e)
+	return bytes.Clone(sum[:tokenLen])
+}
+
+// tokenMAC is an HMAC keyed with the node's secret and its scratch space:
+// the input and sum pass through the hash.Hash interface and would
+// otherwise escape, an allocation each.
+type tokenMAC struct {
+	h   hash.Hash
+	eb  [8]byte
+	sum [sha256.Size]byte
+}
+
+// mac returns the HMAC of epoch e and addr (binary multiaddr); a token is
+// its first tokenLen bytes.
+func (a *amplifier) mac(addr []byte, e int64) [sha256.Size]byte {
+	m, _ := a.macs.Get().(*tokenMAC)
+	if m == nil {
+		m = &tokenMAC{h: hmac.New(sha256.New, a.master[:])}
+	} else {
+		m.h.Reset() // back to the keyed state
+	}
+	binary.BigEndian.PutUint64(m.eb[:], uint64(e))
+	m.h.Write(m.eb[:])
+	m.h.Write(addr)
+	m.h.Sum(m.sum[:0])
+	sum := m.sum
+	a.macs.Put(m)
+	return sum
 }
 
 func (a *amplifier) epoch() int64 { return a.now().UnixNano() / int64(tokenEpoch) }
@@ -112,7 +142,11 @@ func (a *amplifier) valid(addr, tok []byte) bool {
 		return false
 	}
 	e := a.epoch()
-	return hmac.Equal(tok, a.token(addr, e)) || hmac.Equal(tok, a.token(addr, e-1))
+	if sum := a.mac(addr, e); hmac.Equal(tok, sum[:tokenLen]) {
+		return true
+	}
+	sum := a.mac(addr, e-1)
+	return hmac.Equal(tok, sum[:tokenLen])
 }
 
 // heldKey is what held is keyed by: a 64-bit hash of the address under
@@ -372,7 +406,7 @@ func (n *Node) storeSource(in *incoming) string {
 	if !n.proven(in) {
 		return unprovenSource
 	}
-	src := sourceOf(in.pkt.From)
+	src := in.src
 	if src.prefix != "" {
 		return src.prefix
 	}

@@ -31,7 +31,7 @@ func BenchmarkLookupChecks(b *testing.B) {
 	sum := func() (s [numCheckReasons]uint64) {
 		for _, n := range nodes {
 			for i := range s {
-				s[i] += n.checks[i].Load()
+				s[i] += n.checks.load(checkReason(i))
 			}
 		}
 		return s

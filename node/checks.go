@@ -1,6 +1,10 @@
 package node
 
-import "github.com/dhtkit/dhtkit/msgenc"
+import (
+	"sync/atomic"
+
+	"github.com/dhtkit/dhtkit/msgenc"
+)
 
 // checkReason says why a peer record's signature was checked: what the
 // node was about to do with the peer. Counted per node (Node.checks) so
@@ -36,4 +40,31 @@ func checkReasonOf(k msgenc.Kind) checkReason {
 		return checkReply
 	}
 	return checkSender
+}
+
+// checkCounts counts a node's signature checks by reason. The counters are
+// made on the first check: inline they would move every Node, idle ones
+// included, up a size class (by 256 bytes).
+type checkCounts struct {
+	p atomic.Pointer[[numCheckReasons]atomic.Uint64]
+}
+
+// add counts one check for why.
+func (c *checkCounts) add(why checkReason) {
+	a := c.p.Load()
+	if a == nil {
+		a = new([numCheckReasons]atomic.Uint64)
+		if !c.p.CompareAndSwap(nil, a) {
+			a = c.p.Load() // another check made them first
+		}
+	}
+	a[why].Add(1)
+}
+
+// load returns the checks counted for why.
+func (c *checkCounts) load(why checkReason) uint64 {
+	if a := c.p.Load(); a != nil {
+		return a[why].Load()
+	}
+	return 0
 }

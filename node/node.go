@@ -41,11 +41,11 @@ type Node struct {
 	restored atomic.Pointer[[]*peer.Record]
 	stateMu  sync.Mutex // one state file write at a time
 	health   health
-	lastSeq  atomic.Uint64                  // of this node's latest plain value
-	verified verifiedCache                  // records verified before, met again
-	checks   [numCheckReasons]atomic.Uint64 // signature checks by reason
-	frames   framePool                      // encoding buffers
-	evicting sync.Map                       // peer.ID → struct{}: ping-before-evict in flight
+	lastSeq  atomic.Uint64 // of this node's latest plain value
+	verified verifiedCache // records verified before, met again
+	checks   checkCounts   // signature checks by reason
+	frames   framePool     // encoding buffers
+	evicting sync.Map      // peer.ID → struct{}: ping-before-evict in flight
 	forwards chan struct{}
 	fwdDups  forwardDups
 	pathVals pathCache // values relayed on proxied paths, when enabled

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"errors"
 
 	"github.com/dhtkit/dhtkit/msgenc"
@@ -36,6 +35,7 @@ type incoming struct {
 	// claimed is the ID an unverified sender named (see senderNeedsCheck):
 	// used only to leave it out of its own answer, never trusted.
 	claimed peer.ID
+	src     source // sourceOf(pkt.From); zero on a client, which limits no one
 }
 
 func isReply(k msgenc.Kind) bool {
@@ -52,9 +52,13 @@ func isReply(k msgenc.Kind) bool {
 // never answered with a panic.
 func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 	n.stats.received.Add(1)
-	if !n.cfg.client && n.limits.blocked(sourceOf(p.From)) {
-		n.stats.drop(DropRateLimited)
-		return
+	var src source // worked out once: it costs allocations
+	if !n.cfg.client {
+		src = sourceOf(p.From)
+		if n.limits.blocked(src) {
+			n.stats.drop(DropRateLimited)
+			return
+		}
 	}
 	m, err := n.cfg.codec.Unmarshal(p.Data)
 	if err != nil {
@@ -62,8 +66,12 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		return
 	}
 	n.stats.receivedMsg(m.Kind)
-	if !isReply(m.Kind) && !n.cfg.client && !n.admitSource(&incoming{t: t, pkt: p, msg: m}) {
-		return
+	var in *incoming // a request to serve; made once, here
+	if !isReply(m.Kind) && !n.cfg.client {
+		in = &incoming{t: t, pkt: p, msg: m, src: src}
+		if !n.admitSource(in) {
+			return
+		}
 	}
 	var from, contender *peer.Record
 	var claimed peer.ID
@@ -113,12 +121,12 @@ func (n *Node) handlePacket(t transport.Transport, p transport.Packet) {
 		return
 	}
 	n.sawPeerFrom(from, p.From)
-	in := &incoming{t: t, pkt: p, msg: m, from: from, claimed: claimed}
+	in.from, in.claimed = from, claimed
 	if !n.admitPeer(in) {
 		return
 	}
 	if contender != nil {
-		n.pingBeforeEvict(contender, evictionSource(p.From), claimed, m.Sender)
+		n.pingBeforeEvict(contender, src.eviction(), claimed, m.Sender)
 	}
 	if m.Kind == msgenc.KindForward {
 		dup := forwardKey{from: string(p.From.Bytes()), tx: m.TxID}
@@ -296,7 +304,7 @@ func (n *Node) recallRecord(w *msgenc.PeerRecord) (r *peer.Record, d recordDiges
 // digest is d, and remembers it in the verified cache if it holds.
 func (n *Node) checkRecord(r *peer.Record, d recordDigest, why checkReason) error {
 	n.stats.sigChecks.Add(1)
-	n.checks[why].Add(1)
+	n.checks.add(why)
 	if err := r.Verify(n.cfg.hasher); err != nil {
 		return err
 	}
@@ -434,8 +442,8 @@ func (n *Node) peerFailed(id peer.ID) {
 func (n *Node) replyTo(in *incoming, m *msgenc.Message) {
 	m.TxID = in.msg.TxID
 	m.Sender = &n.selfWire
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.rpcTimeout)
-	defer cancel()
+	ctx := newReplyCtx(n.ctx, n.cfg.rpcTimeout)
+	defer ctx.release()
 	_ = n.sendReply(ctx, in, m)
 }
 

@@ -106,8 +106,8 @@ func TestWantedSenderIsAnsweredBeforeItIsChecked(t *testing.T) {
 
 	// Then it is checked and kept.
 	require.Contains(t, f.closestTo(r.ID), r.ID, "the checked sender is in the table")
-	require.Equal(t, uint64(1), f.n.checks[checkSenderAfter].Load())
-	require.Zero(t, f.n.checks[checkSender].Load())
+	require.Equal(t, uint64(1), f.n.checks.load(checkSenderAfter))
+	require.Zero(t, f.n.checks.load(checkSender))
 	require.Zero(t, f.n.Stats().UnverifiedSenders, "a sender the table wants is checked, only later")
 }
 

@@ -94,7 +94,7 @@ func (f *inflight) release(key string) {
 // reports false, having answered with a refusal, when the source has as
 // many in flight as it may; release gives the slot back.
 func (n *Node) forwardSlot(in *incoming) (release func(), ok bool) {
-	key := sourceOf(in.pkt.From).addr
+	key := in.src.addr
 	if !n.fwdSources.acquire(key) {
 		n.stats.drop(DropOverloaded)
 		n.replyError(in, msgenc.CodeOverloaded, "too many forwarded queries from this address")
@@ -106,11 +106,14 @@ func (n *Node) forwardSlot(in *incoming) (release func(), ok bool) {
 // evictionSource is the source key that bounds the eviction pings a
 // request from addr may start: its IPv4 /24 or IPv6 /64, or the address
 // itself where it has no IP.
-func evictionSource(addr ma.Multiaddr) string {
-	if s := sourceOf(addr); s.prefix != "" {
+func evictionSource(addr ma.Multiaddr) string { return sourceOf(addr).eviction() }
+
+// eviction is evictionSource for a source already worked out.
+func (s source) eviction() string {
+	if s.prefix != "" {
 		return s.prefix
 	}
-	return string(addr.Bytes())
+	return s.addr
 }
 
 // evictionSlot takes one of the eviction pings that may be in flight.
@@ -130,7 +133,7 @@ func (n *Node) evictionSlot() bool {
 // sender record is verified. It reports false when the request is not to
 // be served, having refused or dropped it and counted which.
 func (n *Node) admitSource(in *incoming) bool {
-	return n.limitVerdict(in, n.limits.admitAddr(sourceOf(in.pkt.From)))
+	return n.limitVerdict(in, n.limits.admitAddr(in.src))
 }
 
 // admitPeer applies the peer rate limit to a request from a verified peer.

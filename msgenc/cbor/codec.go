@@ -122,11 +122,11 @@ func (c *Codec) Unmarshal(data []byte) (*msgenc.Message, error) {
 		return nil, fmt.Errorf("cbor: %w: %w: %d bytes, at most %d",
 			msgenc.ErrDecode, msgenc.ErrTooLarge, len(data), msgenc.MaxFrameSize)
 	}
-	var w wire.Message
-	if err := c.dec.Unmarshal(data, &w); err != nil {
+	d := new(wire.Decoded) // the wire form and the message in one allocation
+	if err := c.dec.Unmarshal(data, &d.Wire); err != nil {
 		return nil, fmt.Errorf("cbor: %w: %w", msgenc.ErrDecode, err)
 	}
-	m := w.To()
+	m := d.Message()
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("cbor: %w", err)
 	}

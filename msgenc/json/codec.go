@@ -46,11 +46,11 @@ func (*Codec) Unmarshal(data []byte) (*msgenc.Message, error) {
 	if err := checkDepth(data, msgenc.MaxNesting); err != nil {
 		return nil, fmt.Errorf("json: %w: %w", msgenc.ErrDecode, err)
 	}
-	var w wire.Message
-	if err := stdjson.Unmarshal(data, &w); err != nil {
+	d := new(wire.Decoded) // the wire form and the message in one allocation
+	if err := stdjson.Unmarshal(data, &d.Wire); err != nil {
 		return nil, fmt.Errorf("json: %w: %w", msgenc.ErrDecode, err)
 	}
-	m := w.To()
+	m := d.Message()
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("json: %w", err)
 	}
