@@ -104,8 +104,8 @@ func BenchmarkRateLimiter(b *testing.B) {
 // and the encoder keeps its own (msgenc/cbor), so that serving allocates
 // about 1.3 KiB, not 7.9 KiB as when each answer built its own.
 func TestServeFindNodeAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts are for the normal run")
+	if testing.Short() || raceDetector {
+		t.Skip("allocation counts are for the normal run, without the race detector")
 	}
 	n, tr, pkts := benchServer(t, NoRateLimits())
 	i := 0

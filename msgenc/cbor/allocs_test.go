@@ -54,8 +54,8 @@ func TestUnmarshalAllocs(t *testing.T) {
 // forms of the sender, the find-node body and the peer list between
 // messages, so a warm encoder allocates nothing for them.
 func TestAppendMarshalAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts are for the normal run")
+	if testing.Short() || raceDetector {
+		t.Skip("allocation counts are for the normal run, without the race detector")
 	}
 	reply := conformance.SamplePeersReply(20)
 	request := &msgenc.Message{Kind: msgenc.KindFindNode, TxID: 7, Sender: reply.Sender,
