@@ -324,19 +324,28 @@ func (n *Node) sendReply(ctx context.Context, in *incoming, m *msgenc.Message) e
 	}
 	budget := amplificationFactor * len(in.pkt.Data)
 	m.Token = n.amp.issue(in.pkt.From.Bytes())
-	data, err := n.cfg.codec.Marshal(m)
+	// Encoded into pooled frames, as n.send does: each encoding releases
+	// the one before it, and the last goes back once it is sent.
+	var buf *[]byte
+	defer func() { n.frames.release(buf) }()
+	encode := func(m *msgenc.Message) (data []byte, err error) {
+		n.frames.release(buf)
+		data, buf, err = n.frames.encode(n.cfg.codec, m)
+		return data, err
+	}
+	data, err := encode(m)
 	if err != nil {
 		return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 	}
 	for len(data) > budget && trimPeers(m, len(data)-budget) {
-		if data, err = n.cfg.codec.Marshal(m); err != nil {
+		if data, err = encode(m); err != nil {
 			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 		}
 	}
 	if len(data) > budget && m.Kind == msgenc.KindError && m.Sender != nil {
 		// A refusal keeps its code: it goes without the node's record.
 		m.Sender = nil
-		if data, err = n.cfg.codec.Marshal(m); err != nil {
+		if data, err = encode(m); err != nil {
 			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 		}
 	}
@@ -344,7 +353,7 @@ func (n *Node) sendReply(ctx context.Context, in *incoming, m *msgenc.Message) e
 		n.stats.cut.Add(1)
 		m = &msgenc.Message{Kind: msgenc.KindError, TxID: m.TxID, Token: m.Token,
 			Error: &msgenc.Error{Code: msgenc.CodeOverloaded, Message: unprovenText}}
-		if data, err = n.cfg.codec.Marshal(m); err != nil {
+		if data, err = encode(m); err != nil {
 			return fmt.Errorf("node: encode %s: %w", m.Kind, err)
 		}
 		if len(data) > budget {

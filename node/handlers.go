@@ -18,7 +18,9 @@ func (n *Node) handleRequest(in *incoming) {
 			n.replyError(in, msgenc.CodeBadRequest, err.Error())
 			return
 		}
-		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{Peers: n.closestWire(target, in.requester())}})
+		ps := n.closestWire(target, in.requester())
+		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindPeers, Peers: &msgenc.Peers{Peers: ps.list}})
+		ps.release()
 	case msgenc.KindFindValue:
 		key, err := n.keyID(m.FindValue.Key)
 		if err != nil {
@@ -27,8 +29,10 @@ func (n *Node) handleRequest(in *incoming) {
 		}
 		// Peers come with the values too: a reader that cannot verify
 		// what this node holds (or distrusts it) goes on from them.
-		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve), Peers: n.closestWire(key, in.requester())}
+		ps := n.closestWire(key, in.requester())
+		v := &msgenc.Value{Records: n.localValues(key, in.t.MaxFrameSize()-replyReserve), Peers: ps.list}
 		n.replyTo(in, &msgenc.Message{Kind: msgenc.KindValue, Value: v})
+		ps.release()
 	case msgenc.KindStore:
 		seq, refused := n.storeLocalFrom(n.ctx, n.storeSource(in), in.from, &m.Store.Record, m.Store.CAS, m.Store.ExpectSeq)
 		if refused != nil {
@@ -66,30 +70,31 @@ func (n *Node) keyID(b []byte) (peer.ID, error) {
 	return id, nil
 }
 
-// closestWire returns the k peers closest to target in wire form, leaving
+// closestWire returns the k peers closest to target in wire form, in a
+// wirePeers that the caller releases once the reply is sent, leaving
 // out the requester, who knows itself, and the peers that just failed to
 // answer this node: the next closest take their places. Where many peers
 // are dead or cut off, an answer of the k closest with those left out would
 // name few peers or none, and the live ones farther away would never be
 // found.
-func (n *Node) closestWire(target peer.ID, requester peer.ID) []msgenc.PeerRecord {
+func (n *Node) closestWire(target peer.ID, requester peer.ID) *wirePeers {
 	now := n.cfg.clock.Now()
+	ps := getWirePeers()
 	for want := n.cfg.k + 1; ; want *= 2 {
 		recs := n.table.Closest(target, want)
-		out := make([]msgenc.PeerRecord, 0, min(len(recs), n.cfg.k))
-		var wb wireBuilder
-		wb.grow(recs)
+		ps.list = ps.list[:0]
+		ps.wb.grow(recs)
 		for _, r := range recs {
 			if r.ID == requester || n.health.down(r.ID, now) {
 				continue
 			}
-			if len(out) == n.cfg.k {
+			if len(ps.list) == n.cfg.k {
 				break
 			}
-			out = append(out, wb.add(r))
+			ps.list = append(ps.list, ps.wb.add(r))
 		}
-		if len(out) == n.cfg.k || len(recs) < want {
-			return out
+		if len(ps.list) == n.cfg.k || len(recs) < want {
+			return ps
 		}
 	}
 }

@@ -95,6 +95,64 @@ type lookupAnswer struct {
 	err error
 }
 
+// askJob is one request of a lookup: verify c's record if it was learned
+// (rec is nil), send msg to it, and hand the answer to the lookup.
+type askJob struct {
+	n       *Node
+	c       *candidate
+	rec     *peer.Record
+	w       *msgenc.PeerRecord
+	alts    []*msgenc.PeerRecord
+	msg     *msgenc.Message
+	answers chan<- lookupAnswer
+}
+
+// run does j under ctx, the lookup's.
+func (j askJob) run(ctx context.Context) {
+	a := lookupAnswer{c: j.c, rec: j.rec}
+	if j.rec == nil {
+		a.rec = j.n.verifyCandidate(j.c.id, j.w, j.alts)
+	}
+	if a.rec == nil {
+		a.err = errUnverified
+	} else {
+		m := *j.msg
+		a.rep, a.err = j.n.call(ctx, contactOf(a.rec), &m)
+	}
+	select {
+	case j.answers <- a:
+	case <-ctx.Done(): // the lookup is over
+	}
+}
+
+// askers are a lookup's request goroutines. A job goes to one that waits
+// for work, or else to a new one; each waits for the next job until the
+// lookup's ctx ends. A lookup has as many as it had requests in flight at
+// once: alpha, and one more for each request that turned slow.
+type askers struct {
+	ctx  context.Context
+	work chan askJob // unbuffered: a send succeeds only to a waiting goroutine
+}
+
+func (a *askers) do(j askJob) {
+	select {
+	case a.work <- j:
+	default:
+		go a.serve(j)
+	}
+}
+
+func (a *askers) serve(j askJob) {
+	for {
+		j.run(a.ctx)
+		select {
+		case j = <-a.work:
+		case <-a.ctx.Done():
+			return
+		}
+	}
+}
+
 // errUnverified is a lookup answer's error for a candidate that was not
 // asked: none of its records verified.
 var errUnverified = errors.New("node: no record of the peer verified")
@@ -272,34 +330,22 @@ func (n *Node) lookupUntil(ctx context.Context, target peer.ID, vq *valueQuery, 
 	if vq != nil {
 		msg = &msgenc.Message{Kind: msgenc.KindFindValue, FindValue: &msgenc.FindValue{Key: vq.key.Bytes()}}
 	}
-	// ask sends the request to c from a goroutine of its own, which first
-	// verifies c's record if it was learned from an answer: the check is
-	// most of what asking a new peer costs, and there it runs beside the
-	// other requests in flight instead of holding up the loop. Nothing is
-	// sent to a peer whose record does not verify.
+	// ask sends the request to c from a goroutine of the lookup's own,
+	// which first verifies c's record if it was learned from an answer:
+	// the check is most of what asking a new peer costs, and there it
+	// runs beside the other requests in flight instead of holding up the
+	// loop. Nothing is sent to a peer whose record does not verify. The
+	// goroutines serve one request after another until the lookup ends
+	// (askers): a signature check needs a deep stack, and a goroutine
+	// per request grew one for every request.
+	asks := askers{ctx: ctx, work: make(chan askJob)}
 	ask := func(c *candidate) {
 		c.state = candAsking
 		c.due = n.cfg.clock.Now().Add(n.health.timeout(c.id))
 		inflight++
 		pending++
 		res.rpcs++
-		m := *msg
-		rec, w, alts := c.rec, c.w, c.alts
-		go func() {
-			a := lookupAnswer{c: c, rec: rec}
-			if rec == nil {
-				a.rec = n.verifyCandidate(c.id, w, alts)
-			}
-			if a.rec == nil {
-				a.err = errUnverified
-			} else {
-				a.rep, a.err = n.call(ctx, contactOf(a.rec), &m)
-			}
-			select {
-			case answers <- a:
-			case <-ctx.Done(): // the lookup is over
-			}
-		}()
+		asks.do(askJob{n: n, c: c, rec: c.rec, w: c.w, alts: c.alts, msg: msg, answers: answers})
 	}
 	// next returns the closest unasked candidate among the k closest that
 	// have not failed, or nil when those are all asked.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
@@ -31,8 +32,15 @@ func (b *wireBuilder) grow(recs []*peer.Record) {
 		size += r.ID.Len() + addrSizeGuess*len(r.Addrs)
 		addrs += len(r.Addrs)
 	}
-	b.buf = make([]byte, 0, size)
-	b.addrs = make([][]byte, 0, addrs)
+	// A builder from wirePool keeps its buffers: reuse them when they are
+	// large enough. What they held was encoded and sent long ago.
+	if cap(b.buf) < size {
+		b.buf = make([]byte, 0, size)
+	}
+	if cap(b.addrs) < addrs {
+		b.addrs = make([][]byte, 0, addrs)
+	}
+	b.buf, b.addrs = b.buf[:0], b.addrs[:0]
 }
 
 // add returns r's wire form, sharing b's buffers.
@@ -56,6 +64,37 @@ func (b *wireBuilder) take(grown []byte) []byte {
 	b.buf = grown
 	return s
 }
+
+// wirePeers is the wire form of a reply's peers (closestWire), with the
+// buffers it lies in. Serving a find-node or find-value needs one only
+// until the reply is encoded; release returns it to wirePool, so that
+// serving costs no allocation for it.
+type wirePeers struct {
+	list []msgenc.PeerRecord
+	wb   wireBuilder
+}
+
+var wirePool = sync.Pool{New: func() any { return new(wirePeers) }}
+
+func getWirePeers() *wirePeers { return wirePool.Get().(*wirePeers) }
+
+// release clears p, so that the pool keeps no table record alive, and
+// returns it to the pool. Nothing of p may be used after.
+func (p *wirePeers) release() {
+	if p == nil {
+		return
+	}
+	clear(p.list[:cap(p.list)])
+	clear(p.wb.addrs[:cap(p.wb.addrs)])
+	p.list, p.wb.buf, p.wb.addrs = p.list[:0], p.wb.buf[:0], p.wb.addrs[:0]
+	if cap(p.list) > maxPooledPeers || cap(p.wb.addrs) > 4*maxPooledPeers {
+		return // an unusually large answer: let it go
+	}
+	wirePool.Put(p)
+}
+
+// maxPooledPeers bounds the answers wirePool keeps buffers for.
+const maxPooledPeers = 64
 
 // cloneWire returns a deep copy of w, for keeping a record past the
 // handling of the frame it came in, whose buffers may be reused.

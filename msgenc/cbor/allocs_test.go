@@ -1,6 +1,7 @@
 package cbor_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/dhtkit/dhtkit/conformance"
@@ -44,6 +45,63 @@ func TestUnmarshalAllocs(t *testing.T) {
 		})
 		if got > tc.max {
 			t.Errorf("%s: Unmarshal makes %v allocations, want at most %v", tc.name, got, tc.max)
+		}
+	}
+}
+
+// TestAppendMarshalAllocs bounds the allocations of encoding the same two
+// frames into a buffer large enough: the pooled encoder keeps the wire
+// forms of the sender, the find-node body and the peer list between
+// messages, so a warm encoder allocates nothing for them.
+func TestAppendMarshalAllocs(t *testing.T) {
+	if testing.Short() || raceDetector {
+		t.Skip("allocation counts are for the normal run, without the race detector")
+	}
+	reply := conformance.SamplePeersReply(20)
+	request := &msgenc.Message{Kind: msgenc.KindFindNode, TxID: 7, Sender: reply.Sender,
+		FindNode: &msgenc.FindNode{Target: reply.Peers.Peers[3].ID}}
+	c := cbor.New()
+	buf := make([]byte, 0, msgenc.MaxFrameSize)
+	for _, tc := range []struct {
+		name string
+		m    *msgenc.Message
+		max  float64
+	}{
+		// Before the scratch: 2, the sender and the body.
+		{"find-node", request, 0},
+		// Before the scratch: 3, the sender, the body and the list.
+		{"peers-20", reply, 0},
+	} {
+		got := testing.AllocsPerRun(100, func() {
+			if _, err := c.AppendMarshal(buf[:0], tc.m); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got > tc.max {
+			t.Errorf("%s: AppendMarshal makes %v allocations, want at most %v", tc.name, got, tc.max)
+		}
+	}
+}
+
+// TestAppendMarshalReusesNoOldPeers: an encoder that encoded a long peer
+// list encodes a shorter one next with only its own peers.
+func TestAppendMarshalReusesNoOldPeers(t *testing.T) {
+	c := cbor.New()
+	long, short := conformance.SamplePeersReply(20), conformance.SamplePeersReply(3)
+	for range 3 {
+		if _, err := c.AppendMarshal(nil, long); err != nil {
+			t.Fatal(err)
+		}
+		frame, err := c.AppendMarshal(nil, short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Unmarshal(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Peers.Peers) != 3 || !bytes.Equal(got.Peers.Peers[2].ID, short.Peers.Peers[2].ID) {
+			t.Fatalf("decoded %d peers, want the 3 encoded", len(got.Peers.Peers))
 		}
 	}
 }

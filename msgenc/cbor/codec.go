@@ -88,6 +88,7 @@ func (c *Codec) Marshal(m *msgenc.Message) ([]byte, error) {
 // each would otherwise be an allocation a frame.
 type encoder struct {
 	w   wire.Message
+	s   wire.Scratch // the parts of w an encoding fills, kept for the next
 	buf bytes.Buffer
 }
 
@@ -100,9 +101,10 @@ func (c *Codec) AppendMarshal(dst []byte, m *msgenc.Message) ([]byte, error) {
 	defer func() {
 		// Hold on to nothing of the caller's: not m's fields, not dst.
 		e.w, e.buf = wire.Message{}, bytes.Buffer{}
+		e.s.Reset()
 		c.encoders.Put(e)
 	}()
-	if err := e.w.From(m); err != nil {
+	if err := e.w.FromScratch(m, &e.s); err != nil {
 		return nil, fmt.Errorf("cbor: %w", err)
 	}
 	e.buf = *bytes.NewBuffer(dst)

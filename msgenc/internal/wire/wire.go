@@ -146,22 +146,56 @@ type ForwardReply struct {
 // pass Validate, which also refuses error text that is not UTF-8: neither
 // JSON nor CBOR text strings can hold it exactly.
 func (w *Message) From(m *msgenc.Message) error {
+	return w.FromScratch(m, nil)
+}
+
+// FromScratch is From, taking the wire forms of m's sender, find-node body
+// and peer lists from s when s is not nil, instead of allocating them: an
+// encoder that keeps s between messages encodes a reply without an
+// allocation for them. w refers to s until s.Reset.
+func (w *Message) FromScratch(m *msgenc.Message, s *Scratch) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	w.Fill(m)
+	w.fill(m, s)
 	return nil
 }
+
+// Scratch holds the parts of a Message that FromScratch fills, for reuse.
+type Scratch struct {
+	sender   Peer
+	findNode FindNode
+	peers    Peers
+	list     []Peer
+}
+
+// Reset drops every reference s holds to a message's byte slices, so that
+// a pooled encoder keeps nothing of its callers', and keeps its buffer.
+func (s *Scratch) Reset() {
+	s.sender, s.findNode, s.peers = Peer{}, FindNode{}, Peers{}
+	clear(s.list[:cap(s.list)])
+	s.list = s.list[:0]
+}
+
+// maxScratchPeers bounds the peer list a Scratch keeps between messages.
+const maxScratchPeers = 64
 
 // Fill fills w from m as From does, but checks nothing: every body m
 // carries is copied, whatever its Kind, and no limit is applied. Codecs
 // call From; Fill lets a test encode a message no peer should send, as a
 // hostile peer would, to prove that the decoder refuses it.
-func (w *Message) Fill(m *msgenc.Message) {
+func (w *Message) Fill(m *msgenc.Message) { w.fill(m, nil) }
+
+func (w *Message) fill(m *msgenc.Message, s *Scratch) {
 	*w = Message{Kind: m.Kind, TxID: m.TxID, Token: m.Token, Pad: m.Pad}
 	if m.Sender != nil {
-		p := fromPeer(m.Sender)
-		w.Sender = &p
+		if s != nil {
+			s.sender = fromPeer(m.Sender)
+			w.Sender = &s.sender
+		} else {
+			p := fromPeer(m.Sender)
+			w.Sender = &p
+		}
 	}
 	if m.Ping != nil {
 		w.Ping = &Ping{}
@@ -170,10 +204,28 @@ func (w *Message) Fill(m *msgenc.Message) {
 		w.Pong = &Pong{Observed: m.Pong.Observed}
 	}
 	if m.FindNode != nil {
-		w.FindNode = &FindNode{Target: m.FindNode.Target}
+		if s != nil {
+			s.findNode = FindNode{Target: m.FindNode.Target}
+			w.FindNode = &s.findNode
+		} else {
+			w.FindNode = &FindNode{Target: m.FindNode.Target}
+		}
 	}
 	if m.Peers != nil {
-		w.Peers = &Peers{Peers: fromPeers(m.Peers.Peers)}
+		if s != nil && len(m.Peers.Peers) <= maxScratchPeers {
+			s.list = s.list[:0]
+			for i := range m.Peers.Peers {
+				s.list = append(s.list, fromPeer(&m.Peers.Peers[i]))
+			}
+			if len(s.list) == 0 {
+				s.peers = Peers{} // as fromPeers: an empty list is nil
+			} else {
+				s.peers = Peers{Peers: s.list}
+			}
+			w.Peers = &s.peers
+		} else {
+			w.Peers = &Peers{Peers: fromPeers(m.Peers.Peers)}
+		}
 	}
 	if m.FindValue != nil {
 		w.FindValue = &FindValue{Key: m.FindValue.Key}
