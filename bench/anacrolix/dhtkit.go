@@ -86,3 +86,14 @@ func (d *dhtkitNet) close() {
 	}
 	wg.Wait()
 }
+
+func (d *dhtkitNet) detail() lookupDetail {
+	var ld lookupDetail
+	for _, n := range d.nodes {
+		st := n.Stats()
+		ld.sigChecks += st.SignatureChecks
+		ld.table += float64(st.TableSize)
+	}
+	ld.table /= float64(len(d.nodes))
+	return ld
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -21,6 +22,10 @@ type config struct {
 	timeout time.Duration // bound on one lookup and one join
 	seed    uint64        // seeds the choice of targets and origins
 	checks  int           // lookups of known nodes by ID, to count those found
+	// warm is how many lookups run, unmeasured, before the measured ones:
+	// 0 measures a network just built, more one whose tables its own
+	// traffic has filled (see README).
+	warm int
 	// beforeLookups, when set, runs before dhtkit's lookups and returns a
 	// function run after them (the CPU profile hooks in here).
 	beforeLookups func() (after func())
@@ -59,6 +64,7 @@ type result struct {
 	goroutinesPerNode float64
 	found             int    // known nodes found by ID, of config.checks
 	note              string // what the side says of its build
+	detail            string // what the side says of its lookups
 }
 
 func (r result) cpuPerLookup() time.Duration {
@@ -116,9 +122,20 @@ func measure(ctx context.Context, s side, cfg config, round int, profile bool) (
 		cancel()
 	}
 
+	for range cfg.warm {
+		lctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+		_, _ = net.lookup(lctx, r.IntN(cfg.nodes), r)
+		cancel()
+	}
+
 	var after func()
 	if profile && cfg.beforeLookups != nil {
 		after = cfg.beforeLookups()
+	}
+	var d0 lookupDetail
+	dn, hasDetail := net.(detailer)
+	if hasDetail {
+		d0 = dn.detail()
 	}
 	cpu0 := cpuTime()
 	for range cfg.lookups {
@@ -136,10 +153,25 @@ func measure(ctx context.Context, s side, cfg config, round int, profile bool) (
 		res.latencies = append(res.latencies, d)
 	}
 	res.cpu = cpuTime() - cpu0
+	if hasDetail {
+		d1 := dn.detail()
+		res.detail = fmt.Sprintf("%.1f sig checks/lkp, table %.1f→%.1f",
+			float64(d1.sigChecks-d0.sigChecks)/float64(cfg.lookups), d0.table, d1.table)
+	}
 	if after != nil {
 		after()
 	}
 	return res, nil
+}
+
+// detailer is a network that can say what its nodes did: the signature
+// checks they made in all and their mean table size. The difference over
+// the lookups shows what a lookup costs beyond its requests.
+type detailer interface{ detail() lookupDetail }
+
+type lookupDetail struct {
+	sigChecks uint64
+	table     float64
 }
 
 // waitGoroutines polls until at most n goroutines run, or for d.
@@ -215,8 +247,11 @@ func summarize(rs []result) summary {
 // neither always meets a warmer or a colder machine, and prints each round
 // and the ratios dhtkit/anacrolix.
 func run(ctx context.Context, w io.Writer, cfg config, dk, an side) (dhtkit, anacrolix summary, err error) {
-	fmt.Fprintf(w, "%d nodes a network, each on its own loopback UDP socket; k=%d alpha=%d; %d lookups of random IDs a round; %d rounds\n\n",
-		cfg.nodes, cfg.k, cfg.alpha, cfg.lookups, cfg.rounds)
+	fmt.Fprintf(w, "%d nodes a network, each on its own loopback UDP socket; k=%d alpha=%d; %d lookups of random IDs a round", cfg.nodes, cfg.k, cfg.alpha, cfg.lookups)
+	if cfg.warm > 0 {
+		fmt.Fprintf(w, ", after %d unmeasured", cfg.warm)
+	}
+	fmt.Fprintf(w, "; %d rounds\n\n", cfg.rounds)
 	fmt.Fprintf(w, "%-5s %-9s %10s %9s %9s %10s %8s %10s %9s %6s %6s\n",
 		"round", "side", "build", "p50", "p99", "cpu/lkp", "rpc/lkp", "heap/node", "gor/node", "failed", "found")
 	byName := map[string][]result{}
@@ -236,7 +271,7 @@ func run(ctx context.Context, w io.Writer, cfg config, dk, an side) (dhtkit, ana
 				round+1, s.name(), res.build.Round(time.Millisecond),
 				roundDur(percentile(res.latencies, 50)), roundDur(percentile(res.latencies, 99)),
 				roundDur(res.cpuPerLookup()), res.rpcsPerLookup(),
-				res.heapPerNode/1024, res.goroutinesPerNode, res.failed, res.found, cfg.checks, res.note)
+				res.heapPerNode/1024, res.goroutinesPerNode, res.failed, res.found, cfg.checks, strings.TrimSpace(res.note+" "+res.detail))
 		}
 	}
 	dhtkit, anacrolix = summarize(byName[dk.name()]), summarize(byName[an.name()])

@@ -93,3 +93,41 @@ func (f fakeSide) lookup(context.Context, int, *rand.Rand) (int, error) { return
 func (f fakeSide) find(context.Context, int, int) error { return f.findErr }
 
 func (f fakeSide) close() {}
+
+// TestWarmLookupsAreNotMeasured: -warm lookups run before the measured
+// ones and count in neither the latencies nor the requests, and a side
+// that reports its signature checks has them divided by the measured
+// lookups only.
+func TestWarmLookupsAreNotMeasured(t *testing.T) {
+	cfg := config{nodes: 4, lookups: 5, warm: 7, rounds: 1, k: 8, alpha: 3, timeout: time.Second, seed: 1}
+	side := &countingSide{}
+	res, err := measure(context.Background(), side, cfg, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if side.lookups != 12 {
+		t.Errorf("%d lookups ran, want 5 measured and 7 warm", side.lookups)
+	}
+	if len(res.latencies) != 5 || res.rpcs != 5 {
+		t.Errorf("%d latencies and %d requests measured, want 5 and 5", len(res.latencies), res.rpcs)
+	}
+	if want := "2.0 sig checks/lkp, table 7.0→12.0"; res.detail != want {
+		t.Errorf("detail %q, want %q", res.detail, want)
+	}
+}
+
+// countingSide counts its lookups; each costs two signature checks and
+// grows the table by one.
+type countingSide struct{ lookups int }
+
+func (c *countingSide) name() string                                   { return "counting" }
+func (c *countingSide) build(context.Context, config) (network, error) { return c, nil }
+func (c *countingSide) find(context.Context, int, int) error           { return nil }
+func (c *countingSide) close()                                         {}
+func (c *countingSide) lookup(context.Context, int, *rand.Rand) (int, error) {
+	c.lookups++
+	return 1, nil
+}
+func (c *countingSide) detail() lookupDetail {
+	return lookupDetail{sigChecks: 2 * uint64(c.lookups), table: float64(c.lookups)}
+}

@@ -85,6 +85,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.lookups, "lookups", 300, "lookups a round on each side")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds, each building both networks")
 	fs.IntVar(&cfg.checks, "checks", 20, "lookups of known nodes by ID in each network, to count those found")
+	fs.IntVar(&cfg.warm, "warm", 0, "lookups a round before the measured ones, not measured")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "bound on one lookup and one join")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed for targets and origins")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of dhtkit's lookups to this file")
@@ -93,8 +94,8 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.k, cfg.alpha = 8, 3
-	if cfg.nodes < 2 || cfg.lookups < 1 || cfg.rounds < 1 || cfg.checks < 0 {
-		fmt.Fprintln(stderr, "anacrolix: -n must be at least 2, -lookups and -rounds at least 1")
+	if cfg.nodes < 2 || cfg.lookups < 1 || cfg.rounds < 1 || cfg.checks < 0 || cfg.warm < 0 {
+		fmt.Fprintln(stderr, "anacrolix: -n must be at least 2, -lookups and -rounds at least 1, -checks and -warm at least 0")
 		return 2
 	}
 	if *profile != "" {
