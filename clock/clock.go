@@ -22,6 +22,15 @@ type Timer interface {
 	Reset(d time.Duration)
 }
 
+// AfterFuncer is implemented by clocks that can call a function once a
+// duration has passed, in a goroutine of its own started then, so that
+// nothing waits in between. A node whose clock implements it keeps no
+// goroutine for its periodic work. The Timer returned has a nil channel;
+// Stop and Reset work as for NewTimer's.
+type AfterFuncer interface {
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
 // System returns the wall clock.
 func System() Clock { return systemClock{} }
 
@@ -30,6 +39,10 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+func (systemClock) AfterFunc(d time.Duration, f func()) Timer {
+	return systemTimer{time.AfterFunc(d, f)}
+}
 
 type systemTimer struct{ t *time.Timer }
 

@@ -71,3 +71,42 @@ func TestSystemClockTimerFires(t *testing.T) {
 		t.Fatal("system timer did not fire")
 	}
 }
+
+func TestManualAfterFuncCallsAtItsDeadline(t *testing.T) {
+	c := clock.NewManual(epoch)
+	called := make(chan time.Time, 2)
+	tm := c.AfterFunc(time.Minute, func() { called <- c.Now() })
+	c.Advance(59 * time.Second)
+	select {
+	case <-called:
+		t.Fatal("f was called a second early")
+	default:
+	}
+	c.Advance(time.Second)
+	select {
+	case at := <-called:
+		require.Equal(t, epoch.Add(time.Minute), at)
+	case <-time.After(10 * time.Second):
+		t.Fatal("f was not called at its deadline")
+	}
+	require.Nil(t, tm.C(), "an AfterFunc timer has no channel")
+	tm.Reset(time.Second)
+	require.True(t, tm.Stop(), "Stop after Reset found no pending timer")
+	c.Advance(time.Hour)
+	require.Equal(t, 0, c.Pending())
+	require.Empty(t, called, "f was called after Stop")
+}
+
+func TestSystemAfterFunc(t *testing.T) {
+	af, ok := clock.System().(clock.AfterFuncer)
+	require.True(t, ok, "the system clock has AfterFunc")
+	called := make(chan struct{})
+	af.AfterFunc(time.Millisecond, func() { close(called) })
+	select {
+	case <-called:
+	case <-time.After(10 * time.Second):
+		t.Fatal("f was not called")
+	}
+	stopped := af.AfterFunc(time.Hour, func() { t.Error("a stopped AfterFunc called f") })
+	require.True(t, stopped.Stop())
+}

@@ -13,7 +13,10 @@ type Manual struct {
 	timers map[*manualTimer]struct{}
 }
 
-var _ Clock = (*Manual)(nil)
+var (
+	_ Clock       = (*Manual)(nil)
+	_ AfterFuncer = (*Manual)(nil)
+)
 
 // NewManual returns a manual clock reading start.
 func NewManual(start time.Time) *Manual {
@@ -61,6 +64,10 @@ func (m *Manual) Set(t time.Time) {
 		}
 		now := m.now
 		m.mu.Unlock()
+		if next.f != nil {
+			go next.f()
+			continue
+		}
 		select {
 		case next.c <- now:
 		default: // like time.Timer: an unread tick is not queued twice
@@ -82,9 +89,18 @@ func (m *Manual) NewTimer(d time.Duration) Timer {
 	return mt
 }
 
+// AfterFunc returns a timer that calls f in a goroutine of its own when
+// the clock reaches now+d.
+func (m *Manual) AfterFunc(d time.Duration, f func()) Timer {
+	mt := &manualTimer{m: m, f: f}
+	mt.Reset(d)
+	return mt
+}
+
 type manualTimer struct {
 	m    *Manual
-	c    chan time.Time
+	c    chan time.Time // nil for AfterFunc's
+	f    func()         // AfterFunc's
 	when time.Time
 }
 

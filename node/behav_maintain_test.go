@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/node"
 	"github.com/dhtkit/dhtkit/peer"
+	"github.com/dhtkit/dhtkit/transport/mem"
 	"github.com/dhtkit/dhtkit/trust"
 	"github.com/stretchr/testify/require"
 )
@@ -214,4 +216,26 @@ func TestASilentPeerIsQuestionedAndDroppedWhenItDoesNotAnswer(t *testing.T) {
 	btEventually(t, func() bool { return a.Stats().Requests >= pings+1 }, "the silent peer was pinged")
 	raw := btNewRaw(t, net)
 	require.Equal(t, []peer.ID{c.ID()}, raw.tableOf(a.Addrs()[0], c.ID()), "the peer that answered stays")
+}
+
+// TestIdleNodeKeepsOneGoroutine: on a clock with AfterFunc (the system
+// clock here) a node's periodic work waits on a timer, not in a goroutine
+// of its own, so an idle node keeps only its receive loop.
+func TestIdleNodeKeepsOneGoroutine(t *testing.T) {
+	net := mem.NewNetwork(mem.Options{})
+	t.Cleanup(func() { _ = net.Close() })
+	before := runtime.NumGoroutine()
+	const nodes = 10
+	for range nodes {
+		ep, err := net.Listen(nil)
+		require.NoError(t, err)
+		n, err := node.NewBuilder().Transport(ep).Build(context.Background())
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = n.Close() })
+	}
+	// A goroutine of another test may still be ending: it can only lower
+	// the count.
+	if got := runtime.NumGoroutine() - before; got > nodes+2 {
+		t.Errorf("%d nodes added %d goroutines, want about one each", nodes, got)
+	}
 }

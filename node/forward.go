@@ -273,7 +273,7 @@ func (n *Node) forwardAndWait(ctx context.Context, to contact, f *msgenc.Forward
 	if err != nil {
 		return nil, err
 	}
-	m.Sender = n.sender // nil for a client, which must not enter peers' tables
+	m.Sender = n.senderWire() // nil for a client, which must not enter peers' tables
 	n.stats.requests.Add(1)
 	// No hop acknowledges a direct-reply query, so a frame lost anywhere on
 	// the path is recovered only by sending the query again, at doubling

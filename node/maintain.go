@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dhtkit/dhtkit/clock"
 	"github.com/dhtkit/dhtkit/kvstore"
 	"github.com/dhtkit/dhtkit/msgenc"
 	"github.com/dhtkit/dhtkit/peer"
@@ -56,38 +57,154 @@ func (p *publishedSet) snapshot() []*msgenc.ValueRecord {
 	return out
 }
 
-// maintain runs the periodic work on the node's clock: refresh stale
-// buckets, republish records, drop expired ones.
+// The node's periodic work, each task at its own interval.
+const (
+	taskCheck     = iota // ping quiet peers (checkQuiet)
+	taskRefresh          // refresh stale buckets (refreshRound)
+	taskRepublish        // republish records (republish)
+	taskSweep            // drop expired records, rebuild quotas
+	numTasks
+)
+
+// taskInterval is how long task waits after it ran.
+func (n *Node) taskInterval(task int) time.Duration {
+	switch task {
+	case taskCheck:
+		return n.livenessInterval()
+	case taskRefresh:
+		return n.cfg.refresh
+	case taskRepublish:
+		return n.cfg.republish
+	}
+	return n.cfg.sweep
+}
+
+// runTask runs one periodic task.
+func (n *Node) runTask(task int) {
+	switch task {
+	case taskCheck:
+		n.checkQuiet(n.ctx)
+	case taskRefresh:
+		n.refreshRound(n.ctx)
+	case taskRepublish:
+		n.republish(n.ctx)
+	case taskSweep:
+		if removed, err := n.cfg.store.Sweep(n.ctx); err == nil && removed > 0 {
+			n.cfg.logger.Debug("expired records dropped", "count", removed)
+		}
+		n.rebuildQuotas(n.ctx)
+	}
+}
+
+// startMaintenance starts the periodic work. On a clock with AfterFunc (the
+// system clock, clock.Manual) one timer waits for the task due first and
+// a goroutine runs only while tasks run: an idle node keeps one goroutine,
+// its receive loop, not two, and one timer, not four. On another clock a
+// goroutine waits on the four timers (maintain).
+func (n *Node) startMaintenance() {
+	af, ok := n.cfg.clock.(clock.AfterFuncer)
+	if !ok {
+		n.goroutine(n.maintain)
+		return
+	}
+	m := &maintTimer{n: n}
+	now := n.cfg.clock.Now()
+	for task := range numTasks {
+		m.due[task] = now.Add(n.taskInterval(task))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.timer = af.AfterFunc(m.wait(now), m.fire)
+	n.maint = m
+}
+
+// maintTimer runs the periodic work from one AfterFunc timer.
+type maintTimer struct {
+	n       *Node
+	mu      sync.Mutex
+	stopped bool // Close began: fire starts nothing more
+	timer   clock.Timer
+	// due is when each task runs next. Only fire reads and writes it
+	// once the timer is armed, and fire runs once at a time: the timer is
+	// armed again only when it ends.
+	due [numTasks]time.Time
+}
+
+// wait is how long from now until the first task is due.
+func (m *maintTimer) wait(now time.Time) time.Duration {
+	first := m.due[0]
+	for _, t := range m.due[1:] {
+		if t.Before(first) {
+			first = t
+		}
+	}
+	return max(first.Sub(now), 0)
+}
+
+// fire runs the tasks that are due, each on the node's context, and arms
+// the timer for the next. Close waits for it (the node's WaitGroup); the
+// count is taken under mu, so that no fire starts once stop has run.
+func (m *maintTimer) fire() {
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		return
+	}
+	m.n.wg.Add(1)
+	m.mu.Unlock()
+	defer m.n.wg.Done()
+	n := m.n
+	now := n.cfg.clock.Now()
+	for task := range numTasks {
+		if !now.Before(m.due[task]) && n.ctx.Err() == nil {
+			n.runTask(task)
+			m.due[task] = n.cfg.clock.Now().Add(n.taskInterval(task))
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.stopped {
+		m.timer.Reset(m.wait(n.cfg.clock.Now()))
+	}
+}
+
+// stop keeps the timer from firing again; a fire under way ends with the
+// node's context. Nil-safe: a node without the timer has nothing to stop.
+func (m *maintTimer) stop() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopped = true
+	m.timer.Stop()
+}
+
+// maintain is the periodic work on a clock without AfterFunc: a goroutine
+// waits on a timer per task.
 func (n *Node) maintain() {
 	c := n.cfg.clock
-	refresh := c.NewTimer(n.cfg.refresh)
-	check := c.NewTimer(n.livenessInterval())
-	defer check.Stop()
-	republish := c.NewTimer(n.cfg.republish)
-	sweep := c.NewTimer(n.cfg.sweep)
-	defer refresh.Stop()
-	defer republish.Stop()
-	defer sweep.Stop()
+	var t [numTasks]clock.Timer
+	for task := range numTasks {
+		t[task] = c.NewTimer(n.taskInterval(task))
+		defer t[task].Stop()
+	}
 	for {
+		var task int
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-check.C():
-			n.checkQuiet(n.ctx)
-			check.Reset(n.livenessInterval())
-		case <-refresh.C():
-			n.refreshRound(n.ctx)
-			refresh.Reset(n.cfg.refresh)
-		case <-republish.C():
-			n.republish(n.ctx)
-			republish.Reset(n.cfg.republish)
-		case <-sweep.C():
-			if removed, err := n.cfg.store.Sweep(n.ctx); err == nil && removed > 0 {
-				n.cfg.logger.Debug("expired records dropped", "count", removed)
-			}
-			n.rebuildQuotas(n.ctx)
-			sweep.Reset(n.cfg.sweep)
+		case <-t[taskCheck].C():
+			task = taskCheck
+		case <-t[taskRefresh].C():
+			task = taskRefresh
+		case <-t[taskRepublish].C():
+			task = taskRepublish
+		case <-t[taskSweep].C():
+			task = taskSweep
 		}
+		n.runTask(task)
+		t[task].Reset(n.taskInterval(task))
 	}
 }
 

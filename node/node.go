@@ -25,9 +25,8 @@ type Node struct {
 	table      route.Table
 	transports []transport.Transport
 
-	self     *peer.Record       // signed record announcing every address
-	selfWire msgenc.PeerRecord  // its wire form, shared read-only
-	sender   *msgenc.PeerRecord // what requests carry: nil for clients
+	self     *peer.Record      // signed record announcing every address
+	selfWire msgenc.PeerRecord // its wire form, shared read-only
 
 	rpc       rpcTable
 	queries   queryTable // direct-reply answers awaited by query ID
@@ -59,6 +58,7 @@ type Node struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	maint  *maintTimer // the periodic work's timer; nil when a goroutine waits for it
 	closed atomic.Bool
 	once   sync.Once
 }
@@ -100,9 +100,6 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 		ctx:        ctx,
 		cancel:     cancel,
 	}
-	if !c.client {
-		n.sender = &n.selfWire
-	}
 	n.rpc.init()
 	n.queries.init()
 	n.published.init()
@@ -121,9 +118,19 @@ func newNode(c config, table route.Table, transports []transport.Transport) (*No
 	for _, t := range transports {
 		n.goroutine(func() { n.receiveLoop(t) })
 	}
-	n.goroutine(n.maintain)
+	n.startMaintenance()
 	c.logger.Info("node started", "id", n.id.Short(), "addrs", addrs, "client", c.client)
 	return n, nil
+}
+
+// senderWire is the record requests carry: nil for a client, which must
+// not enter peers' tables. (Computed, not kept: the Node struct is at
+// the top of its size class.)
+func (n *Node) senderWire() *msgenc.PeerRecord {
+	if n.cfg.client {
+		return nil
+	}
+	return &n.selfWire
 }
 
 // goroutine starts f and tracks it, so that Close can wait for it.
@@ -164,6 +171,7 @@ func (n *Node) Close() error {
 		n.saveState()
 		n.closed.Store(true)
 		n.cancel()
+		n.maint.stop()
 		var errs []error
 		for _, t := range n.transports {
 			if e := t.Close(); e != nil && !errors.Is(e, transport.ErrClosed) {

@@ -196,7 +196,7 @@ func (n *Node) callAttempts(ctx context.Context, c contact, m *msgenc.Message, t
 	if err != nil {
 		return reply{}, err
 	}
-	m.Sender = n.sender
+	m.Sender = n.senderWire()
 	pc := &pendingCall{expect: c.id, rec: c.rec, ch: make(chan reply, 1)}
 	for {
 		m.TxID = n.randUint64()
