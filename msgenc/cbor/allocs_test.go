@@ -9,6 +9,15 @@ import (
 	"github.com/dhtkit/dhtkit/msgenc/cbor"
 )
 
+// lookupFrames returns the two frames of every lookup step: a find-node
+// request and its reply of 20 peers.
+func lookupFrames() (request, reply *msgenc.Message) {
+	reply = conformance.SamplePeersReply(20)
+	request = &msgenc.Message{Kind: msgenc.KindFindNode, TxID: 7, Sender: reply.Sender,
+		FindNode: &msgenc.FindNode{Target: reply.Peers.Peers[3].ID}}
+	return request, reply
+}
+
 // TestUnmarshalAllocs bounds the allocations of decoding the two frames of
 // every lookup step, a find-node request and its peers reply: the wire
 // form, the message, its sender and its body come in one allocation, and
@@ -18,9 +27,7 @@ func TestUnmarshalAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are for the normal run")
 	}
-	reply := conformance.SamplePeersReply(20)
-	request := &msgenc.Message{Kind: msgenc.KindFindNode, TxID: 7, Sender: reply.Sender,
-		FindNode: &msgenc.FindNode{Target: reply.Peers.Peers[3].ID}}
+	request, reply := lookupFrames()
 	c := cbor.New()
 	for _, tc := range []struct {
 		name string
@@ -57,9 +64,7 @@ func TestAppendMarshalAllocs(t *testing.T) {
 	if testing.Short() || raceDetector {
 		t.Skip("allocation counts are for the normal run, without the race detector")
 	}
-	reply := conformance.SamplePeersReply(20)
-	request := &msgenc.Message{Kind: msgenc.KindFindNode, TxID: 7, Sender: reply.Sender,
-		FindNode: &msgenc.FindNode{Target: reply.Peers.Peers[3].ID}}
+	request, reply := lookupFrames()
 	c := cbor.New()
 	buf := make([]byte, 0, msgenc.MaxFrameSize)
 	for _, tc := range []struct {
